@@ -1,0 +1,106 @@
+/**
+ * An event package (RFC 6665 §7) as the presence core sees it: a small object that feature modules
+ * register into the {@link EventPackageRegistry}. `presence` (RFC 3856), `reg` (RFC 3680) and
+ * `ua-profile` (RFC 6080) are three such objects; the core never imports the modules that define them.
+ */
+
+/** Expires bounds in seconds, as a module parameter sets them (`default_expires` and friends). */
+export interface ExpiresBounds {
+  readonly default: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+/** One live publication (RFC 3903) of a presentity for a package, as the core stores it. */
+export interface PublicationView {
+  readonly etag: string;
+  readonly contentType: string;
+  readonly body: string;
+  /** Epoch milliseconds. */
+  readonly expiresAt: number;
+  /** Epoch milliseconds of the last modification (initial or modify, not refresh). */
+  readonly modifiedAt: number;
+  /** Who published: a SIP AoR, `ws:<user>`, `rest`, ... */
+  readonly source: string;
+}
+
+/** A registered contact of a presentity, as the location service reports it to packages. */
+export interface ContactView {
+  readonly id: string;
+  readonly uri: string;
+  readonly expiresAt: number;
+  readonly q?: number;
+  readonly instance?: string;
+  readonly callId: string;
+  readonly cseq: number;
+  readonly registeredAt: number;
+  readonly event: string;
+}
+
+/** Who a NOTIFY body (or a `state` push) is being rendered for. */
+export interface WatcherView {
+  readonly kind: 'sip' | 'ws' | 'internal';
+  /** The watcher's identity: a SIP AoR for SIP dialogs, otherwise the name the client gave. */
+  readonly uri: string;
+  /** Media types from the SUBSCRIBE's Accept header, lowercase; empty when none was sent. */
+  readonly accept: readonly string[];
+}
+
+/** What a package needs to render the state of one presentity. */
+export interface PresentityState {
+  readonly presentity: string;
+  readonly event: string;
+  readonly publications: readonly PublicationView[];
+  /** Contacts of the presentity in the location service (for `presence` and `reg`). */
+  readonly contacts: readonly ContactView[];
+  /** A package-specific document (`ua-profile`), when the package loads one. */
+  readonly document?: { readonly contentType: string; readonly body: string };
+  /** Epoch milliseconds at which the state was read. */
+  readonly now: number;
+}
+
+/** A NOTIFY body; `null` from `render` means a NOTIFY without body (RFC 6665 §4.2.2 pending state etc.). */
+export interface NotifyBody {
+  readonly contentType: string;
+  readonly body: string;
+}
+
+/** Raised by package code; the bridge maps it to a SIP status, REST to JSON, WS to an `error` message. */
+export class PackageError extends Error {
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(reason);
+    this.name = 'PackageError';
+  }
+}
+
+export interface PublishRules {
+  /** Content types a PUBLISH body may have (lowercase). */
+  readonly contentTypes: readonly string[];
+  readonly expires: ExpiresBounds;
+  /** Throws {@link PackageError} (400 naming the fault, 415 with Accept) when the body is not acceptable. */
+  validate(contentType: string, body: string, presentity: string): void;
+}
+
+export interface EventPackage {
+  /** Event package name as in the Event header, lowercase. */
+  readonly name: string;
+  /** Media types this package renders NOTIFY bodies in; the first is the default. */
+  readonly notifyContentTypes: readonly string[];
+  readonly subscribeExpires: ExpiresBounds;
+  /** Present when the package accepts PUBLISH (RFC 3903). */
+  readonly publish?: PublishRules;
+  /** Whether the package's state also depends on the location service (bindings notify watchers). */
+  readonly followsRegistrations: boolean;
+  /** Extra state a package loads itself (a profile document); the core loads publications and contacts. */
+  loadDocument?(presentity: string): Promise<PresentityState['document']>;
+  /** Body of a full-state NOTIFY for one watcher; `null` for a NOTIFY without body. */
+  render(state: PresentityState, watcher: WatcherView): NotifyBody | null;
+  /** JSON form of the state for REST and the browser WebSocket. */
+  toJson(state: PresentityState): unknown;
+  /** Whether `watcher` may subscribe to `presentity` (RFC 6665 §4.1.3). Default: allowed. */
+  authorize?(watcher: WatcherView, presentity: string): 'active' | 'pending' | 'terminated';
+}
