@@ -1,0 +1,116 @@
+/**
+ * The typed, frozen configuration of Presence Hub. Every parameter of the modules Presence Hub replaces
+ * keeps its name (camelCased) and its default under the section of the module that replaces it.
+ */
+export interface SipConfig {
+  /** Address the UDP and TCP listeners bind to. */
+  readonly host: string;
+  /** Port of the UDP and TCP listeners. */
+  readonly port: number;
+  readonly udp: boolean;
+  readonly tcp: boolean;
+  /** SIP over WebSocket (RFC 7118) at `ws://host:HTTP_PORT/sip`. */
+  readonly ws: boolean;
+  /** Host written in Via/Contact of requests we send; defaults to the listen host, or 127.0.0.1 for 0.0.0.0. */
+  readonly advertisedHost: string;
+  /** Domains served; a Request-URI host outside this list is answered 404. Empty: every domain. */
+  readonly domains: readonly string[];
+  /** Largest message accepted, in bytes; a larger one is answered 513. */
+  readonly maxMessageSize: number;
+  /** RFC 3261 §17 timer base values in milliseconds. */
+  readonly t1: number;
+  readonly t2: number;
+  readonly t4: number;
+  /** Log every SIP message at `trace` level. */
+  readonly trace: boolean;
+}
+
+export interface HttpConfig {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface DbConfig {
+  /** `mysql://user:pass@host:3306/db`; empty for the embedded SQLite file. */
+  readonly url: string;
+  /** Directory of the SQLite file when `url` is empty. */
+  readonly dataDir: string;
+  /** Longest time a write waits for its group commit, in milliseconds. */
+  readonly commitDelayMs: number;
+}
+
+/** Registrar (RFC 3261 §10.3) — the parameters of the SIP servers' `registrar` and `usrloc` modules. */
+export interface RegistrarConfig {
+  readonly minExpires: number;
+  readonly defaultExpires: number;
+  readonly maxExpires: number;
+  /** Largest number of contacts per AoR; 0 for no limit. */
+  readonly maxContacts: number;
+  /** Location domain (usrloc table) REGISTERs go to unless a request names another. */
+  readonly defaultDomain: string;
+  /** Seconds between sweeps that remove expired bindings. */
+  readonly timerInterval: number;
+}
+
+/** `pa` (OpenSER presence agent). */
+export interface PaConfig {
+  readonly defaultExpires: number;
+  readonly minExpires: number;
+  readonly maxExpires: number;
+  readonly publishMinExpires: number;
+  readonly publishMaxExpires: number;
+  /** A user with a live binding and no publication is `open`; without bindings `closed`. */
+  readonly registrarSource: boolean;
+  /** Seconds between sweeps that expire publications and subscriptions. */
+  readonly timerInterval: number;
+}
+
+/** `presence_reginfo`. */
+export interface PresenceReginfoConfig {
+  readonly defaultExpires: number;
+  readonly aggregatePresentities: boolean;
+}
+
+/** `pua_reginfo`. */
+export interface PuaReginfoConfig {
+  readonly defaultDomain: string;
+  readonly publishReginfo: boolean;
+  readonly outboundProxy: string;
+  readonly serverAddress: string;
+  readonly ulDomain: string;
+  readonly ulIdentitiesKey: string;
+}
+
+/** `presence_profile`. */
+export interface PresenceProfileConfig {
+  readonly defaultExpires: number;
+}
+
+/** `presence_b2b`. */
+export interface B2bConfig {
+  readonly presenceRoute: string;
+  readonly maxSubscribeDelay: number;
+  readonly onErrorRetryTime: number;
+  readonly waitForTermNotify: number;
+  readonly resubscribeDelta: number;
+  readonly minResubscribeTime: number;
+  readonly defaultExpiration: number;
+}
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+
+export interface AppConfig {
+  readonly sip: SipConfig;
+  readonly http: HttpConfig;
+  readonly db: DbConfig;
+  readonly log: { readonly level: LogLevel };
+  readonly registrar: RegistrarConfig;
+  readonly pa: PaConfig;
+  readonly presenceReginfo: PresenceReginfoConfig;
+  readonly puaReginfo: PuaReginfoConfig;
+  readonly presenceProfile: PresenceProfileConfig;
+  readonly b2b: B2bConfig;
+}
+
+/** Injection token of the {@link AppConfig}. */
+export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -1,0 +1,292 @@
+/**
+ * One row per setting: where it lives in {@link AppConfig}, its type, its default, and the parameter of
+ * the original SIP-server module it replaces. The README's configuration table is this list.
+ */
+export type SettingType =
+  | { readonly kind: 'int'; readonly min: number; readonly max: number }
+  | { readonly kind: 'bool' }
+  | { readonly kind: 'string'; readonly pattern?: RegExp; readonly hint?: string }
+  | { readonly kind: 'enum'; readonly values: readonly string[] }
+  | { readonly kind: 'list' };
+
+export interface Setting {
+  /** Dotted path, e.g. `pa.defaultExpires`. */
+  readonly key: string;
+  readonly type: SettingType;
+  readonly default: number | boolean | string | readonly string[];
+  /** Extra environment names besides the derived one (`SECTION_KEY`). */
+  readonly env?: readonly string[];
+  /** The original module parameter, e.g. `pa: default_expires`. */
+  readonly origin?: string;
+  readonly doc: string;
+}
+
+const port = { kind: 'int', min: 0, max: 65535 } as const;
+const seconds = { kind: 'int', min: 0, max: 31_536_000 } as const;
+const positiveSeconds = { kind: 'int', min: 1, max: 31_536_000 } as const;
+const bool = { kind: 'bool' } as const;
+const str = { kind: 'string' } as const;
+const sipUriOrEmpty = { kind: 'string', pattern: /^$|^sips?:\S+$/i, hint: 'a sip: or sips: URI, or empty' } as const;
+
+export const SETTINGS: readonly Setting[] = [
+  { key: 'sip.host', type: str, default: '0.0.0.0', doc: 'Address the SIP UDP and TCP listeners bind to.' },
+  { key: 'sip.port', type: port, default: 5060, doc: 'Port of the SIP UDP and TCP listeners (0: any free port).' },
+  { key: 'sip.udp', type: bool, default: true, doc: 'Listen on UDP.' },
+  { key: 'sip.tcp', type: bool, default: true, doc: 'Listen on TCP.' },
+  { key: 'sip.ws', type: bool, default: true, doc: 'SIP over WebSocket (RFC 7118) at /sip on the HTTP port.' },
+  {
+    key: 'sip.advertisedHost',
+    type: str,
+    default: '',
+    doc: 'Host put in Via and Contact of what the server sends; empty: the listen host (127.0.0.1 for 0.0.0.0).',
+  },
+  {
+    key: 'sip.domains',
+    type: { kind: 'list' },
+    default: [],
+    doc: 'Comma-separated domains served; requests for others get 404. Empty: every domain.',
+  },
+  {
+    key: 'sip.maxMessageSize',
+    type: { kind: 'int', min: 1024, max: 1_048_576 },
+    default: 65_535,
+    doc: 'Largest SIP message accepted in bytes; larger ones get 513.',
+  },
+  { key: 'sip.t1', type: { kind: 'int', min: 1, max: 60_000 }, default: 500, doc: 'RFC 3261 T1 in ms.' },
+  { key: 'sip.t2', type: { kind: 'int', min: 1, max: 60_000 }, default: 4000, doc: 'RFC 3261 T2 in ms.' },
+  { key: 'sip.t4', type: { kind: 'int', min: 1, max: 60_000 }, default: 5000, doc: 'RFC 3261 T4 in ms.' },
+  { key: 'sip.trace', type: bool, default: false, doc: 'Log every SIP message sent and received (level trace).' },
+  { key: 'http.host', type: str, default: '0.0.0.0', doc: 'Address of the HTTP, REST and WebSocket listener.' },
+  { key: 'http.port', type: port, default: 3000, doc: 'Port of HTTP (REST /api, /docs, /health, WS /ws and /sip).' },
+  {
+    key: 'db.url',
+    type: { kind: 'string', pattern: /^$|^mysql:\/\/\S+$|^sqlite:\S+$/, hint: 'mysql://user:pass@host:port/db' },
+    default: '',
+    origin: 'db_url (every module)',
+    doc: 'Database URL; empty: the SQLite file in db.dataDir.',
+  },
+  { key: 'db.dataDir', type: str, default: './data', env: ['DATA_DIR'], doc: 'Directory of the SQLite file.' },
+  {
+    key: 'db.commitDelayMs',
+    type: { kind: 'int', min: 0, max: 1000 },
+    default: 2,
+    doc: 'Longest time a write waits to be committed with others (group commit), in ms.',
+  },
+  {
+    key: 'log.level',
+    type: { kind: 'enum', values: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] },
+    default: 'info',
+    doc: 'Log level (pino).',
+  },
+  {
+    key: 'registrar.minExpires',
+    type: seconds,
+    default: 60,
+    origin: 'registrar: min_expires',
+    doc: 'Shorter REGISTER expiries get 423 with Min-Expires.',
+  },
+  {
+    key: 'registrar.defaultExpires',
+    type: positiveSeconds,
+    default: 3600,
+    origin: 'registrar: default_expires',
+    doc: 'Expiry of a contact without Expires.',
+  },
+  {
+    key: 'registrar.maxExpires',
+    type: positiveSeconds,
+    default: 86_400,
+    origin: 'registrar: max_expires',
+    doc: 'Longer expiries are shortened to this.',
+  },
+  {
+    key: 'registrar.maxContacts',
+    type: { kind: 'int', min: 0, max: 10_000 },
+    default: 0,
+    origin: 'registrar: max_contacts',
+    doc: 'Most contacts per AoR (0: no limit); more get 403.',
+  },
+  {
+    key: 'registrar.defaultDomain',
+    type: { kind: 'string', pattern: /^[A-Za-z0-9_.-]+$/, hint: 'a table-like name' },
+    default: 'location',
+    origin: 'save("location")',
+    doc: 'Location domain REGISTERs are saved in.',
+  },
+  {
+    key: 'registrar.timerInterval',
+    type: positiveSeconds,
+    default: 1,
+    origin: 'usrloc: timer_interval',
+    doc: 'Seconds between sweeps for expired contacts.',
+  },
+  {
+    key: 'pa.defaultExpires',
+    type: positiveSeconds,
+    default: 3600,
+    origin: 'pa: default_expires',
+    doc: 'Expiry of a presence SUBSCRIBE without Expires.',
+  },
+  {
+    key: 'pa.minExpires',
+    type: seconds,
+    default: 60,
+    origin: 'presence: min_expires',
+    doc: 'Shorter SUBSCRIBE expiries get 423.',
+  },
+  {
+    key: 'pa.maxExpires',
+    type: positiveSeconds,
+    default: 3600,
+    origin: 'presence: max_expires',
+    doc: 'Longer SUBSCRIBE expiries are shortened to this.',
+  },
+  {
+    key: 'pa.publishMinExpires',
+    type: seconds,
+    default: 60,
+    origin: 'presence: min_expires',
+    doc: 'Shorter PUBLISH expiries get 423.',
+  },
+  {
+    key: 'pa.publishMaxExpires',
+    type: positiveSeconds,
+    default: 3600,
+    origin: 'presence: max_expires_publish',
+    doc: 'Longer PUBLISH expiries are shortened to this.',
+  },
+  {
+    key: 'pa.registrarSource',
+    type: bool,
+    default: true,
+    origin: 'pa: use registrar as presence source',
+    doc: 'Without publications, a registered user is open and an unregistered one closed.',
+  },
+  {
+    key: 'pa.timerInterval',
+    type: positiveSeconds,
+    default: 1,
+    origin: 'pa: timer_interval',
+    doc: 'Seconds between sweeps for expired publications and subscriptions.',
+  },
+  {
+    key: 'presenceReginfo.defaultExpires',
+    type: positiveSeconds,
+    default: 3600,
+    origin: 'presence_reginfo: default_expires',
+    doc: 'Expiry of a reg SUBSCRIBE/PUBLISH without Expires.',
+  },
+  {
+    key: 'presenceReginfo.aggregatePresentities',
+    type: bool,
+    default: false,
+    origin: 'presence_reginfo: aggregate_presentities',
+    doc: 'Aggregate reginfo of several publications into one NOTIFY.',
+  },
+  {
+    key: 'puaReginfo.defaultDomain',
+    type: str,
+    default: '',
+    origin: 'pua_reginfo: default_domain',
+    doc: 'Domain added to AoRs without one.',
+  },
+  {
+    key: 'puaReginfo.publishReginfo',
+    type: bool,
+    default: true,
+    origin: 'pua_reginfo: publish_reginfo',
+    doc: 'PUBLISH reginfo when users register here.',
+  },
+  {
+    key: 'puaReginfo.outboundProxy',
+    type: sipUriOrEmpty,
+    default: '',
+    origin: 'pua_reginfo: outbound_proxy',
+    doc: 'Proxy that outgoing PUBLISH/SUBSCRIBE go through.',
+  },
+  {
+    key: 'puaReginfo.serverAddress',
+    type: sipUriOrEmpty,
+    default: '',
+    origin: 'pua_reginfo: server_address',
+    doc: 'Our address in outgoing PUBLISH/SUBSCRIBE (From/Contact).',
+  },
+  {
+    key: 'puaReginfo.ulDomain',
+    type: str,
+    default: '',
+    origin: 'pua_reginfo: ul_domain',
+    doc: 'Location domain that received reginfo is applied to.',
+  },
+  {
+    key: 'puaReginfo.ulIdentitiesKey',
+    type: str,
+    default: '',
+    origin: 'pua_reginfo: ul_identities_key',
+    doc: 'AoR attribute key holding extra identities.',
+  },
+  {
+    key: 'presenceProfile.defaultExpires',
+    type: positiveSeconds,
+    default: 3600,
+    origin: 'presence_profile: default_expires',
+    doc: 'Expiry of a ua-profile SUBSCRIBE without Expires.',
+  },
+  {
+    key: 'b2b.presenceRoute',
+    type: sipUriOrEmpty,
+    default: '',
+    origin: 'presence_b2b: presence_route',
+    doc: 'Route for outgoing SUBSCRIBEs to remote presentities.',
+  },
+  {
+    key: 'b2b.maxSubscribeDelay',
+    type: seconds,
+    default: 0,
+    origin: 'presence_b2b: max_subscribe_delay',
+    doc: 'Random delay before an outgoing SUBSCRIBE, up to this.',
+  },
+  {
+    key: 'b2b.onErrorRetryTime',
+    type: seconds,
+    default: 120,
+    origin: 'presence_b2b: on_error_retry_time',
+    doc: 'Seconds before retrying a failed outgoing subscription.',
+  },
+  {
+    key: 'b2b.waitForTermNotify',
+    type: seconds,
+    default: 30,
+    origin: 'presence_b2b: wait_for_term_notify',
+    doc: 'Seconds to wait for the terminating NOTIFY.',
+  },
+  {
+    key: 'b2b.resubscribeDelta',
+    type: seconds,
+    default: 30,
+    origin: 'presence_b2b: resubscribe_delta',
+    doc: 'Refresh outgoing subscriptions this long before expiry.',
+  },
+  {
+    key: 'b2b.minResubscribeTime',
+    type: seconds,
+    default: 30,
+    origin: 'presence_b2b: min_resubscribe_time',
+    doc: 'Shortest time between refreshes.',
+  },
+  {
+    key: 'b2b.defaultExpiration',
+    type: positiveSeconds,
+    default: 3600,
+    origin: 'presence_b2b: default_expiration',
+    doc: 'Expires asked for in outgoing SUBSCRIBEs.',
+  },
+];
+
+/** `pa.defaultExpires` → `PA_DEFAULT_EXPIRES`. */
+export function envName(key: string): string {
+  return key
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/\./g, '_')
+    .toUpperCase();
+}

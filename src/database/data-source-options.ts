@@ -1,0 +1,78 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createConnection } from 'mysql2/promise';
+import type { DataSourceOptions } from 'typeorm';
+import { MIGRATIONS } from '../../migrations';
+import { ENTITIES } from './entities';
+
+/** The database a URL names: MySQL/MariaDB through mysql2, or SQLite through better-sqlite3. */
+export interface DatabaseTarget {
+  readonly url: string;
+  readonly dataDir: string;
+}
+
+/** `sqlite::memory:` and `sqlite:/path/file.sqlite` name SQLite explicitly; empty means the data-dir file. */
+export function sqlitePath(target: DatabaseTarget): string {
+  if (target.url.startsWith('sqlite:')) return target.url.slice('sqlite:'.length);
+  const dir = resolve(target.dataDir);
+  mkdirSync(dir, { recursive: true });
+  return join(dir, 'presence-hub.sqlite');
+}
+
+export function isMysql(target: DatabaseTarget): boolean {
+  return target.url.startsWith('mysql://');
+}
+
+/**
+ * TypeORM options for the target. `synchronize` is never on: the schema comes from `migrations/` only.
+ * SQLite runs in WAL mode with synchronous=NORMAL: a commit survives a killed process (kill -9), which is
+ * the durability contract; FULL would also survive power loss at about a third of the write rate.
+ */
+export function dataSourceOptions(target: DatabaseTarget, mariadb = false): DataSourceOptions {
+  const common = {
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsRun: false,
+    synchronize: false,
+    logging: false,
+  } as const;
+  if (isMysql(target)) {
+    return {
+      ...common,
+      type: mariadb ? 'mariadb' : 'mysql',
+      url: target.url,
+      connectorPackage: 'mysql2',
+      charset: 'utf8mb4_bin',
+      timezone: 'Z',
+      supportBigNumbers: true,
+      bigNumberStrings: false,
+      extra: { connectionLimit: 10 },
+    };
+  }
+  return {
+    ...common,
+    type: 'better-sqlite3',
+    database: sqlitePath(target),
+    enableWAL: true,
+    prepareDatabase: (db: { pragma: (s: string) => unknown }) => {
+      db.pragma('synchronous = NORMAL');
+      db.pragma('busy_timeout = 5000');
+    },
+  };
+}
+
+/**
+ * Like {@link dataSourceOptions}, asking a MySQL-protocol server whether it is MariaDB first: TypeORM reads
+ * MariaDB's column defaults differently, and a wrong guess shows up as schema drift.
+ */
+export async function resolveDataSourceOptions(target: DatabaseTarget): Promise<DataSourceOptions> {
+  if (!isMysql(target)) return dataSourceOptions(target);
+  const connection = await createConnection(target.url);
+  try {
+    const [rows] = await connection.query('SELECT VERSION() AS v');
+    const version = (rows as { v?: string }[])[0]?.v ?? '';
+    return dataSourceOptions(target, /mariadb/i.test(version));
+  } finally {
+    await connection.end();
+  }
+}

@@ -1,0 +1,41 @@
+import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { resolveDataSourceOptions } from './data-source-options';
+import { GroupCommit } from './group-commit';
+
+/**
+ * The TypeORM data source on SQLite (default) or MySQL/MariaDB, with pending migrations applied at
+ * start, and the {@link GroupCommit} every repository writes through.
+ */
+@Global()
+@Module({
+  imports: [
+    TypeOrmModule.forRootAsync({
+      inject: [APP_CONFIG],
+      useFactory: async (config: AppConfig) => ({
+        ...(await resolveDataSourceOptions(config.db)),
+        migrationsRun: true,
+        migrationsTransactionMode: 'each' as const,
+        retryAttempts: 3,
+        retryDelay: 1000,
+      }),
+    }),
+  ],
+  providers: [
+    {
+      provide: GroupCommit,
+      inject: [DataSource, APP_CONFIG],
+      useFactory: (ds: DataSource, config: AppConfig) => new GroupCommit(ds, config.db.commitDelayMs),
+    },
+  ],
+  exports: [GroupCommit],
+})
+export class DatabaseModule implements OnApplicationShutdown {
+  constructor(@Inject(GroupCommit) private readonly commits: GroupCommit) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.commits.drain();
+  }
+}
