@@ -1,0 +1,2 @@
+export { SipError } from './sip-error';
+export { SipParseError } from './sip-parse-error';

@@ -1,0 +1,13 @@
+export { createResponse } from './create-response';
+export { canonicalName, headerKey, isListHeader } from './header-names';
+export { generateBranch, generateCallId, generateTag } from './ids';
+export { NameAddr } from './name-addr';
+export { parseMessage } from './parser';
+export { reasonPhrase } from './reason-phrase';
+export { serializeMessage } from './serializer';
+export { SipHeaders } from './sip-headers';
+export { SipMessage, SipRequest, SipResponse } from './sip-message';
+export type { CSeq, EventHeader } from './sip-message';
+export { SipUri } from './sip-uri';
+export { quote, splitList, unescapeUri, unquote } from './text';
+export { Via } from './via';

@@ -1,0 +1,94 @@
+import { SipParseError } from '../errors/sip-parse-error';
+import { SipUri } from './sip-uri';
+import { formatParams, parseParams, quote, unquote } from './text';
+
+/**
+ * A `name-addr` or `addr-spec` with header parameters, as in From, To, Contact, Route, Record-Route,
+ * Refer-To (RFC 3261 §20.10, §25.1): `"Display Name" <sip:uri;uri-param>;tag=abc`.
+ */
+export class NameAddr {
+  /** The display name, unquoted and unescaped. */
+  displayName?: string;
+  uri: SipUri;
+  /** Header parameters (`tag`, `expires`, `q`, `+sip.instance`, ...); names lowercase, flags `null`. */
+  params: Map<string, string | null>;
+
+  constructor(uri: SipUri, displayName?: string, params?: Map<string, string | null>) {
+    this.uri = uri;
+    this.displayName = displayName;
+    this.params = params ?? new Map<string, string | null>();
+  }
+
+  /** The `tag` parameter (RFC 3261 §19.3). */
+  get tag(): string | undefined {
+    const t = this.params.get('tag');
+    return t === null ? undefined : t;
+  }
+
+  set tag(value: string | undefined) {
+    if (value === undefined) this.params.delete('tag');
+    else this.params.set('tag', value);
+  }
+
+  /**
+   * Parses a name-addr or addr-spec. With an addr-spec, everything after the first `;` that follows the host
+   * is a header parameter, not a URI parameter (RFC 3261 §20.10).
+   * @throws SipParseError `fault` (default `Bad address`) when the text does not parse.
+   */
+  static parse(text: string, fault = 'Bad address'): NameAddr {
+    const s = text.trim();
+    let i = 0;
+    let displayName: string | undefined;
+    if (s.startsWith('"')) {
+      let j = 1;
+      while (j < s.length && s[j] !== '"') j += s[j] === '\\' ? 2 : 1;
+      if (j >= s.length) throw new SipParseError(fault);
+      displayName = unquote(s.slice(0, j + 1));
+      i = j + 1;
+      while (s[i] === ' ' || s[i] === '\t') i++;
+      if (s[i] !== '<') throw new SipParseError(fault);
+    }
+    const lt = s.indexOf('<', i);
+    if (lt !== -1 && (displayName !== undefined || !s.slice(i, lt).includes(':'))) {
+      const gt = s.indexOf('>', lt);
+      if (gt === -1) throw new SipParseError(fault);
+      if (displayName === undefined) {
+        const dn = s.slice(i, lt).trim();
+        if (dn !== '') displayName = dn;
+      }
+      const uri = parseUri(s.slice(lt + 1, gt), fault);
+      const rest = s.slice(gt + 1).trim();
+      if (rest !== '' && !rest.startsWith(';')) throw new SipParseError(fault);
+      return new NameAddr(uri, displayName, parseParams(rest, 0, fault));
+    }
+    // addr-spec: parameters after the host belong to the header.
+    const at = s.indexOf('@');
+    const semi = s.indexOf(';', at === -1 ? 0 : at);
+    const uriText = semi === -1 ? s : s.slice(0, semi);
+    if (/[\s,?]/.test(uriText)) throw new SipParseError(fault);
+    const uri = parseUri(uriText, fault);
+    return new NameAddr(uri, undefined, semi === -1 ? new Map() : parseParams(s, semi, fault));
+  }
+
+  /** Always the name-addr form with `<...>` (RFC 3261 §20: safe whatever the URI holds). */
+  toString(): string {
+    const dn =
+      this.displayName === undefined
+        ? ''
+        : (/^[\w.\-!%*+`'~ ]+$/.test(this.displayName) ? this.displayName : quote(this.displayName)) + ' ';
+    return `${dn}<${this.uri.toString()}>${formatParams(this.params)}`;
+  }
+
+  /** A deep copy. */
+  clone(): NameAddr {
+    return new NameAddr(this.uri.clone(), this.displayName, new Map(this.params));
+  }
+}
+
+function parseUri(text: string, fault: string): SipUri {
+  try {
+    return SipUri.parse(text);
+  } catch {
+    throw new SipParseError(fault);
+  }
+}
