@@ -1,0 +1,199 @@
+import { SipParseError } from '../errors/sip-parse-error';
+import { SipHeaders } from '../message/sip-headers';
+import { NameAddr } from '../message/name-addr';
+import type { SipResponse } from '../message/sip-message';
+import { SipRequest } from '../message/sip-message';
+import { SipUri } from '../message/sip-uri';
+import type { Flow } from '../transport/transport';
+
+/** The persisted form of a {@link Dialog}: plain JSON values only. */
+export interface DialogJSON {
+  callId: string;
+  localTag: string;
+  remoteTag: string;
+  localUri: string;
+  remoteUri: string;
+  remoteTarget: string;
+  routeSet: string[];
+  localSeq: number;
+  remoteSeq: number;
+  flow?: Flow;
+}
+
+/** The state of a dialog (RFC 3261 §12), as the SUBSCRIBE/NOTIFY usage of RFC 6665 needs it. */
+export interface DialogInit extends Omit<DialogJSON, 'localUri' | 'remoteUri' | 'remoteTarget'> {
+  localUri: NameAddr;
+  remoteUri: NameAddr;
+  remoteTarget: SipUri;
+}
+
+/**
+ * A dialog (RFC 3261 §12). Created at the UAS from a dialog-creating request such as SUBSCRIBE (§12.1.1,
+ * RFC 6665 §4.2), or at the UAC from a 2xx to one (§12.1.2). `createRequest` builds in-dialog requests
+ * (NOTIFY, re-SUBSCRIBE) per §12.2.1.1; `toJSON`/`fromJSON` persist it.
+ */
+export class Dialog {
+  readonly callId: string;
+  readonly localTag: string;
+  readonly remoteTag: string;
+  /** Our address with our tag (To of the SUBSCRIBE at the UAS, From at the UAC), without the tag param. */
+  readonly localUri: NameAddr;
+  readonly remoteUri: NameAddr;
+  /** Where in-dialog requests go: the peer's Contact (§12.1.1), refreshed by target refreshes. */
+  remoteTarget: SipUri;
+  /** Route set, as Route values in the order requests must carry them (§12.1.1, §12.1.2). */
+  readonly routeSet: string[];
+  /** Our CSeq; `createRequest` increments it before use (§12.2.1.1). */
+  localSeq: number;
+  /** The peer's last CSeq (§12.2.2). */
+  remoteSeq: number;
+  /** The flow the dialog was created on, for connection reuse. */
+  flow?: Flow;
+
+  constructor(init: DialogInit) {
+    this.callId = init.callId;
+    this.localTag = init.localTag;
+    this.remoteTag = init.remoteTag;
+    this.localUri = init.localUri;
+    this.remoteUri = init.remoteUri;
+    this.remoteTarget = init.remoteTarget;
+    this.routeSet = [...init.routeSet];
+    this.localSeq = init.localSeq;
+    this.remoteSeq = init.remoteSeq;
+    this.flow = init.flow;
+  }
+
+  /** A dialog identifier (§12): Call-ID, local tag, remote tag. */
+  get id(): string {
+    return `${this.callId};${this.localTag};${this.remoteTag}`;
+  }
+
+  /**
+   * The UAS side of a dialog created by `req` (RFC 3261 §12.1.1): route set from Record-Route in order,
+   * remote target from the Contact, remote sequence from CSeq, local sequence starting at 0.
+   * @throws SipParseError when the request has no From tag or no usable Contact.
+   */
+  static fromRequest(req: SipRequest, localTag: string, flow?: Flow): Dialog {
+    const remoteTag = req.from.tag;
+    if (remoteTag === undefined) throw new SipParseError('Missing From tag');
+    return new Dialog({
+      callId: req.callId,
+      localTag,
+      remoteTag,
+      localUri: withoutTag(req.to),
+      remoteUri: withoutTag(req.from),
+      remoteTarget: contactUri(req.contacts()),
+      routeSet: req.recordRoute,
+      localSeq: 0,
+      remoteSeq: req.cseq.seq,
+      flow,
+    });
+  }
+
+  /**
+   * The UAC side of a dialog created by a 2xx to our `req` (RFC 3261 §12.1.2): route set from the
+   * response's Record-Route in reverse order, remote target from its Contact, local sequence from the
+   * request's CSeq.
+   */
+  static fromResponse(req: SipRequest, res: SipResponse, flow?: Flow): Dialog {
+    const localTag = req.from.tag;
+    const remoteTag = res.to.tag;
+    if (localTag === undefined) throw new SipParseError('Missing From tag');
+    if (remoteTag === undefined) throw new SipParseError('Missing To tag');
+    return new Dialog({
+      callId: req.callId,
+      localTag,
+      remoteTag,
+      localUri: withoutTag(req.from),
+      remoteUri: withoutTag(res.to),
+      remoteTarget: contactUri(res.contacts()),
+      routeSet: [...res.recordRoute].reverse(),
+      localSeq: req.cseq.seq,
+      remoteSeq: 0,
+      flow,
+    });
+  }
+
+  /**
+   * Builds an in-dialog request (RFC 3261 §12.2.1.1): CSeq `++localSeq`, From = local URI with our tag,
+   * To = remote URI with theirs, Call-ID. With an empty route set or a loose-routing first route (`lr`),
+   * the Request-URI is the remote target and Route is the route set; with a strict router first, the
+   * Request-URI is that route's URI (without headers) and the remote target goes last in Route.
+   * `headers` are appended; `body` sets Content-Type and the body.
+   */
+  createRequest(
+    method: string,
+    headers?: Record<string, string | readonly string[]>,
+    body?: { contentType: string; body: Buffer | string },
+  ): SipRequest {
+    const h = new SipHeaders();
+    let uri = this.remoteTarget.clone();
+    let routes = this.routeSet;
+    if (routes.length > 0) {
+      const first = NameAddr.parse(routes[0], 'Bad Route header');
+      if (!first.uri.params.has('lr')) {
+        // §12.2.1.1 strict routing
+        uri = first.uri.clone();
+        uri.headers.clear();
+        uri.params.delete('method');
+        routes = [...routes.slice(1), `<${this.remoteTarget.toString()}>`];
+      }
+    }
+    this.localSeq++;
+    const from = this.localUri.clone();
+    from.tag = this.localTag;
+    const to = this.remoteUri.clone();
+    to.tag = this.remoteTag;
+    h.append('Max-Forwards', '70');
+    for (const r of routes) h.append('Route', r);
+    h.append('To', to.toString());
+    h.append('From', from.toString());
+    h.append('Call-ID', this.callId);
+    h.append('CSeq', `${this.localSeq} ${method}`);
+    if (headers !== undefined) for (const [name, value] of Object.entries(headers)) h.append(name, value);
+    const req = new SipRequest(method, uri, h);
+    if (body !== undefined) {
+      h.set('Content-Type', body.contentType);
+      req.body = typeof body.body === 'string' ? Buffer.from(body.body, 'utf8') : body.body;
+    }
+    return req;
+  }
+
+  /** Plain JSON for persistence. */
+  toJSON(): DialogJSON {
+    const json: DialogJSON = {
+      callId: this.callId,
+      localTag: this.localTag,
+      remoteTag: this.remoteTag,
+      localUri: this.localUri.toString(),
+      remoteUri: this.remoteUri.toString(),
+      remoteTarget: this.remoteTarget.toString(),
+      routeSet: [...this.routeSet],
+      localSeq: this.localSeq,
+      remoteSeq: this.remoteSeq,
+    };
+    if (this.flow !== undefined) json.flow = { ...this.flow };
+    return json;
+  }
+
+  /** Restores a dialog saved with `toJSON`. */
+  static fromJSON(json: DialogJSON): Dialog {
+    return new Dialog({
+      ...json,
+      localUri: NameAddr.parse(json.localUri),
+      remoteUri: NameAddr.parse(json.remoteUri),
+      remoteTarget: SipUri.parse(json.remoteTarget),
+    });
+  }
+}
+
+function withoutTag(addr: NameAddr): NameAddr {
+  const copy = addr.clone();
+  copy.params.delete('tag');
+  return copy;
+}
+
+function contactUri(contacts: NameAddr[] | '*'): SipUri {
+  if (contacts === '*' || contacts.length === 0) throw new SipParseError('Missing Contact header');
+  return contacts[0].uri.clone();
+}

@@ -1,0 +1,55 @@
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { SipParseError } from '../errors/sip-parse-error';
+import { NameAddr } from '../message/name-addr';
+import type { SipRequest } from '../message/sip-message';
+import type { SipUri } from '../message/sip-uri';
+import type { TransportProtocol } from '../transport/transport';
+
+/** Resolves a host name to an address (default `dns.lookup`). */
+export type Resolver = (host: string) => Promise<string>;
+
+export const dnsResolver: Resolver = async (host) => (await lookup(host)).address;
+
+/** Where to send a request: protocol, address and port. */
+export interface NextHop {
+  readonly protocol: TransportProtocol;
+  readonly address: string;
+  readonly port: number;
+}
+
+/**
+ * The next hop of a request without a target flow (RFC 3261 §8.1.2, simplified RFC 3263): the top Route
+ * when it is a loose router (`lr`), else the Request-URI; its host (an IP address, or a name through
+ * `resolve`), port (default 5060, 5061 for TLS) and `transport` parameter (default UDP, TLS for sips).
+ * No NAPTR/SRV lookups.
+ */
+export async function nextHop(req: SipRequest, resolve: Resolver): Promise<NextHop> {
+  let uri: SipUri = req.uri;
+  const route = req.route[0];
+  if (route !== undefined) {
+    const routeUri = NameAddr.parse(route, 'Bad Route header').uri;
+    if (routeUri.params.has('lr')) uri = routeUri;
+  }
+  if (!uri.isSip) throw new SipParseError('Unsupported URI scheme for next hop');
+  const maddr = uri.params.get('maddr');
+  const host = maddr ?? uri.host;
+  const param = uri.params.get('transport')?.toLowerCase();
+  let protocol: TransportProtocol;
+  switch (param) {
+    case 'tcp':
+    case 'tls':
+    case 'ws':
+    case 'wss':
+    case 'udp':
+      protocol = param;
+      break;
+    case undefined:
+    default:
+      protocol = uri.scheme === 'sips' ? 'tls' : 'udp';
+  }
+  const port = uri.port ?? (protocol === 'tls' || protocol === 'wss' ? 5061 : 5060);
+  const bare = host.startsWith('[') ? host.slice(1, -1) : host;
+  const address = isIP(bare) !== 0 ? bare : await resolve(bare);
+  return { protocol, address, port };
+}

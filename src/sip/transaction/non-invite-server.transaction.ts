@@ -1,0 +1,87 @@
+import type { Clock, TimerHandle } from '../ports/clock';
+import { TransactionState, timerJ, type TimerValues } from './transaction-state';
+
+/** What a server transaction needs from the stack. */
+export interface ServerTransactionHost {
+  readonly clock: Clock;
+  readonly timers: TimerValues;
+  /** Sends a response; rejects on transport error. */
+  send(data: Buffer): Promise<void>;
+  /** Called once when the transaction reaches Terminated. */
+  terminated(): void;
+  /** Called on a transport error (RFC 3261 §17.2.4). */
+  transportError(error: Error): void;
+}
+
+/**
+ * Non-INVITE server transaction (RFC 3261 §17.2.2, Figure 8). The request was passed to the TU when the
+ * transaction was created (Trying). Retransmissions of the request are absorbed in Trying and answered with
+ * the last response in Proceeding and Completed. A final response moves to Completed and starts Timer J
+ * (64*T1 on unreliable transports, 0 on reliable ones), whose expiry moves to Terminated.
+ */
+export class NonInviteServerTransaction {
+  state = TransactionState.Trying;
+  private lastResponse: Buffer | undefined;
+  private timer: TimerHandle | undefined;
+
+  constructor(
+    readonly key: string,
+    private readonly reliable: boolean,
+    private readonly host: ServerTransactionHost,
+  ) {}
+
+  /** A retransmission of the request arrived (RFC 3261 §17.2.2). */
+  receiveRequest(): void {
+    switch (this.state) {
+      case TransactionState.Trying:
+      case TransactionState.Terminated:
+        return; // Trying: discarded; Terminated: the transaction is gone.
+      case TransactionState.Proceeding:
+      case TransactionState.Completed:
+        if (this.lastResponse !== undefined) this.transmit(this.lastResponse);
+        return;
+    }
+  }
+
+  /** The TU sends a response (RFC 3261 §17.2.2). Returns false when the transaction no longer accepts one. */
+  respond(status: number, data: Buffer): boolean {
+    switch (this.state) {
+      case TransactionState.Trying:
+      case TransactionState.Proceeding:
+        this.lastResponse = data;
+        this.transmit(data);
+        if (status < 200) {
+          this.state = TransactionState.Proceeding; // §17.2.2: provisional → Proceeding
+        } else {
+          this.state = TransactionState.Completed; // §17.2.2: final → Completed, Timer J
+          this.timer = this.host.clock.setTimeout(
+            () => {
+              this.terminate();
+            },
+            timerJ(this.host.timers, this.reliable),
+          );
+        }
+        return true;
+      case TransactionState.Completed:
+      case TransactionState.Terminated:
+        return false; // §17.2.2: further final responses are not passed to the transport.
+    }
+  }
+
+  /** Stops the timer and moves to Terminated. */
+  terminate(): void {
+    if (this.state === TransactionState.Terminated) return;
+    this.state = TransactionState.Terminated;
+    if (this.timer !== undefined) this.host.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.host.terminated();
+  }
+
+  private transmit(data: Buffer): void {
+    this.host.send(data).catch((e: unknown) => {
+      // §17.2.4: a transport failure terminates the transaction and is reported to the TU.
+      this.host.transportError(e instanceof Error ? e : new Error(String(e)));
+      this.terminate();
+    });
+  }
+}

@@ -1,0 +1,52 @@
+import type { SipResponse } from '../message/sip-message';
+import { Via } from '../message/via';
+import type { Flow, Transport } from '../transport/transport';
+
+/**
+ * Adds `received` and `rport` to the top Via of a response as the server transport would have added them to
+ * the request (RFC 3261 §18.2.1, RFC 3581 §4): `received` when sent-by is not the source address (or rport
+ * was requested), `rport` filled with the source port when present without a value.
+ */
+export function stampTopVia(res: SipResponse, flow: Flow): void {
+  const vias = res.headers.getAll('via');
+  if (vias.length === 0) return;
+  let via: Via;
+  try {
+    via = Via.parse(vias[0]);
+  } catch {
+    return;
+  }
+  const source = flow.remoteAddress;
+  const sentBy = via.host.startsWith('[') ? via.host.slice(1, -1) : via.host;
+  const rport = via.rport;
+  let changed = false;
+  if (sentBy !== source || rport !== undefined) {
+    if (source !== '' && via.received !== source) {
+      via.received = source;
+      changed = true;
+    }
+  }
+  if (rport === null) {
+    via.rport = flow.remotePort;
+    changed = true;
+  }
+  if (changed) {
+    vias[0] = via.toString();
+    res.headers.set('Via', vias);
+  }
+}
+
+/**
+ * Where a response goes (RFC 3261 §18.2.2, RFC 3581 §4): over the request's connection when it is still
+ * open; on a reliable transport whose connection is gone, to `received` (or the source) at the sent-by port;
+ * on UDP to the source address and port (what `received`/`rport` would give, and what crosses NATs).
+ */
+export function responseFlow(flow: Flow, transport: Transport, topVia: Via | undefined): Flow {
+  if (flow.connectionId === undefined || transport.hasConnection(flow.connectionId)) return flow;
+  return {
+    ...flow,
+    connectionId: undefined,
+    remoteAddress: topVia?.received ?? flow.remoteAddress,
+    remotePort: topVia?.port ?? 5060,
+  };
+}

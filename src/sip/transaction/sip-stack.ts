@@ -1,0 +1,373 @@
+import { SipError } from '../errors/sip-error';
+import { SipParseError } from '../errors/sip-parse-error';
+import { createResponse } from '../message/create-response';
+import { parseMessage } from '../message/parser';
+import { serializeMessage } from '../message/serializer';
+import type { SipRequest } from '../message/sip-message';
+import { SipResponse } from '../message/sip-message';
+import type { Via } from '../message/via';
+import { systemClock, type Clock } from '../ports/clock';
+import { noopLogger, type SipLogger } from '../ports/logger';
+import { cryptoRandom, type Random } from '../ports/random';
+import type { Flow, Transport } from '../transport/transport';
+import { buildResponse, ServerRequest, type IncomingRequest } from './incoming-request';
+import { dnsResolver, nextHop, type Resolver } from './next-hop';
+import { NonInviteClientTransaction } from './non-invite-client.transaction';
+import { NonInviteServerTransaction } from './non-invite-server.transaction';
+import { responseFlow, stampTopVia } from './response-routing';
+import { DEFAULT_TIMERS, type TimerValues } from './transaction-state';
+
+/** Options of {@link SipStack}. */
+export interface SipStackOptions {
+  readonly transports: readonly Transport[];
+  readonly clock?: Clock;
+  readonly random?: Random;
+  /** T1, T2, T4 in ms (defaults 500, 4000, 5000; RFC 3261 Table 4). */
+  readonly timers?: Partial<TimerValues>;
+  /** Larger messages get 513 (requests) or are dropped (default 65535; RFC 3261 §18.1.1). */
+  readonly maxMessageSize?: number;
+  readonly logger?: SipLogger;
+  /** Host name resolution for the next hop (default `dns.lookup`). */
+  readonly resolver?: Resolver;
+}
+
+/** Handles requests delivered by the stack; may return a promise (its rejection is handled like a throw). */
+export type RequestHandler = (req: IncomingRequest) => void | Promise<void>;
+
+interface ServerEntry {
+  readonly tx: NonInviteServerTransaction;
+  readonly incoming: ServerRequest;
+}
+
+/**
+ * The transaction layer (RFC 3261 §17) over a set of transports: matches requests to non-INVITE server
+ * transactions (§17.2.3) and responses to client transactions (§17.1.3), answers malformed requests, and
+ * stamps `received`/`rport` on responses (§18.2.1, RFC 3581). INVITE is handled like a non-INVITE request
+ * (the presence server only rejects it); ACK has no transaction and is dropped.
+ */
+export class SipStack {
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly timers: TimerValues;
+  private readonly transports: readonly Transport[];
+  private readonly maxMessageSize: number;
+  private readonly log: SipLogger;
+  private readonly resolver: Resolver;
+  private handler: RequestHandler | undefined;
+  private readonly servers = new Map<string, ServerEntry>();
+  private readonly clients = new Map<string, NonInviteClientTransaction<SipResponse>>();
+
+  constructor(options: SipStackOptions) {
+    this.transports = options.transports;
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? cryptoRandom;
+    this.timers = { ...DEFAULT_TIMERS, ...options.timers };
+    this.maxMessageSize = options.maxMessageSize ?? 65535;
+    this.log = options.logger ?? noopLogger;
+    this.resolver = options.resolver ?? dnsResolver;
+  }
+
+  /** Registers the transaction user: called once per new request (not for retransmissions or ACK). */
+  onRequest(handler: RequestHandler): void {
+    this.handler = handler;
+  }
+
+  /** Number of live server and client transactions. */
+  get transactionCount(): { server: number; client: number } {
+    return { server: this.servers.size, client: this.clients.size };
+  }
+
+  /** Hooks the transports and starts listening. */
+  async start(): Promise<void> {
+    for (const t of this.transports) {
+      t.onMessage((data, flow) => {
+        this.receive(data, flow, t);
+      });
+      t.onError((error, flow) => {
+        this.log.warn({ err: error.message, flow }, 'transport error');
+      });
+    }
+    await Promise.all(this.transports.map((t) => t.listen()));
+  }
+
+  /** Ends every transaction (pending client ones resolve with 503) and closes the transports. */
+  async stop(): Promise<void> {
+    for (const { tx } of [...this.servers.values()]) tx.terminate();
+    for (const tx of [...this.clients.values()]) tx.terminate('transport');
+    await Promise.all(this.transports.map((t) => t.close()));
+  }
+
+  /**
+   * Sends `req` in a new non-INVITE client transaction (RFC 3261 §17.1.2) and resolves with the final
+   * response, a synthesized 408 on Timer F, or a 503 on a transport error (§8.1.3.1). Adds the top Via
+   * (sent-by from the transport, a new branch, `rport`) and Max-Forwards: 70 when absent. Without `target`
+   * the next hop comes from the top Route or the Request-URI (see {@link nextHop}).
+   */
+  async sendRequest(req: SipRequest, target?: Flow): Promise<SipResponse> {
+    if (req.method === 'ACK') throw new SipError(500, 'ACK has no transaction');
+    let flow: Flow;
+    let transport: Transport | undefined;
+    try {
+      if (target !== undefined) {
+        flow = target;
+        transport = this.transportFor(flow);
+      } else {
+        const hop = await nextHop(req, this.resolver);
+        transport = this.transports.find((t) => t.protocol === hop.protocol);
+        if (transport === undefined) return this.synthesize(req, 503, `No ${hop.protocol} transport`);
+        flow = {
+          protocol: hop.protocol,
+          localAddress: transport.localAddress,
+          localPort: transport.localPort,
+          remoteAddress: hop.address,
+          remotePort: hop.port,
+        };
+      }
+    } catch (e) {
+      this.log.warn({ err: String(e), callId: req.headers.get('call-id') }, 'next hop not found');
+      return this.synthesize(req, 503, 'Next hop not found');
+    }
+    if (transport === undefined) return this.synthesize(req, 503, `No ${flow.protocol} transport`);
+    const branch = this.random.branch();
+    const host = transport.advertisedHost;
+    req.headers.prepend(
+      'Via',
+      `SIP/2.0/${flow.protocol.toUpperCase()} ${host}:${transport.advertisedPort};branch=${branch};rport`,
+    );
+    if (!req.headers.has('max-forwards')) req.headers.set('Max-Forwards', '70');
+    const data = serializeMessage(req);
+    const key = `${branch}|${req.method}`;
+    const t = transport;
+    return new Promise<SipResponse>((resolve) => {
+      const tx = new NonInviteClientTransaction<SipResponse>(
+        key,
+        data,
+        t.reliable,
+        {
+          clock: this.clock,
+          timers: this.timers,
+          send: (bytes) => {
+            this.trace('send', bytes, flow);
+            return t.send(flow, bytes);
+          },
+          terminated: () => {
+            this.clients.delete(key);
+          },
+        },
+        (result) => {
+          if (result === 'timeout') resolve(this.synthesize(req, 408, 'Request Timeout'));
+          else if (result === 'transport') resolve(this.synthesize(req, 503, 'Service Unavailable'));
+          else resolve(result);
+        },
+      );
+      this.clients.set(key, tx);
+      tx.start();
+    });
+  }
+
+  private synthesize(req: SipRequest, status: number, reason: string): SipResponse {
+    return createResponse(req, status, reason);
+  }
+
+  private transportFor(flow: Flow): Transport | undefined {
+    let fallback: Transport | undefined;
+    for (const t of this.transports) {
+      if (t.protocol !== flow.protocol) continue;
+      if (flow.connectionId !== undefined && t.hasConnection(flow.connectionId)) return t;
+      if (t.localPort === flow.localPort) return t;
+      fallback ??= t;
+    }
+    return fallback;
+  }
+
+  private trace(dir: 'send' | 'recv', data: Buffer, flow: Flow): void {
+    this.log.trace({ dir, flow, sip: data.toString('utf8') }, dir === 'send' ? 'SIP sent' : 'SIP received');
+  }
+
+  /** Entry point for every framed message a transport delivers; never throws. */
+  private receive(data: Buffer, flow: Flow, transport: Transport): void {
+    try {
+      this.trace('recv', data, flow);
+      let msg: SipRequest | SipResponse;
+      try {
+        msg = parseMessage(data);
+      } catch (e) {
+        if (e instanceof SipParseError && e.partial !== undefined) {
+          this.replyStateless(e.partial, flow, transport, e.status, e.reason);
+        } else {
+          this.log.debug({ err: String(e), flow }, 'unparseable message dropped');
+        }
+        return;
+      }
+      if (msg instanceof SipResponse) {
+        this.receiveResponse(msg);
+        return;
+      }
+      if (data.length > this.maxMessageSize) {
+        this.replyStateless(msg, flow, transport, 513, 'Message Too Large');
+        return;
+      }
+      this.receiveRequest(msg, flow, transport);
+    } catch (e) {
+      this.log.error({ err: e instanceof Error ? e.stack : String(e), flow }, 'error handling message');
+    }
+  }
+
+  private receiveResponse(res: SipResponse): void {
+    let key: string;
+    try {
+      key = `${res.via[0]?.branch ?? ''}|${res.cseq.method}`;
+    } catch (e) {
+      this.log.debug({ err: String(e) }, 'malformed response dropped');
+      return;
+    }
+    const tx = this.clients.get(key);
+    if (tx === undefined) {
+      this.log.debug({ callId: res.headers.get('call-id'), status: res.status }, 'stray response dropped');
+      return;
+    }
+    tx.receiveResponse(res.status, res);
+  }
+
+  private receiveRequest(req: SipRequest, flow: Flow, transport: Transport): void {
+    let key: string;
+    let topVia: Via | undefined;
+    try {
+      topVia = req.via[0];
+      // Touch what matching and responding need, so a malformed header gets its 400 here.
+      const _checked = [req.from, req.to, req.callId];
+      key = serverKey(req, topVia, req.method === 'ACK' ? 'INVITE' : req.method);
+    } catch (e) {
+      const reason = e instanceof SipParseError ? e.reason : 'Bad Request';
+      this.replyStateless(req, flow, transport, 400, reason);
+      return;
+    }
+    if (req.method === 'ACK') return; // §17.2.1: ACK for a non-2xx is absorbed; no INVITE transactions here.
+    const existing = this.servers.get(key);
+    if (existing !== undefined) {
+      existing.tx.receiveRequest();
+      return;
+    }
+    const entry = this.createServer(req, flow, transport, key, topVia);
+    if (req.method === 'CANCEL') {
+      this.cancel(entry, req, topVia);
+      return;
+    }
+    this.invoke(entry.incoming);
+  }
+
+  private createServer(req: SipRequest, flow: Flow, transport: Transport, key: string, topVia: Via): ServerEntry {
+    const tx = new NonInviteServerTransaction(key, transport.reliable, {
+      clock: this.clock,
+      timers: this.timers,
+      send: (data) => {
+        const to = responseFlow(flow, transport, topVia);
+        this.trace('send', data, to);
+        return transport.send(to, data);
+      },
+      terminated: () => {
+        this.servers.delete(key);
+      },
+      transportError: (error) => {
+        this.log.warn({ err: error.message, callId: req.callId }, 'response could not be sent');
+      },
+    });
+    const incoming = new ServerRequest(
+      req,
+      flow,
+      () => this.random.tag(),
+      (_inc, res) => {
+        stampTopVia(res, flow);
+        return tx.respond(res.status, serializeMessage(res));
+      },
+    );
+    const entry = { tx, incoming };
+    this.servers.set(key, entry);
+    return entry;
+  }
+
+  /** CANCEL (RFC 3261 §9.2): 200 when it matches a transaction (487 to a pending INVITE), else 481. */
+  private cancel(entry: ServerEntry, req: SipRequest, topVia: Via): void {
+    let target: ServerEntry | undefined;
+    try {
+      target = this.servers.get(serverKey(req, topVia, 'INVITE'));
+    } catch {
+      target = undefined;
+    }
+    if (target === undefined) {
+      entry.incoming.respond(481, 'Call/Transaction Does Not Exist');
+      return;
+    }
+    entry.incoming.respond(200, 'OK');
+    if (!target.incoming.responded) target.incoming.respond(487, 'Request Terminated');
+  }
+
+  /** Calls the TU; a throw or rejection becomes its SipError status or 500 when nothing was sent yet. */
+  private invoke(incoming: ServerRequest): void {
+    const handler = this.handler;
+    if (handler === undefined) {
+      incoming.respond(503, 'Service Unavailable');
+      return;
+    }
+    try {
+      const result = handler(incoming);
+      if (result instanceof Promise) {
+        result.catch((e: unknown) => {
+          this.handlerFailed(incoming, e);
+        });
+      }
+    } catch (e) {
+      this.handlerFailed(incoming, e);
+    }
+  }
+
+  private handlerFailed(incoming: ServerRequest, e: unknown): void {
+    try {
+      if (e instanceof SipError) {
+        if (!incoming.responded) incoming.respond(e.status, e.reason, e.headers);
+        return;
+      }
+      this.log.error(
+        { err: e instanceof Error ? e.stack : String(e), callId: incoming.request.headers.get('call-id') },
+        'request handler failed',
+      );
+      if (!incoming.responded) incoming.respond(500, 'Server Internal Error');
+    } catch (err) {
+      this.log.error({ err: String(err) }, 'could not answer after handler failure');
+    }
+  }
+
+  /** Answers outside any transaction (malformed or too large requests); ACK is never answered. */
+  private replyStateless(req: SipRequest, flow: Flow, transport: Transport, status: number, reason: string): void {
+    if (req.method === 'ACK' || !req.headers.has('via')) {
+      this.log.debug({ reason, flow }, 'bad request dropped');
+      return;
+    }
+    let res: SipResponse;
+    try {
+      res = buildResponse(req, status, reason, undefined, undefined, undefined);
+      if (status > 100 && !/;\s*tag=/i.test(res.headers.get('to') ?? ';tag=')) {
+        res.headers.set('To', `${res.headers.get('to') ?? ''};tag=${this.random.tag()}`);
+      }
+      stampTopVia(res, flow);
+    } catch (e) {
+      this.log.debug({ err: String(e), reason }, 'bad request dropped: no response possible');
+      return;
+    }
+    this.log.info({ status, reason, flow, callId: req.headers.get('call-id') }, 'bad request answered');
+    const data = serializeMessage(res);
+    transport.send(flow, data).catch((e: unknown) => {
+      this.log.warn({ err: String(e) }, 'could not send stateless response');
+    });
+  }
+}
+
+/** The server transaction key (RFC 3261 §17.2.3): branch + sent-by + method, or the RFC 2543 fields. */
+function serverKey(req: SipRequest, topVia: Via | undefined, method: string): string {
+  if (topVia === undefined) throw new SipParseError('Missing Via header');
+  const branch = topVia.branch;
+  const sentBy = `${topVia.host}:${topVia.port ?? ''}`;
+  if (branch?.startsWith('z9hG4bK')) return `${branch}|${sentBy}|${method}`;
+  const cseq = req.cseq;
+  return `2543|${req.callId}|${cseq.seq}|${method}|${req.from.tag ?? ''}|${req.to.tag ?? ''}|${req.uriString}|${sentBy}`;
+}

@@ -1,0 +1,10 @@
+export { MemoryTransport } from './memory.transport';
+export type { MemoryTransportOptions } from './memory.transport';
+export { StreamFramer } from './stream-framer';
+export type { FrameEvent } from './stream-framer';
+export { TcpTransport } from './tcp.transport';
+export type { TcpTransportOptions } from './tcp.transport';
+export type { ErrorHandler, Flow, MessageHandler, Transport, TransportOptions, TransportProtocol } from './transport';
+export { UdpTransport } from './udp.transport';
+export { WsTransport } from './ws.transport';
+export type { WsTransportOptions } from './ws.transport';

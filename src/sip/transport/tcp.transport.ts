@@ -1,0 +1,185 @@
+import { connect, createServer, isIPv6, type Server, type Socket } from 'node:net';
+import { StreamFramer } from './stream-framer';
+import type { ErrorHandler, Flow, MessageHandler, Transport, TransportOptions } from './transport';
+import { defaultAdvertisedHost } from './transport';
+
+/** Options of {@link TcpTransport}. */
+export interface TcpTransportOptions extends TransportOptions {
+  /** Largest message accepted on a connection in bytes (default 65535); beyond it the connection is closed. */
+  maxMessageSize?: number;
+  /** Idle connections are closed after this many ms (default 0: never). */
+  idleTimeout?: number;
+}
+
+interface Connection {
+  readonly id: string;
+  readonly socket: Socket;
+  readonly flow: Flow;
+}
+
+const CRLF = Buffer.from('\r\n');
+
+/**
+ * SIP over TCP (RFC 3261 §18): Content-Length framing, connection reuse for responses and later requests
+ * (`flow.connectionId`), outgoing connections opened on demand and read like incoming ones. Double-CRLF
+ * keep-alives are answered with CRLF (RFC 5626 §4.4.1).
+ */
+export class TcpTransport implements Transport {
+  readonly protocol = 'tcp' as const;
+  readonly reliable = true;
+  private server: Server | undefined;
+  private readonly connections = new Map<string, Connection>();
+  private readonly byRemote = new Map<string, Connection>();
+  private nextId = 1;
+  private messageHandler: MessageHandler = () => undefined;
+  private errorHandler: ErrorHandler = () => undefined;
+  private bound = { address: '', port: 0 };
+  private readonly maxMessageSize: number;
+
+  constructor(private readonly options: TcpTransportOptions = {}) {
+    this.maxMessageSize = options.maxMessageSize ?? 65535;
+  }
+
+  get localAddress(): string {
+    return this.bound.address;
+  }
+
+  get localPort(): number {
+    return this.bound.port;
+  }
+
+  get advertisedHost(): string {
+    return this.options.advertisedHost ?? defaultAdvertisedHost(this.bound.address);
+  }
+
+  get advertisedPort(): number {
+    return this.options.advertisedPort ?? this.bound.port;
+  }
+
+  onMessage(handler: MessageHandler): void {
+    this.messageHandler = handler;
+  }
+
+  onError(handler: ErrorHandler): void {
+    this.errorHandler = handler;
+  }
+
+  hasConnection(connectionId: string): boolean {
+    return this.connections.has(connectionId);
+  }
+
+  listen(): Promise<void> {
+    const server = createServer((socket) => {
+      this.adopt(socket);
+    });
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port ?? 5060, this.options.host ?? '0.0.0.0', () => {
+        server.off('error', reject);
+        server.on('error', (err) => {
+          this.errorHandler(err);
+        });
+        const addr = server.address();
+        if (addr !== null && typeof addr === 'object') this.bound = { address: addr.address, port: addr.port };
+        resolve();
+      });
+    });
+  }
+
+  async send(flow: Flow, data: Buffer): Promise<void> {
+    let conn = flow.connectionId === undefined ? undefined : this.connections.get(flow.connectionId);
+    conn ??= this.byRemote.get(remoteKey(flow.remoteAddress, flow.remotePort));
+    conn ??= await this.open(flow.remoteAddress, flow.remotePort);
+    const socket = conn.socket;
+    return new Promise((resolve, reject) => {
+      socket.write(data, (err) => {
+        if (err) reject(err);
+        else resolve();
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    for (const c of this.connections.values()) c.socket.destroy();
+    this.connections.clear();
+    this.byRemote.clear();
+    const server = this.server;
+    this.server = undefined;
+    if (server === undefined) return Promise.resolve();
+    return new Promise((resolve) => {
+      server.close(() => {
+        resolve();
+      });
+    });
+  }
+
+  private open(address: string, port: number): Promise<Connection> {
+    const host = address.startsWith('[') ? address.slice(1, -1) : address;
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host, port, family: isIPv6(host) ? 6 : 4 });
+      const onError = (err: Error): void => {
+        socket.destroy();
+        reject(err);
+      };
+      socket.once('error', onError);
+      socket.once('connect', () => {
+        socket.off('error', onError);
+        resolve(this.adopt(socket));
+      });
+    });
+  }
+
+  /** Registers a connected socket (incoming or outgoing) and reads SIP messages from it. */
+  private adopt(socket: Socket): Connection {
+    const id = `tcp-${this.nextId++}`;
+    const flow: Flow = {
+      protocol: 'tcp',
+      localAddress: socket.localAddress ?? this.bound.address,
+      localPort: socket.localPort ?? this.bound.port,
+      remoteAddress: socket.remoteAddress ?? '',
+      remotePort: socket.remotePort ?? 0,
+      connectionId: id,
+    };
+    const conn: Connection = { id, socket, flow };
+    const key = remoteKey(flow.remoteAddress, flow.remotePort);
+    this.connections.set(id, conn);
+    this.byRemote.set(key, conn);
+    socket.setNoDelay(true);
+    if (this.options.idleTimeout) socket.setTimeout(this.options.idleTimeout, () => socket.destroy());
+    const framer = new StreamFramer(this.maxMessageSize);
+    socket.on('data', (chunk) => {
+      for (const ev of framer.push(chunk)) {
+        switch (ev.kind) {
+          case 'message':
+            try {
+              this.messageHandler(ev.data, flow);
+            } catch (e) {
+              this.errorHandler(e instanceof Error ? e : new Error(String(e)), flow);
+            }
+            break;
+          case 'ping':
+            socket.write(CRLF);
+            break;
+          case 'error':
+            this.errorHandler(new Error(`${ev.reason}; closing ${id}`), flow);
+            socket.destroy();
+            break;
+        }
+      }
+    });
+    socket.on('error', (err) => {
+      this.errorHandler(err, flow);
+    });
+    socket.on('close', () => {
+      this.connections.delete(id);
+      if (this.byRemote.get(key) === conn) this.byRemote.delete(key);
+    });
+    return conn;
+  }
+}
+
+function remoteKey(address: string, port: number): string {
+  const a = address.startsWith('[') ? address.slice(1, -1) : address;
+  return `${a}|${port}`;
+}

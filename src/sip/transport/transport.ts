@@ -1,0 +1,66 @@
+/** Transport protocols of a {@link Flow} (RFC 3261 §18, RFC 7118 for WS/WSS). */
+export type TransportProtocol = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
+
+/**
+ * Where a message came from or goes to. `connectionId` is set for connection-oriented transports and names
+ * the connection, so that responses and later requests reuse it (RFC 3261 §18.2.2, RFC 5626 §5).
+ */
+export interface Flow {
+  readonly protocol: TransportProtocol;
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly connectionId?: string;
+}
+
+/** Receives each framed SIP message with the flow it arrived on. */
+export type MessageHandler = (data: Buffer, flow: Flow) => void;
+/** Receives transport errors (socket errors, unframeable streams); `flow` when one connection failed. */
+export type ErrorHandler = (error: Error, flow?: Flow) => void;
+
+/**
+ * A SIP transport adapter (RFC 3261 §18). The core owns this interface; UDP, TCP, WS and in-memory
+ * transports implement it. Implementations emit errors through `onError` and never throw out of socket
+ * callbacks.
+ */
+export interface Transport {
+  readonly protocol: TransportProtocol;
+  /** Bound address and port, valid after `listen()`. */
+  readonly localAddress: string;
+  readonly localPort: number;
+  /** The host and port put in Via sent-by and Contact (RFC 3261 §18.1.1); defaults to the bound ones. */
+  readonly advertisedHost: string;
+  readonly advertisedPort: number;
+  /** Whether the transport is reliable (RFC 3261 §17: timers for reliable transports are 0). */
+  readonly reliable: boolean;
+  listen(): Promise<void>;
+  close(): Promise<void>;
+  /**
+   * Sends one message. With `flow.connectionId` the message goes over that connection; TCP opens a new
+   * connection to `remoteAddress:remotePort` when there is none; WS rejects.
+   */
+  send(flow: Flow, data: Buffer): Promise<void>;
+  onMessage(handler: MessageHandler): void;
+  onError(handler: ErrorHandler): void;
+  hasConnection(connectionId: string): boolean;
+}
+
+/** Options shared by the socket transports. */
+export interface TransportOptions {
+  /** Address to bind (default `0.0.0.0`). */
+  host?: string;
+  /** Port to bind; 0 picks a free one (default 5060). */
+  port?: number;
+  /** Via sent-by / Contact host; default: the bound address, or 127.0.0.1 when bound to a wildcard. */
+  advertisedHost?: string;
+  /** Via sent-by / Contact port; default: the bound port. */
+  advertisedPort?: number;
+}
+
+/** The advertised host for a bound address (a wildcard is not an address a peer can reach). */
+export function defaultAdvertisedHost(bound: string): string {
+  if (bound === '0.0.0.0' || bound === '') return '127.0.0.1';
+  if (bound === '::') return '[::1]';
+  return bound.includes(':') && !bound.startsWith('[') ? `[${bound}]` : bound;
+}

@@ -1,0 +1,102 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { isIPv6 } from 'node:net';
+import type { ErrorHandler, Flow, MessageHandler, Transport, TransportOptions } from './transport';
+import { defaultAdvertisedHost } from './transport';
+
+/** SIP over UDP (RFC 3261 §18): one message per datagram; connectionless, unreliable. */
+export class UdpTransport implements Transport {
+  readonly protocol = 'udp' as const;
+  readonly reliable = false;
+  private socket: Socket | undefined;
+  private messageHandler: MessageHandler = () => undefined;
+  private errorHandler: ErrorHandler = () => undefined;
+  private bound = { address: '', port: 0 };
+
+  constructor(private readonly options: TransportOptions = {}) {}
+
+  get localAddress(): string {
+    return this.bound.address;
+  }
+
+  get localPort(): number {
+    return this.bound.port;
+  }
+
+  get advertisedHost(): string {
+    return this.options.advertisedHost ?? defaultAdvertisedHost(this.bound.address);
+  }
+
+  get advertisedPort(): number {
+    return this.options.advertisedPort ?? this.bound.port;
+  }
+
+  onMessage(handler: MessageHandler): void {
+    this.messageHandler = handler;
+  }
+
+  onError(handler: ErrorHandler): void {
+    this.errorHandler = handler;
+  }
+
+  hasConnection(): boolean {
+    return false;
+  }
+
+  listen(): Promise<void> {
+    const host = this.options.host ?? '0.0.0.0';
+    const socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', reuseAddr: false });
+    this.socket = socket;
+    return new Promise((resolve, reject) => {
+      const onListenError = (err: Error): void => {
+        reject(err);
+      };
+      socket.once('error', onListenError);
+      socket.bind(this.options.port ?? 5060, host, () => {
+        socket.off('error', onListenError);
+        socket.on('error', (err) => {
+          this.errorHandler(err);
+        });
+        const addr = socket.address();
+        this.bound = { address: addr.address, port: addr.port };
+        resolve();
+      });
+      socket.on('message', (data, rinfo) => {
+        const flow: Flow = {
+          protocol: 'udp',
+          localAddress: this.bound.address,
+          localPort: this.bound.port,
+          remoteAddress: rinfo.address,
+          remotePort: rinfo.port,
+        };
+        try {
+          this.messageHandler(data, flow);
+        } catch (e) {
+          this.errorHandler(e instanceof Error ? e : new Error(String(e)), flow);
+        }
+      });
+    });
+  }
+
+  send(flow: Flow, data: Buffer): Promise<void> {
+    const socket = this.socket;
+    if (socket === undefined) return Promise.reject(new Error('UDP transport not listening'));
+    const address = flow.remoteAddress.startsWith('[') ? flow.remoteAddress.slice(1, -1) : flow.remoteAddress;
+    return new Promise((resolve, reject) => {
+      socket.send(data, flow.remotePort, address, (err) => {
+        if (err) reject(err);
+        else resolve();
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    const socket = this.socket;
+    this.socket = undefined;
+    if (socket === undefined) return Promise.resolve();
+    return new Promise((resolve) => {
+      socket.close(() => {
+        resolve();
+      });
+    });
+  }
+}
