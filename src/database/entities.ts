@@ -1,5 +1,7 @@
 import { AorAttributeEntity } from '../location/entities/aor-attribute.entity';
 import { ContactEntity } from '../location/entities/contact.entity';
+import { PublicationEntity } from '../pa/entities/publication.entity';
+import { SubscriptionEntity } from '../pa/entities/subscription.entity';
 
 /** Every entity the data source maps; the migrations in `migrations/` create exactly these tables. */
-export const ENTITIES = [ContactEntity, AorAttributeEntity];
+export const ENTITIES = [ContactEntity, AorAttributeEntity, PublicationEntity, SubscriptionEntity];

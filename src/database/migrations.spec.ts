@@ -27,7 +27,9 @@ describe.each(databaseKinds())('migrations on %s', (kind) => {
   it('are idempotent at start and can be reverted to an empty schema', async () => {
     expect(await ds.runMigrations()).toEqual([]);
     for (let i = 0; i < ds.migrations.length; i++) await ds.undoLastMigration();
-    const tables = await ds.createQueryRunner().getTables(['location', 'location_attrs']);
+    const tables = await ds
+      .createQueryRunner()
+      .getTables(['location', 'location_attrs', 'presentity', 'active_watchers']);
     expect(tables).toEqual([]);
     await ds.runMigrations();
   });

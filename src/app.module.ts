@@ -1,0 +1,24 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { PINO } from './common/app-logger';
+import { HealthController } from './common/health.controller';
+import type { AppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
+import { DatabaseModule } from './database/database.module';
+import { LocationModule } from './location/location.module';
+import { PaModule } from './pa/pa.module';
+import { SipBridgeModule } from './sip-bridge/sip-bridge.module';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig, pino: Logger): DynamicModule {
+    return {
+      module: AppModule,
+      global: true,
+      imports: [ConfigModule.forRoot(config), DatabaseModule, SipBridgeModule, LocationModule, PaModule],
+      controllers: [HealthController],
+      providers: [{ provide: PINO, useValue: pino }],
+      exports: [PINO],
+    };
+  }
+}

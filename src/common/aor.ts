@@ -1,0 +1,19 @@
+import { DomainError } from './domain-error';
+
+/**
+ * Reads an AoR given in a URL or a JSON body: `sip:alice@example.com`, `sips:...` or `alice@example.com`
+ * (taken as sip:). Returns the canonical `sip:user@host` form the location and presence tables use.
+ */
+export function parseAor(input: unknown, field = 'aor'): string {
+  if (typeof input !== 'string' || input.trim() === '') throw new DomainError(400, `${field} is required`, field);
+  let s = input.trim();
+  if (!/^[a-z][a-z0-9+.-]*:/i.test(s)) s = `sip:${s}`;
+  const m = /^(sips?):([^@\s;?<>"]+)@([A-Za-z0-9.-]+|\[[0-9a-fA-F:.]+\])(?::\d{1,5})?$/i.exec(s);
+  if (!m)
+    throw new DomainError(
+      400,
+      `${field} must be a SIP AoR such as sip:alice@example.com, got ${JSON.stringify(input)}`,
+      field,
+    );
+  return `${m[1].toLowerCase()}:${m[2]}@${m[3].toLowerCase()}`;
+}

@@ -1,0 +1,106 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { GroupCommit } from '../database/group-commit';
+import type { TransportProtocol } from '../sip';
+import type { Binding } from './binding';
+import { AorAttributeEntity } from './entities/aor-attribute.entity';
+import { ContactEntity } from './entities/contact.entity';
+
+function toEntity(b: Binding): ContactEntity {
+  const e = new ContactEntity();
+  e.id = b.id;
+  e.domain = b.domain;
+  e.aor = b.aor;
+  e.contact = b.uri;
+  e.expiresAt = b.expiresAt;
+  e.q = b.q === undefined ? null : Math.round(b.q * 1000);
+  e.callId = b.callId;
+  e.cseq = b.cseq;
+  e.instance = b.instance ?? null;
+  e.regId = b.regId ?? null;
+  e.path = b.path.length ? JSON.stringify(b.path) : null;
+  e.userAgent = b.userAgent.slice(0, 255);
+  e.sourceProto = b.source.protocol;
+  e.sourceIp = b.source.remoteAddress;
+  e.sourcePort = b.source.remotePort;
+  e.localIp = b.source.localAddress;
+  e.localPort = b.source.localPort;
+  e.connectionId = b.source.connectionId ?? null;
+  e.createdAt = b.createdAt;
+  e.updatedAt = b.updatedAt;
+  return e;
+}
+
+function toBinding(e: ContactEntity): Binding {
+  return {
+    id: e.id,
+    domain: e.domain,
+    aor: e.aor,
+    uri: e.contact,
+    expiresAt: e.expiresAt,
+    q: e.q === null ? undefined : e.q / 1000,
+    callId: e.callId,
+    cseq: e.cseq,
+    instance: e.instance ?? undefined,
+    regId: e.regId ?? undefined,
+    path: e.path ? (JSON.parse(e.path) as string[]) : [],
+    userAgent: e.userAgent,
+    source: {
+      protocol: e.sourceProto as TransportProtocol,
+      remoteAddress: e.sourceIp,
+      remotePort: e.sourcePort,
+      localAddress: e.localIp,
+      localPort: e.localPort,
+      connectionId: e.connectionId ?? undefined,
+    },
+    createdAt: e.createdAt,
+    updatedAt: e.updatedAt,
+  };
+}
+
+/** The only code that touches the location tables. Writes go through the group commit. */
+@Injectable()
+export class LocationRepository {
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly commits: GroupCommit,
+  ) {}
+
+  async loadAll(): Promise<Binding[]> {
+    const rows = await this.ds.getRepository(ContactEntity).find();
+    return rows.map(toBinding);
+  }
+
+  /** Saves and deletes bindings in one committed transaction. */
+  async apply(upserts: readonly Binding[], deleteIds: readonly string[]): Promise<void> {
+    if (upserts.length === 0 && deleteIds.length === 0) return;
+    await this.commits.run(async (m) => {
+      if (deleteIds.length) await m.delete(ContactEntity, [...deleteIds]);
+      if (upserts.length) await m.save(ContactEntity, upserts.map(toEntity), { reload: false });
+    });
+  }
+
+  async getAttribute(domain: string, aor: string, key: string): Promise<string | undefined> {
+    const row = await this.ds.getRepository(AorAttributeEntity).findOneBy({ domain, aor, key });
+    return row?.value;
+  }
+
+  async listAttributes(domain: string, aor: string): Promise<Record<string, string>> {
+    const rows = await this.ds.getRepository(AorAttributeEntity).findBy({ domain, aor });
+    return Object.fromEntries(rows.map((r) => [r.key, r.value]));
+  }
+
+  async setAttribute(domain: string, aor: string, key: string, value: string, now: number): Promise<void> {
+    await this.commits.run(async (m) => {
+      await m.save(AorAttributeEntity, { domain, aor, key, value, updatedAt: now }, { reload: false });
+    });
+  }
+
+  async deleteAttribute(domain: string, aor: string, key: string): Promise<boolean> {
+    return this.commits.run(async (m) => {
+      const r = await m.delete(AorAttributeEntity, { domain, aor, key });
+      return (r.affected ?? 0) > 0;
+    });
+  }
+}

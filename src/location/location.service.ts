@@ -1,0 +1,174 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { DomainError } from '../common/domain-error';
+import { KeyedMutex } from '../common/keyed-mutex';
+import type { Binding, ContactChange, ContactEvent } from './binding';
+import { LocationRepository } from './location.repository';
+
+export type ContactChangeListener = (change: ContactChange) => void;
+
+/**
+ * The location service (usrloc): bindings per location domain and AoR, cached in memory and written
+ * through to the database before any change is acknowledged. Every change is announced to listeners as a
+ * {@link ContactChange} after it is committed; this is how the presence core and later the reginfo
+ * modules learn of registrations without the location service knowing them.
+ */
+@Injectable()
+export class LocationService implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
+  private readonly log = new Logger(LocationService.name);
+  /** domain → aor → bindings. */
+  private readonly cache = new Map<string, Map<string, Binding[]>>();
+  private readonly listeners: ContactChangeListener[] = [];
+  private readonly locks = new KeyedMutex();
+  private timer: NodeJS.Timeout | undefined;
+  private sweeping = false;
+
+  constructor(
+    private readonly repo: LocationRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    for (const b of await this.repo.loadAll()) this.put(b.domain, b.aor, [...this.get(b.domain, b.aor), b]);
+  }
+
+  onApplicationBootstrap(): void {
+    // First sweep at once: what expired while the server was down is removed and announced.
+    void this.sweep();
+    this.timer = setInterval(() => void this.sweep(), this.config.registrar.timerInterval * 1000);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** Subscribes to committed binding changes. */
+  onChange(listener: ContactChangeListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Live bindings of an AoR, highest q first. */
+  lookup(aor: string, domain = this.config.registrar.defaultDomain, now = Date.now()): Binding[] {
+    return this.get(domain, aor)
+      .filter((b) => b.expiresAt > now)
+      .sort((a, b) => (b.q ?? 1) - (a.q ?? 1));
+  }
+
+  /** Every AoR with bindings, in a stable order, for paging. */
+  aors(domain?: string): { domain: string; aor: string }[] {
+    const out: { domain: string; aor: string }[] = [];
+    for (const [d, aors] of this.cache) {
+      if (domain && d !== domain) continue;
+      for (const aor of aors.keys()) out.push({ domain: d, aor });
+    }
+    return out.sort((a, b) => (a.domain === b.domain ? a.aor.localeCompare(b.aor) : a.domain.localeCompare(b.domain)));
+  }
+
+  /**
+   * Runs `decide` under the AoR's lock with its current bindings; commits what it returns, updates the
+   * cache and announces the events. `decide` may throw to refuse the change (nothing is written).
+   */
+  async update<T>(
+    domain: string,
+    aor: string,
+    decide: (current: readonly Binding[]) => { next: Binding[]; events: ContactEvent[]; result: T },
+  ): Promise<T> {
+    return this.locks.run(`${domain}\u0000${aor}`, async () => {
+      const current = this.get(domain, aor);
+      const { next, events, result } = decide(current);
+      const nextIds = new Set(next.map((b) => b.id));
+      const deleted = current.filter((b) => !nextIds.has(b.id)).map((b) => b.id);
+      const changed = next.filter((b) => !current.includes(b));
+      await this.repo.apply(changed, deleted);
+      this.put(domain, aor, next);
+      if (events.length) this.emit({ domain, aor, events, bindings: next });
+      return result;
+    });
+  }
+
+  /** Removes one binding (REST); announced as `unregistered`. */
+  async remove(domain: string, aor: string, id: string): Promise<void> {
+    await this.update(domain, aor, (current) => {
+      const target = current.find((b) => b.id === id);
+      if (!target) throw new DomainError(404, `contact ${id} is not bound to ${aor}`, 'id');
+      return {
+        next: current.filter((b) => b !== target),
+        events: [{ type: 'unregistered', binding: target }],
+        result: undefined,
+      };
+    });
+  }
+
+  /** Removes the bindings whose flow closed (RFC 5626 §5.3); announced as `deactivated`. */
+  async flowClosed(connectionId: string): Promise<void> {
+    for (const [domain, aors] of this.cache) {
+      for (const [aor, bindings] of aors) {
+        if (!bindings.some((b) => b.source.connectionId === connectionId && b.regId !== undefined)) continue;
+        await this.update(domain, aor, (current) => {
+          const gone = current.filter((b) => b.source.connectionId === connectionId && b.regId !== undefined);
+          return {
+            next: current.filter((b) => !gone.includes(b)),
+            events: gone.map((binding) => ({ type: 'deactivated' as const, binding })),
+            result: undefined,
+          };
+        });
+      }
+    }
+  }
+
+  /** Removes expired bindings and announces them as `expired`. */
+  async sweep(now = Date.now()): Promise<number> {
+    if (this.sweeping) return 0;
+    this.sweeping = true;
+    let removed = 0;
+    try {
+      for (const [domain, aors] of this.cache) {
+        for (const [aor, bindings] of aors) {
+          if (!bindings.some((b) => b.expiresAt <= now)) continue;
+          removed += await this.update(domain, aor, (current) => {
+            const gone = current.filter((b) => b.expiresAt <= now);
+            return {
+              next: current.filter((b) => b.expiresAt > now),
+              events: gone.map((binding) => ({ type: 'expired' as const, binding })),
+              result: gone.length,
+            };
+          });
+        }
+      }
+    } catch (e) {
+      this.log.error(`expiry sweep failed: ${(e as Error).message}`);
+    } finally {
+      this.sweeping = false;
+    }
+    return removed;
+  }
+
+  private get(domain: string, aor: string): Binding[] {
+    return this.cache.get(domain)?.get(aor) ?? [];
+  }
+
+  private put(domain: string, aor: string, bindings: Binding[]): void {
+    let aors = this.cache.get(domain);
+    if (!aors) this.cache.set(domain, (aors = new Map<string, Binding[]>()));
+    if (bindings.length) aors.set(aor, bindings);
+    else aors.delete(aor);
+  }
+
+  private emit(change: ContactChange): void {
+    for (const l of this.listeners) {
+      try {
+        l(change);
+      } catch (e) {
+        this.log.error(`contact listener failed: ${(e as Error).message}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,104 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { SipError, type IncomingRequest, type NameAddr } from '../sip';
+import { SipBridge } from '../sip-bridge/sip-bridge.service';
+import type { Binding } from './binding';
+import { contactKey } from './contact-key';
+import { LocationService } from './location.service';
+import { decideRegister, type RegisterContact } from './register-decision';
+
+function unquote(v: string): string {
+  return v.replace(/^"(.*)"$/, '$1');
+}
+
+function readContact(c: NameAddr): RegisterContact {
+  const uri = c.uri.toString();
+  const expiresParam = c.params.get('expires');
+  let expires: number | undefined;
+  if (expiresParam !== undefined && expiresParam !== null) {
+    if (!/^\d+$/.test(expiresParam)) throw new SipError(400, 'Bad Contact header (expires)');
+    expires = Math.min(Number(expiresParam), 4294967295);
+  }
+  const qParam = c.params.get('q');
+  let q: number | undefined;
+  if (qParam !== undefined && qParam !== null) {
+    if (!/^(0(\.\d{0,3})?|1(\.0{0,3})?)$/.test(qParam)) throw new SipError(400, 'Bad Contact header (q)');
+    q = Number(qParam);
+  }
+  const instanceParam = c.params.get('+sip.instance');
+  const regIdParam = c.params.get('reg-id');
+  let regId: number | undefined;
+  if (regIdParam !== undefined && regIdParam !== null) {
+    if (!/^\d{1,9}$/.test(regIdParam)) throw new SipError(400, 'Bad Contact header (reg-id)');
+    regId = Number(regIdParam);
+  }
+  const instance = instanceParam ? unquote(instanceParam) : undefined;
+  if (regId !== undefined && instance === undefined)
+    throw new SipError(400, 'Bad Contact header (reg-id without +sip.instance)');
+  return { uri, key: contactKey(uri), expires, q, instance, regId };
+}
+
+function contactHeader(b: Binding, now: number): string {
+  let v = `<${b.uri}>;expires=${Math.max(0, Math.round((b.expiresAt - now) / 1000))}`;
+  if (b.q !== undefined) v += `;q=${b.q}`;
+  if (b.instance !== undefined) v += `;+sip.instance="${b.instance}"`;
+  if (b.regId !== undefined) v += `;reg-id=${b.regId}`;
+  return v;
+}
+
+/** REGISTER (RFC 3261 §10.3) on the SIP bridge: reads the request, asks the registrar, answers. */
+@Injectable()
+export class RegisterHandler implements OnModuleInit {
+  constructor(
+    private readonly bridge: SipBridge,
+    private readonly location: LocationService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onModuleInit(): void {
+    this.bridge.register('REGISTER', (req) => this.handle(req));
+  }
+
+  async handle(req: IncomingRequest): Promise<void> {
+    const r = req.request;
+    const to = r.to.uri;
+    if (!to.isSip) throw new SipError(404, 'Not Found (To is not a SIP URI)');
+    if (!to.user) throw new SipError(400, 'Bad To header (no user part)');
+    const aor = to.aor();
+    const raw = r.contacts();
+    const contacts = raw === '*' ? '*' : raw.map(readContact);
+    const supported = r.headers.getAll('supported').map((s) => s.trim().toLowerCase());
+    const path = supported.includes('path') ? r.headers.getAll('path') : [];
+    const domain = this.config.registrar.defaultDomain;
+    const now = Date.now();
+    const bindings = await this.location.update(domain, aor, (current) => {
+      const d = decideRegister(
+        current,
+        {
+          domain,
+          aor,
+          callId: r.callId,
+          cseq: r.cseq.seq,
+          expiresHeader: r.expires,
+          contacts,
+          path,
+          userAgent: r.headers.get('user-agent') ?? '',
+          source: req.flow,
+        },
+        this.config.registrar,
+        now,
+        randomUUID,
+        contactKey,
+      );
+      return { ...d, result: d.next };
+    });
+    const headers: Record<string, string | string[]> = { Date: new Date(now).toUTCString() };
+    if (bindings.length) headers.Contact = bindings.map((b) => contactHeader(b, now));
+    if (path.length) headers.Path = path;
+    if (contacts !== '*' && contacts.some((c) => c.regId !== undefined) && supported.includes('outbound')) {
+      headers.Require = 'outbound';
+    }
+    req.respond(200, 'OK', headers);
+  }
+}

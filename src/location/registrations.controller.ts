@@ -1,0 +1,115 @@
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Put, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { parseAor } from '../common/aor';
+import { DomainError } from '../common/domain-error';
+import { AorAttributesService } from './aor-attributes.service';
+import {
+  AttributeDto,
+  PutAttributeDto,
+  RegistrationDto,
+  RegistrationPageDto,
+  toContactDto,
+} from './dto/registration.dto';
+import { LocationService } from './location.service';
+
+function intParam(raw: string | undefined, field: string, def: number, min: number, max: number): number {
+  if (raw === undefined || raw === '') return def;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new DomainError(400, `${field} must be an integer from ${min} to ${max}`, field);
+  }
+  return Number(raw);
+}
+
+const DOMAIN = /^[A-Za-z0-9_.-]{1,64}$/;
+
+@ApiTags('registrations')
+@Controller('api/registrations')
+export class RegistrationsController {
+  constructor(
+    private readonly location: LocationService,
+    private readonly attributes: AorAttributesService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  private domain(raw: string | undefined): string {
+    if (raw === undefined || raw === '') return this.config.registrar.defaultDomain;
+    if (!DOMAIN.test(raw)) throw new DomainError(400, 'domain must be a location domain name', 'domain');
+    return raw;
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'Registered AoRs with their contacts, paginated' })
+  @ApiQuery({ name: 'page', required: false, description: '1-based page' })
+  @ApiQuery({ name: 'limit', required: false, description: '1 to 500, default 50' })
+  @ApiQuery({ name: 'domain', required: false, description: 'Location domain, default "location"' })
+  @ApiOkResponse({ type: RegistrationPageDto })
+  list(
+    @Query('page') pageRaw?: string,
+    @Query('limit') limitRaw?: string,
+    @Query('domain') domainRaw?: string,
+  ): RegistrationPageDto {
+    const page = intParam(pageRaw, 'page', 1, 1, 1_000_000);
+    const limit = intParam(limitRaw, 'limit', 50, 1, 500);
+    const now = Date.now();
+    const all = this.location.aors(domainRaw ? this.domain(domainRaw) : undefined);
+    const items = all.slice((page - 1) * limit, page * limit).map(({ domain, aor }) => ({
+      aor,
+      domain,
+      contacts: this.location.lookup(aor, domain, now).map((b) => toContactDto(b, now)),
+    }));
+    return { items, total: all.length, page, limit };
+  }
+
+  @Get(':aor')
+  @ApiOperation({ summary: 'Current contacts of one AoR' })
+  @ApiOkResponse({ type: RegistrationDto })
+  get(@Param('aor') aorRaw: string, @Query('domain') domainRaw?: string): RegistrationDto {
+    const aor = parseAor(aorRaw);
+    const domain = this.domain(domainRaw);
+    const now = Date.now();
+    const contacts = this.location.lookup(aor, domain, now);
+    if (contacts.length === 0) throw new DomainError(404, `${aor} is not registered`, 'aor');
+    return { aor, domain, contacts: contacts.map((b) => toContactDto(b, now)) };
+  }
+
+  @Delete(':aor/contacts/:id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Remove one contact (announced as unregistered)' })
+  async removeContact(
+    @Param('aor') aorRaw: string,
+    @Param('id') id: string,
+    @Query('domain') domainRaw?: string,
+  ): Promise<void> {
+    await this.location.remove(this.domain(domainRaw), parseAor(aorRaw), id);
+  }
+
+  @Get(':aor/attributes/:key')
+  @ApiOperation({ summary: 'Read a per-AoR attribute' })
+  @ApiOkResponse({ type: AttributeDto })
+  async getAttribute(@Param('aor') aorRaw: string, @Param('key') key: string): Promise<AttributeDto> {
+    const aor = parseAor(aorRaw);
+    return { aor, key, value: await this.attributes.get(aor, key) };
+  }
+
+  @Put(':aor/attributes/:key')
+  @ApiOperation({ summary: 'Set a per-AoR attribute' })
+  @ApiOkResponse({ type: AttributeDto })
+  async putAttribute(
+    @Param('aor') aorRaw: string,
+    @Param('key') key: string,
+    @Body() body: PutAttributeDto,
+  ): Promise<AttributeDto> {
+    const aor = parseAor(aorRaw);
+    if (typeof body !== 'object' || body === null)
+      throw new DomainError(400, 'body must be a JSON object {"value": "..."}', 'body');
+    return { aor, key, value: await this.attributes.set(aor, key, (body as { value?: unknown }).value) };
+  }
+
+  @Delete(':aor/attributes/:key')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a per-AoR attribute' })
+  async deleteAttribute(@Param('aor') aorRaw: string, @Param('key') key: string): Promise<void> {
+    await this.attributes.delete(parseAor(aorRaw), key);
+  }
+}

@@ -1,0 +1,147 @@
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import type { ContactView, NotifyBody, PresentityState } from './event-package';
+import { EventPackageRegistry } from './event-package.registry';
+import { LocationService } from '../../location/location.service';
+import type { Binding } from '../../location/binding';
+import { PublicationStore } from './publication.store';
+import type { Delivery, Subscription, TerminationReason, WatcherChannel, WatcherKind } from './subscription';
+import { SubscriptionRegistry } from './subscription.registry';
+
+function contactView(b: Binding): ContactView {
+  return {
+    id: b.id,
+    uri: b.uri,
+    expiresAt: b.expiresAt,
+    q: b.q,
+    instance: b.instance,
+    callId: b.callId,
+    cseq: b.cseq,
+    registeredAt: b.createdAt,
+    event: 'registered',
+  };
+}
+
+const stateKey = (presentity: string, event: string): string => `${event}\u0000${presentity}`;
+
+/**
+ * The one notifier (DESIGN.md): every state change — PUBLISH, REGISTER, REST or WebSocket publish, later
+ * profile uploads and B2B NOTIFYs — arrives here once as `changed(presentity, event)`. The notifier reads
+ * the state once, has the package render a body per distinct Accept, and hands one delivery per watcher
+ * to the channel of the watcher's kind (SIP NOTIFY, WebSocket `state`, in-process call).
+ * Changes to one presentity within one tick are coalesced into one round of deliveries.
+ */
+@Injectable()
+export class Notifier implements OnModuleInit {
+  private readonly log = new Logger('Notifier');
+  private readonly channels = new Map<WatcherKind, WatcherChannel>();
+  private readonly dirty = new Map<string, { presentity: string; event: string }>();
+  private flushScheduled = false;
+
+  constructor(
+    private readonly packages: EventPackageRegistry,
+    private readonly publications: PublicationStore,
+    private readonly subscriptions: SubscriptionRegistry,
+    private readonly location: LocationService,
+  ) {}
+
+  onModuleInit(): void {
+    this.location.onChange((change) => {
+      for (const pkg of this.packages.all()) if (pkg.followsRegistrations) this.changed(change.aor, pkg.name);
+    });
+  }
+
+  /** Registers the channel that delivers to watchers of one kind. */
+  addChannel(channel: WatcherChannel): void {
+    this.channels.set(channel.kind, channel);
+  }
+
+  /** The state of a presentity for an event changed: every watcher gets the new state. */
+  changed(presentity: string, event: string): void {
+    if (this.subscriptions.watchers(presentity, event).size === 0) return;
+    this.dirty.set(stateKey(presentity, event), { presentity, event });
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => void this.flush());
+  }
+
+  /** Reads the current state of a presentity for an event (publications, contacts, package document). */
+  async state(presentity: string, event: string, now = Date.now()): Promise<PresentityState> {
+    const pkg = this.packages.get(event);
+    return {
+      presentity,
+      event,
+      publications: this.publications.find(presentity, event, now),
+      contacts: pkg?.followsRegistrations ? this.location.lookup(presentity, undefined, now).map(contactView) : [],
+      document: pkg?.loadDocument ? await pkg.loadDocument(presentity) : undefined,
+      now,
+    };
+  }
+
+  /** Sends the current state to one watcher (after SUBSCRIBE or a refresh, RFC 6665 §4.2.1). */
+  async notifyOne(sub: Subscription): Promise<void> {
+    const state = await this.state(sub.presentity, sub.event);
+    this.deliver(sub, state, this.render(sub, state, new Map()));
+  }
+
+  /** Ends a subscription with a final delivery (NOTIFY terminated;reason=...). */
+  async terminate(sub: Subscription, reason: TerminationReason | 'unsubscribed'): Promise<void> {
+    sub.status = 'terminated';
+    const state = await this.state(sub.presentity, sub.event);
+    this.deliver(sub, state, this.render(sub, state, new Map()), reason);
+  }
+
+  private async flush(): Promise<void> {
+    this.flushScheduled = false;
+    const batch = [...this.dirty.values()];
+    this.dirty.clear();
+    for (const { presentity, event } of batch) {
+      try {
+        const watchers = [...this.subscriptions.watchers(presentity, event)];
+        if (watchers.length === 0) continue;
+        const state = await this.state(presentity, event);
+        const bodies = new Map<string, NotifyBody | null>();
+        for (const sub of watchers) {
+          if (sub.status !== 'active') continue;
+          this.deliver(sub, state, this.render(sub, state, bodies));
+        }
+      } catch (e) {
+        this.log.error(`notifying watchers of ${presentity} (${event}) failed: ${(e as Error).stack ?? String(e)}`);
+      }
+    }
+  }
+
+  private render(sub: Subscription, state: PresentityState, cache: Map<string, NotifyBody | null>): NotifyBody | null {
+    const pkg = this.packages.get(sub.event);
+    if (!pkg) return null;
+    const k = sub.accept.join(',');
+    if (cache.has(k)) return cache.get(k) ?? null;
+    const body = pkg.render(state, { kind: sub.kind, uri: sub.watcher, accept: sub.accept });
+    cache.set(k, body);
+    return body;
+  }
+
+  private deliver(
+    sub: Subscription,
+    state: PresentityState,
+    body: NotifyBody | null,
+    terminated?: TerminationReason | 'unsubscribed',
+  ): void {
+    const delivery: Delivery = {
+      subscription: sub,
+      state,
+      body,
+      terminated,
+      expires: Math.max(0, Math.ceil((sub.expiresAt - state.now) / 1000)),
+    };
+    if (sub.kind === 'internal') {
+      sub.deliver(delivery);
+      return;
+    }
+    const channel = this.channels.get(sub.kind);
+    if (!channel) {
+      this.log.warn(`no channel delivers to ${sub.kind} watchers`);
+      return;
+    }
+    channel.deliver(delivery);
+  }
+}

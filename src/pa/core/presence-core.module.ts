@@ -1,0 +1,45 @@
+import { Module } from '@nestjs/common';
+import { LocationModule } from '../../location/location.module';
+import { EventPackageRegistry } from './event-package.registry';
+import { Notifier } from './notifier.service';
+import { PresenceTimer } from './presence-timer.service';
+import { PublicationRepository } from './publication.repository';
+import { PublicationStore } from './publication.store';
+import { PublishHandler } from './publish.handler';
+import { PublishService } from './publish.service';
+import { SipNotifyChannel } from './sip-notify.channel';
+import { SubscribeHandler } from './subscribe.handler';
+import { SubscriptionRegistry } from './subscription.registry';
+import { SubscriptionRepository } from './subscription.repository';
+import { SubscriptionService } from './subscription.service';
+
+/**
+ * The presence core every event package plugs into: package registry, publications (RFC 3903),
+ * subscriptions and the one notifier (RFC 6665), SIP SUBSCRIBE/PUBLISH handling and NOTIFY delivery.
+ */
+@Module({
+  imports: [LocationModule],
+  providers: [
+    EventPackageRegistry,
+    PublicationRepository,
+    PublicationStore,
+    PublishService,
+    PublishHandler,
+    SubscriptionRegistry,
+    SubscriptionRepository,
+    SubscriptionService,
+    Notifier,
+    SipNotifyChannel,
+    SubscribeHandler,
+    PresenceTimer,
+  ],
+  exports: [
+    EventPackageRegistry,
+    PublicationStore,
+    PublishService,
+    SubscriptionRegistry,
+    SubscriptionService,
+    Notifier,
+  ],
+})
+export class PresenceCoreModule {}

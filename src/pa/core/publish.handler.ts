@@ -1,0 +1,38 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import type { IncomingRequest } from '../../sip';
+import { SipError } from '../../sip';
+import { SipBridge } from '../../sip-bridge/sip-bridge.service';
+import type { EventPackage } from './event-package';
+import { EventPackageRegistry } from './event-package.registry';
+import { PublishService } from './publish.service';
+
+/** PUBLISH over SIP (RFC 3903 §6) for every package that accepts publications. */
+@Injectable()
+export class PublishHandler implements OnModuleInit {
+  constructor(
+    private readonly bridge: SipBridge,
+    private readonly packages: EventPackageRegistry,
+    private readonly publisher: PublishService,
+  ) {}
+
+  onModuleInit(): void {
+    this.packages.onAdd((pkg) => {
+      if (pkg.publish) this.bridge.register('PUBLISH', (req) => this.handle(pkg, req), pkg.name);
+    });
+  }
+
+  async handle(pkg: EventPackage, req: IncomingRequest): Promise<void> {
+    const r = req.request;
+    if (!r.uri.isSip || !r.uri.user) throw new SipError(404, 'Not Found (no presentity in Request-URI)');
+    const result = await this.publisher.publish({
+      presentity: r.uri.aor(),
+      event: pkg.name,
+      ifMatch: r.headers.get('sip-if-match')?.trim(),
+      expires: r.expires,
+      contentType: r.body.length ? r.contentType : undefined,
+      body: r.body.toString('utf8'),
+      source: r.from.uri.isSip ? r.from.uri.aor() : r.from.uri.toString(),
+    });
+    req.respond(200, 'OK', { 'SIP-ETag': result.etag, Expires: String(result.expires) });
+  }
+}

@@ -1,0 +1,133 @@
+import { Injectable } from '@nestjs/common';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { KeyedMutex } from '../../common/keyed-mutex';
+import { PackageError } from './event-package';
+import { EventPackageRegistry } from './event-package.registry';
+import { grantExpires } from './expires';
+import { Notifier } from './notifier.service';
+import type { Publication, PublishRequest, PublishResult } from './publication';
+import { PublicationStore } from './publication.store';
+
+function newEtag(): string {
+  return randomBytes(12).toString('base64url');
+}
+
+/**
+ * PUBLISH (RFC 3903 §6) from every source — SIP, REST, browser WebSocket — through one path: initial,
+ * refresh, modify and remove, a new entity tag on every success, committed before it is acknowledged,
+ * and one `changed` to the notifier when the state changed.
+ */
+@Injectable()
+export class PublishService {
+  private readonly locks = new KeyedMutex();
+
+  constructor(
+    private readonly packages: EventPackageRegistry,
+    private readonly store: PublicationStore,
+    private readonly notifier: Notifier,
+  ) {}
+
+  publish(req: PublishRequest): Promise<PublishResult> {
+    return this.locks.run(`${req.event}\u0000${req.presentity}`, () => this.apply(req));
+  }
+
+  private async apply(req: PublishRequest): Promise<PublishResult> {
+    const pkg = this.packages.get(req.event);
+    const rules = pkg?.publish;
+    if (!pkg || !rules) throw new PackageError(489, 'Bad Event', { 'Allow-Events': this.publishable().join(', ') });
+    const expires = grantExpires(req.expires, rules.expires);
+    const now = Date.now();
+    const body = req.body ?? '';
+
+    if (req.ifMatch === undefined) {
+      if (body === '') throw new PackageError(400, 'Bad Request (PUBLISH without body needs SIP-If-Match)');
+      if (expires === 0) throw new PackageError(400, 'Bad Request (Expires 0 needs SIP-If-Match)');
+      const contentType = this.checkBody(rules.contentTypes, req.contentType, body, (ct) => {
+        rules.validate(ct, body, req.presentity);
+      });
+      const publication: Publication = {
+        id: randomUUID(),
+        presentity: req.presentity,
+        event: pkg.name,
+        etag: newEtag(),
+        contentType,
+        body,
+        source: req.source,
+        expiresAt: now + expires * 1000,
+        modifiedAt: now,
+        createdAt: now,
+      };
+      await this.store.save(publication);
+      this.notifier.changed(req.presentity, pkg.name);
+      return { etag: publication.etag, expires, publication };
+    }
+
+    const previous = this.store.byTag(req.ifMatch);
+    if (
+      !previous ||
+      previous.presentity !== req.presentity ||
+      previous.event !== pkg.name ||
+      previous.expiresAt <= now
+    ) {
+      throw new PackageError(412, 'Conditional Request Failed');
+    }
+    if (expires === 0) {
+      await this.store.remove(previous);
+      this.notifier.changed(req.presentity, pkg.name);
+      return { etag: previous.etag, expires: 0 };
+    }
+    if (body === '') {
+      const refreshed: Publication = { ...previous, etag: newEtag(), expiresAt: now + expires * 1000 };
+      await this.store.save(refreshed, previous);
+      return { etag: refreshed.etag, expires, publication: refreshed };
+    }
+    const contentType = this.checkBody(rules.contentTypes, req.contentType, body, (ct) => {
+      rules.validate(ct, body, req.presentity);
+    });
+    const modified: Publication = {
+      ...previous,
+      etag: newEtag(),
+      contentType,
+      body,
+      source: req.source,
+      expiresAt: now + expires * 1000,
+      modifiedAt: now,
+    };
+    await this.store.save(modified, previous);
+    this.notifier.changed(req.presentity, pkg.name);
+    return { etag: modified.etag, expires, publication: modified };
+  }
+
+  /** Removes publications whose expiry passed and notifies their watchers (RFC 3903 §6). */
+  async expire(now = Date.now()): Promise<number> {
+    const gone = this.store.expired(now);
+    for (const p of gone) {
+      await this.locks.run(`${p.event}\u0000${p.presentity}`, async () => {
+        if (this.store.byTag(p.etag)?.id !== p.id) return;
+        await this.store.remove(p);
+        this.notifier.changed(p.presentity, p.event);
+      });
+    }
+    return gone.length;
+  }
+
+  private publishable(): string[] {
+    return this.packages
+      .all()
+      .filter((p) => p.publish)
+      .map((p) => p.name);
+  }
+
+  private checkBody(
+    types: readonly string[],
+    contentType: string | undefined,
+    _body: string,
+    validate: (ct: string) => void,
+  ): string {
+    if (!contentType) throw new PackageError(400, 'Bad Request (Content-Type missing)');
+    if (!types.includes(contentType))
+      throw new PackageError(415, 'Unsupported Media Type', { Accept: types.join(', ') });
+    validate(contentType);
+    return contentType;
+  }
+}

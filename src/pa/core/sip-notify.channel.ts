@@ -1,0 +1,96 @@
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import { SipBridge } from '../../sip-bridge/sip-bridge.service';
+import { Notifier } from './notifier.service';
+import type { Delivery, SipSubscription, WatcherChannel } from './subscription';
+import { SubscriptionRepository } from './subscription.repository';
+import { SubscriptionService } from './subscription.service';
+
+/** Responses to a NOTIFY after which the subscription is gone (RFC 6665 §4.2.2, RFC 5057 §5.1). */
+const ENDS_SUBSCRIPTION = new Set([404, 405, 408, 410, 416, 480, 481, 482, 483, 484, 485, 489, 501, 502, 503, 604]);
+
+/** How many NOTIFY CSeq numbers are reserved per database write (see `cseqReserved`). */
+const CSEQ_BLOCK = 1000;
+
+interface Flight {
+  next?: Delivery;
+}
+
+/**
+ * Delivers state to SIP watchers as NOTIFY in their dialog (RFC 6665 §4.2.2): CSeq increasing and
+ * reserved in blocks in the database so that it keeps increasing across a restart; one NOTIFY in flight
+ * per dialog, later changes coalesced into the newest; NOTIFYs to TCP and WS watchers over their
+ * connection; a NOTIFY answered 481 or timing out ends the subscription.
+ */
+@Injectable()
+export class SipNotifyChannel implements WatcherChannel, OnModuleInit {
+  readonly kind = 'sip' as const;
+  private readonly log = new Logger('SipNotify');
+  private readonly inFlight = new Map<string, Flight>();
+
+  constructor(
+    private readonly bridge: SipBridge,
+    private readonly notifier: Notifier,
+    private readonly subscriptions: SubscriptionService,
+    private readonly repo: SubscriptionRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onModuleInit(): void {
+    this.notifier.addChannel(this);
+  }
+
+  deliver(delivery: Delivery): void {
+    const sub = delivery.subscription as SipSubscription;
+    const flight = this.inFlight.get(sub.id);
+    if (flight) {
+      // A terminating delivery is never replaced by a later state.
+      if (!flight.next?.terminated) flight.next = delivery;
+      return;
+    }
+    this.inFlight.set(sub.id, {});
+    void this.run(sub, delivery);
+  }
+
+  private async run(sub: SipSubscription, first: Delivery): Promise<void> {
+    let delivery: Delivery | undefined = first;
+    while (delivery) {
+      const ended = await this.send(sub, delivery);
+      const flight = this.inFlight.get(sub.id);
+      delivery = ended || delivery.terminated ? undefined : flight?.next;
+      if (flight) flight.next = undefined;
+    }
+    this.inFlight.delete(sub.id);
+  }
+
+  /** Sends one NOTIFY; resolves true when the subscription ended. */
+  private async send(sub: SipSubscription, d: Delivery): Promise<boolean> {
+    try {
+      if (sub.dialog.localSeq + 1 > sub.cseqReserved) {
+        sub.cseqReserved = sub.dialog.localSeq + CSEQ_BLOCK;
+        await this.repo.updateCseqReserved(sub.id, sub.cseqReserved);
+      }
+      const state = d.terminated
+        ? `terminated;reason=${d.terminated === 'unsubscribed' ? 'timeout' : d.terminated}`
+        : `${sub.status};expires=${d.expires}`;
+      const headers: Record<string, string> = {
+        Event: sub.eventId ? `${sub.event};id=${sub.eventId}` : sub.event,
+        'Subscription-State': state,
+        Contact: this.bridge.localContact(sub.flow),
+      };
+      const req = sub.dialog.createRequest('NOTIFY', headers, d.body ?? undefined);
+      const target = sub.flow.connectionId && this.bridge.hasConnection(sub.flow) ? sub.flow : undefined;
+      const res = await this.bridge.sendRequest(req, target);
+      if (res.status >= 200 && res.status < 300) return false;
+      if (ENDS_SUBSCRIPTION.has(res.status) && !d.terminated) {
+        await this.subscriptions.drop(sub, `NOTIFY answered ${res.status}`);
+        return true;
+      }
+      return false;
+    } catch (e) {
+      this.log.warn(`NOTIFY to ${sub.watcher} failed: ${(e as Error).message}`);
+      if (!d.terminated) await this.subscriptions.drop(sub, 'NOTIFY could not be sent').catch(() => undefined);
+      return true;
+    }
+  }
+}

@@ -1,0 +1,112 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import { Dialog, generateTag, SipError, type IncomingRequest } from '../../sip';
+import { SipBridge } from '../../sip-bridge/sip-bridge.service';
+import { acceptTypes, canAccept } from './accept';
+import type { EventPackage } from './event-package';
+import { EventPackageRegistry } from './event-package.registry';
+import { grantExpires } from './expires';
+import { Notifier } from './notifier.service';
+import type { SipSubscription } from './subscription';
+import { SubscriptionRegistry } from './subscription.registry';
+import { SubscriptionService } from './subscription.service';
+
+/**
+ * SUBSCRIBE (RFC 6665 §4.2.1) for every registered event package: creates the dialog and the
+ * subscription, refreshes or ends it in-dialog, and answers before the first NOTIFY goes out.
+ */
+@Injectable()
+export class SubscribeHandler implements OnModuleInit {
+  constructor(
+    private readonly bridge: SipBridge,
+    private readonly packages: EventPackageRegistry,
+    private readonly registry: SubscriptionRegistry,
+    private readonly subscriptions: SubscriptionService,
+    private readonly notifier: Notifier,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onModuleInit(): void {
+    this.packages.onAdd((pkg) => {
+      this.bridge.register('SUBSCRIBE', (req) => this.handle(pkg, req), pkg.name);
+      this.bridge.addAccept(...pkg.notifyContentTypes);
+    });
+  }
+
+  async handle(pkg: EventPackage, req: IncomingRequest): Promise<void> {
+    if (req.request.to.tag) return this.inDialog(pkg, req);
+    return this.create(pkg, req);
+  }
+
+  private async create(pkg: EventPackage, req: IncomingRequest): Promise<void> {
+    const r = req.request;
+    const expires = grantExpires(r.expires, pkg.subscribeExpires);
+    const accept = acceptTypes(r.headers.getAll('accept'));
+    if (!canAccept(accept, pkg.notifyContentTypes)) {
+      throw new SipError(406, 'Not Acceptable', { Accept: pkg.notifyContentTypes.join(', ') });
+    }
+    const contacts = r.contacts();
+    if (contacts === '*' || contacts.length !== 1) throw new SipError(400, 'Bad Contact header (one Contact required)');
+    if (!r.uri.isSip || !r.uri.user) throw new SipError(404, 'Not Found (no presentity in Request-URI)');
+    const presentity = r.uri.aor();
+    const watcher = r.from.uri.isSip ? r.from.uri.aor() : r.from.uri.toString();
+    const status = pkg.authorize?.({ kind: 'sip', uri: watcher, accept }, presentity) ?? 'active';
+    if (status === 'terminated') throw new SipError(403, 'Forbidden');
+    const now = Date.now();
+    const localTag = generateTag();
+    const dialog = Dialog.fromRequest(r, localTag, req.flow);
+    const sub: SipSubscription = {
+      kind: 'sip',
+      id: randomUUID(),
+      presentity,
+      event: pkg.name,
+      eventId: r.event?.id,
+      watcher,
+      accept,
+      status,
+      expiresAt: now + expires * 1000,
+      createdAt: now,
+      dialog,
+      flow: req.flow,
+      remoteCseq: r.cseq.seq,
+      cseqReserved: 0,
+    };
+    if (expires > 0) await this.subscriptions.add(sub);
+    this.answer(req, localTag, expires);
+    // A fetch (Expires: 0, RFC 6665 §4.4.3) gets the state in one NOTIFY that also ends it.
+    if (expires === 0) await this.notifier.terminate(sub, 'timeout');
+    else await this.notifier.notifyOne(sub);
+  }
+
+  private async inDialog(pkg: EventPackage, req: IncomingRequest): Promise<void> {
+    const r = req.request;
+    const sub = this.registry.byDialogId(r.callId, r.to.tag ?? '');
+    if (!sub || sub.event !== pkg.name || sub.dialog.remoteTag !== r.from.tag) {
+      throw new SipError(481, 'Subscription Does Not Exist');
+    }
+    if (r.cseq.seq <= sub.remoteCseq) throw new SipError(500, 'Out of order CSeq', { 'Retry-After': '1' });
+    const expires = grantExpires(r.expires, pkg.subscribeExpires);
+    sub.remoteCseq = r.cseq.seq;
+    if (expires === 0) {
+      this.answer(req, sub.dialog.localTag, 0);
+      await this.subscriptions.end(sub, 'unsubscribed');
+      return;
+    }
+    sub.expiresAt = Date.now() + expires * 1000;
+    sub.flow = req.flow;
+    await this.subscriptions.refresh(sub);
+    this.answer(req, sub.dialog.localTag, expires);
+    await this.notifier.notifyOne(sub);
+  }
+
+  private answer(req: IncomingRequest, localTag: string, expires: number): void {
+    const to = req.request.to.clone();
+    to.tag = localTag;
+    req.respond(200, 'OK', {
+      To: to.toString(),
+      Expires: String(expires),
+      Contact: this.bridge.localContact(req.flow),
+    });
+  }
+}

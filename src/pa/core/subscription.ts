@@ -1,0 +1,67 @@
+import type { Dialog, Flow } from '../../sip';
+import type { NotifyBody, PresentityState } from './event-package';
+
+export type WatcherKind = 'sip' | 'ws' | 'internal';
+export type SubscriptionStatus = 'active' | 'pending' | 'terminated';
+
+/** RFC 6665 §4.2.2 reasons of a terminated subscription, as sent in Subscription-State. */
+export type TerminationReason = 'timeout' | 'deactivated' | 'noresource' | 'rejected' | 'giveup' | 'probation';
+
+interface SubscriptionBase {
+  readonly id: string;
+  readonly presentity: string;
+  readonly event: string;
+  readonly watcher: string;
+  readonly accept: readonly string[];
+  status: SubscriptionStatus;
+  /** Epoch milliseconds. */
+  expiresAt: number;
+  readonly createdAt: number;
+}
+
+/** A subscription in a SIP dialog (RFC 6665): NOTIFYs go out in its dialog with increasing CSeq. */
+export interface SipSubscription extends SubscriptionBase {
+  readonly kind: 'sip';
+  readonly dialog: Dialog;
+  readonly eventId?: string;
+  /** The flow the SUBSCRIBE came on; NOTIFYs to TCP/WS watchers reuse its connection. */
+  flow: Flow;
+  remoteCseq: number;
+  /** CSeq numbers up to this one are committed as used-or-reserved (survives kill -9). */
+  cseqReserved: number;
+}
+
+/** A browser WebSocket subscription: `state` messages over its socket; gone when the socket closes. */
+export interface WsSubscription extends SubscriptionBase {
+  readonly kind: 'ws';
+  /** The socket's id in the gateway. */
+  readonly client: string;
+  /** The id the browser chose in its `subscribe` message. */
+  readonly clientId: string;
+}
+
+/** An in-process watcher (B2B, PUA): receives each state change as a call. */
+export interface InternalSubscription extends SubscriptionBase {
+  readonly kind: 'internal';
+  readonly deliver: (delivery: Delivery) => void;
+}
+
+export type Subscription = SipSubscription | WsSubscription | InternalSubscription;
+
+/** One state change for one watcher, as the notifier hands it to the watcher's channel. */
+export interface Delivery {
+  readonly subscription: Subscription;
+  readonly state: PresentityState;
+  /** Body rendered by the package for this watcher (`null`: a NOTIFY without body). */
+  readonly body: NotifyBody | null;
+  /** Set for the final delivery of a subscription. */
+  readonly terminated?: TerminationReason | 'unsubscribed';
+  /** Seconds left, for Subscription-State `expires=` (RFC 6665 §4.1.3). */
+  readonly expires: number;
+}
+
+/** Delivers state to watchers of one kind: SIP NOTIFY, WebSocket `state`, in-process call. */
+export interface WatcherChannel {
+  readonly kind: WatcherKind;
+  deliver(delivery: Delivery): void;
+}

@@ -1,0 +1,261 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { Server } from 'node:http';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import {
+  SipError,
+  SipStack,
+  TcpTransport,
+  UdpTransport,
+  WsTransport,
+  type Flow,
+  type IncomingRequest,
+  type SipLogger,
+  type SipRequest,
+  type SipResponse,
+  type Transport,
+} from '../sip';
+import { PINO } from '../common/app-logger';
+import type { Logger as Pino } from 'pino';
+import { KNOWN_METHODS, SUPPORTED_EXTENSIONS, type SipCapabilities, type SipRequestHandler } from './sip-handler';
+
+const ANY_EVENT = '*';
+
+/** Status and reason of an error thrown by a handler: SipError or any error carrying a SIP status. */
+function statusOf(
+  e: unknown,
+): { status: number; reason: string; headers: Record<string, string | string[]> } | undefined {
+  if (e instanceof SipError) return { status: e.status, reason: e.reason, headers: { ...e.headers } };
+  if (typeof e === 'object' && e !== null && 'status' in e && 'reason' in e) {
+    const { status, reason, headers } = e as { status: unknown; reason: unknown; headers?: unknown };
+    if (typeof status === 'number' && status >= 300 && status < 700 && typeof reason === 'string') {
+      return { status, reason, headers: (headers ?? {}) as Record<string, string | string[]> };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The SIP bridge: owns the SIP stack and its transports, answers what no feature handles (OPTIONS, 405,
+ * 501, 404, 416, 420, 483), and dispatches requests to the handlers feature modules register by method
+ * and Event package. It knows no feature.
+ */
+@Injectable()
+export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly log = new Logger('SipBridge');
+  private readonly handlers = new Map<string, Map<string, SipRequestHandler>>();
+  private readonly accept = new Set<string>();
+  private stack: SipStack | undefined;
+  private readonly transports: Transport[] = [];
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(PINO) private readonly pino: Pino,
+    private readonly adapterHost: HttpAdapterHost,
+  ) {}
+
+  /** Transports start when the application boots, before sweeps that may send NOTIFYs. */
+  async onApplicationBootstrap(): Promise<void> {
+    const server = this.adapterHost.httpAdapter?.getHttpServer() as Server | undefined;
+    await this.start(server);
+  }
+
+  /** Registers the handler of `method` (for one Event package, or any when `event` is omitted). */
+  register(method: string, handler: SipRequestHandler, event = ANY_EVENT): void {
+    let byEvent = this.handlers.get(method);
+    if (!byEvent) this.handlers.set(method, (byEvent = new Map<string, SipRequestHandler>()));
+    if (byEvent.has(event)) throw new Error(`a ${method} handler for event ${event} is already registered`);
+    byEvent.set(event, handler);
+  }
+
+  /** Adds media types to the Accept header of OPTIONS answers. */
+  addAccept(...types: string[]): void {
+    for (const t of types) this.accept.add(t);
+  }
+
+  capabilities(): SipCapabilities {
+    const events = new Set<string>();
+    for (const byEvent of this.handlers.values()) for (const e of byEvent.keys()) if (e !== ANY_EVENT) events.add(e);
+    return {
+      methods: ['OPTIONS', 'ACK', 'CANCEL', ...[...this.handlers.keys()].sort()],
+      events: [...events].sort(),
+      accept: [...this.accept].sort(),
+      supported: SUPPORTED_EXTENSIONS,
+    };
+  }
+
+  /** Starts the transports: UDP and TCP on sip.host:sip.port, WS at /sip on the HTTP server. */
+  async start(httpServer: Server | undefined): Promise<void> {
+    const { sip } = this.config;
+    const advertisedHost = this.advertisedHost();
+    if (sip.udp) this.transports.push(new UdpTransport({ host: sip.host, port: sip.port, advertisedHost }));
+    if (sip.tcp) {
+      // With port 0, TCP takes the port UDP was given so both listen on one number.
+      const port = sip.port === 0 && this.transports[0] ? undefined : sip.port;
+      this.transports.push(
+        new TcpTransport({ host: sip.host, port: port ?? 0, advertisedHost, maxMessageSize: sip.maxMessageSize }),
+      );
+    }
+    if (sip.ws && httpServer)
+      this.transports.push(new WsTransport({ server: httpServer, path: '/sip', advertisedHost }));
+    const stack = new SipStack({
+      transports: this.transports,
+      timers: { t1: sip.t1, t2: sip.t2, t4: sip.t4 },
+      maxMessageSize: sip.maxMessageSize,
+      logger: this.sipLogger(),
+    });
+    stack.onRequest((req) => {
+      void this.dispatch(req);
+    });
+    await stack.start();
+    this.stack = stack;
+    this.log.log(
+      `SIP listening: ${this.transports.map((t) => `${t.protocol}/${t.localAddress}:${t.localPort}`).join(', ')}`,
+    );
+  }
+
+  /** Host written in Via/Contact of what we send: sip.advertisedHost, else the listen address. */
+  advertisedHost(flow?: Flow): string {
+    const { sip } = this.config;
+    if (sip.advertisedHost) return sip.advertisedHost;
+    const local = flow?.localAddress ?? sip.host;
+    return local === '0.0.0.0' || local === '::' || local === '' ? '127.0.0.1' : local;
+  }
+
+  /** Our Contact for dialogs on `flow` (RFC 6665 §4.1.3): where the peer sends in-dialog requests. */
+  localContact(flow: Flow): string {
+    const host = this.advertisedHost(flow);
+    const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+    const port =
+      flow.protocol === 'ws' || flow.protocol === 'wss'
+        ? (this.ports()[flow.protocol] ?? flow.localPort)
+        : flow.localPort;
+    const transport = flow.protocol === 'udp' ? '' : `;transport=${flow.protocol}`;
+    return `<sip:${h}:${port}${transport}>`;
+  }
+
+  /** Ports the transports are bound to (useful with port 0). */
+  ports(): Record<string, number> {
+    return Object.fromEntries(this.transports.map((t) => [t.protocol, t.localPort]));
+  }
+
+  /** Sends a request in a new client transaction (NOTIFY, PUBLISH, SUBSCRIBE). */
+  sendRequest(req: SipRequest, target?: Flow): Promise<SipResponse> {
+    if (!this.stack) return Promise.reject(new Error('SIP stack not started'));
+    return this.stack.sendRequest(req, target);
+  }
+
+  /** Whether a connection-oriented flow still has its connection. */
+  hasConnection(flow: Flow): boolean {
+    if (!flow.connectionId) return false;
+    return this.transports.some((t) => t.protocol === flow.protocol && t.hasConnection(flow.connectionId!));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.stack?.stop();
+  }
+
+  private async dispatch(req: IncomingRequest): Promise<void> {
+    try {
+      const handler = this.route(req);
+      if (handler) await handler(req);
+    } catch (e) {
+      const err = statusOf(e);
+      if (!req.responded) {
+        if (err) req.respond(err.status, err.reason, err.headers);
+        else {
+          this.log.error(`handler for ${req.request.method} failed: ${(e as Error).stack ?? String(e)}`);
+          req.respond(500, 'Server Internal Error');
+        }
+      }
+    }
+  }
+
+  /** Checks that apply to every request (RFC 3261 §8.2), then finds the handler; answers itself otherwise. */
+  private route(req: IncomingRequest): SipRequestHandler | undefined {
+    const r = req.request;
+    const method = r.method;
+    if (method === 'ACK') return undefined;
+    const caps = this.capabilities();
+    const allow = { Allow: caps.methods.join(', ') };
+    if (r.uri.scheme !== 'sip' && r.uri.scheme !== 'sips') {
+      throw new SipError(416, 'Unsupported URI Scheme');
+    }
+    const mf = r.maxForwards;
+    if (mf === 0 && method !== 'OPTIONS') throw new SipError(483, 'Too Many Hops');
+    const domains = this.config.sip.domains;
+    if (domains.length > 0 && !domains.includes(r.uri.host.toLowerCase()) && !this.isOwnAddress(r.uri.host)) {
+      throw new SipError(404, 'Not Found (domain not served)');
+    }
+    const unsupported = r.headers
+      .getAll('require')
+      .map((t) => t.trim().toLowerCase())
+      .filter((t) => t && !SUPPORTED_EXTENSIONS.includes(t));
+    if (unsupported.length > 0) throw new SipError(420, 'Bad Extension', { Unsupported: unsupported.join(', ') });
+
+    const byEvent = this.handlers.get(method);
+    if (!byEvent) {
+      if (method === 'OPTIONS')
+        return (q) => {
+          this.options(q, caps);
+        };
+      if (KNOWN_METHODS.has(method)) throw new SipError(405, 'Method Not Allowed', allow);
+      throw new SipError(501, 'Not Implemented', allow);
+    }
+    const any = byEvent.get(ANY_EVENT);
+    if (byEvent.size === 1 && any) return any;
+    const event = r.event;
+    const allowEvents = { 'Allow-Events': caps.events.join(', ') };
+    if (!event) {
+      if (any) return any;
+      throw new SipError(489, 'Bad Event (Event header missing)', allowEvents);
+    }
+    const handler = byEvent.get(event.package) ?? any;
+    if (!handler) throw new SipError(489, 'Bad Event', allowEvents);
+    return handler;
+  }
+
+  private options(req: IncomingRequest, caps: SipCapabilities): void {
+    const headers: Record<string, string> = {
+      Allow: caps.methods.join(', '),
+      Supported: caps.supported.join(', '),
+      Accept: caps.accept.length ? caps.accept.join(', ') : 'application/sdp',
+    };
+    if (caps.events.length) headers['Allow-Events'] = caps.events.join(', ');
+    req.respond(200, 'OK', headers);
+  }
+
+  private isOwnAddress(host: string): boolean {
+    const h = host.replace(/^\[|\]$/g, '');
+    return (
+      h === this.config.sip.host ||
+      h === this.config.sip.advertisedHost ||
+      h === '127.0.0.1' ||
+      h === '::1' ||
+      h === 'localhost' ||
+      this.transports.some((t) => t.localAddress === h)
+    );
+  }
+
+  private sipLogger(): SipLogger {
+    const p = this.pino.child({ module: 'sip' });
+    const trace = this.config.sip.trace;
+    return {
+      trace: (o, m) => {
+        if (trace) p.trace(o, m);
+      },
+      debug: (o, m) => {
+        p.debug(o, m);
+      },
+      info: (o, m) => {
+        p.info(o, m);
+      },
+      warn: (o, m) => {
+        p.warn(o, m);
+      },
+      error: (o, m) => {
+        p.error(o, m);
+      },
+    };
+  }
+}
