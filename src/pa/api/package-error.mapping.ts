@@ -1,0 +1,45 @@
+import { DomainError } from '../../common/domain-error';
+import { PackageError } from '../core/event-package';
+
+/** Fields whose name a package's 400 reason starts with (`pidfFromStatus`, `composePidf`). */
+const FIELDS_IN_REASONS = ['status', 'note', 'tupleId', 'entity', 'contact', 'timestamp'];
+
+/**
+ * Translates a {@link PackageError} of the presence core (a SIP status and reason) into the
+ * {@link DomainError} that REST sends as JSON and the browser WebSocket as an `error` message.
+ * Anything else is returned unchanged.
+ */
+export function fromPackageError(e: unknown): unknown {
+  if (!(e instanceof PackageError)) return e;
+  switch (e.status) {
+    case 412:
+      return new DomainError(
+        412,
+        'If-Match: no live publication of this presentity and event has that entity tag (it expired, was removed or replaced)',
+        'If-Match',
+      );
+    case 415:
+      return new DomainError(
+        415,
+        `Content-Type is not accepted here; use ${e.headers.Accept ?? 'a type the event package accepts'}`,
+        'Content-Type',
+      );
+    case 423: {
+      const min = e.headers['Min-Expires'];
+      return new DomainError(400, `expires is too short: at least ${min ?? 'the minimum'} seconds`, 'expires');
+    }
+    case 489:
+      return new DomainError(
+        400,
+        `event: this event package takes no publications (publishable: ${e.headers['Allow-Events'] ?? 'none'})`,
+        'event',
+      );
+    case 400: {
+      const first = /^[A-Za-z]+/.exec(e.reason)?.[0];
+      if (first && FIELDS_IN_REASONS.includes(first)) return new DomainError(400, e.reason, first);
+      return new DomainError(400, `body: ${e.reason}`, 'body');
+    }
+    default:
+      return new DomainError(e.status >= 400 && e.status < 600 ? e.status : 500, e.reason);
+  }
+}

@@ -1,0 +1,188 @@
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Put, Query, Res } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiConsumes,
+  ApiHeader,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiPreconditionFailedResponse,
+  ApiProduces,
+  ApiQuery,
+  ApiTags,
+  ApiUnsupportedMediaTypeResponse,
+} from '@nestjs/swagger';
+import type { Response } from 'express';
+import { parseAor } from '../../common/aor';
+import { DomainError } from '../../common/domain-error';
+import { ApiErrorDto, PublishedDto, PutPresenceDto } from './dto/presence.dto';
+import { PresenceApiService, type ApiPublish } from './presence-api.service';
+import {
+  isJsonObject,
+  mediaType,
+  onlyFields,
+  parseExpiresQuery,
+  parseIfMatch,
+  readStatusInput,
+} from './presence-input';
+
+const JSON_TYPE = 'application/json';
+
+/**
+ * The document type an Accept header asks for among the package's NOTIFY types, or `undefined` for JSON
+ * (also when JSON, `* /*` or nothing acceptable comes first). Ranges are taken in order of their q-value.
+ */
+export function negotiate(accept: string | undefined, documentTypes: readonly string[]): string | undefined {
+  if (!accept) return undefined;
+  const ranges = accept
+    .split(',')
+    .map((entry, index) => {
+      const [range = '', ...params] = entry.split(';').map((p) => p.trim().toLowerCase());
+      const q = params.find((p) => p.startsWith('q='));
+      return { range, q: q === undefined ? 1 : Number(q.slice(2)) || 0, index };
+    })
+    .filter((r) => r.q > 0 && r.range !== '')
+    .sort((a, b) => b.q - a.q || a.index - b.index);
+  for (const { range } of ranges) {
+    if (range === JSON_TYPE || range === '*/*' || range === 'application/*') return undefined;
+    const match = documentTypes.find((t) => t.toLowerCase() === range);
+    if (match) return match;
+  }
+  return undefined;
+}
+
+@ApiTags('presence')
+@Controller('api/presentities')
+@ApiBadRequestResponse({ type: ApiErrorDto, description: 'Bad input; `field` names it' })
+@ApiParam({ name: 'aor', description: 'The presentity, e.g. sip:alice@example.com (URL-encoded or not)' })
+export class PresentitiesController {
+  constructor(private readonly api: PresenceApiService) {}
+
+  @Get(':aor/presence')
+  @ApiOperation({
+    summary: 'Current state of a presentity',
+    description:
+      'JSON from the event package by default; with `Accept: application/pidf+xml` the document a watcher ' +
+      'would receive in a NOTIFY.',
+  })
+  @ApiQuery({ name: 'event', required: false, description: 'Event package, default "presence"' })
+  @ApiProduces(JSON_TYPE, 'application/pidf+xml')
+  @ApiOkResponse({ description: 'The state', schema: { type: 'object' } })
+  async get(
+    @Param('aor') aorRaw: string,
+    @Query('event') eventRaw: string | undefined,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<unknown> {
+    const presentity = parseAor(aorRaw);
+    const pkg = this.api.resolveEvent(eventRaw);
+    res.vary('Accept');
+    const type = negotiate(accept, pkg.notifyContentTypes);
+    if (type === undefined) return this.api.stateJson(presentity, pkg);
+    const doc = await this.api.stateDocument(presentity, pkg, type);
+    if (doc === null) throw new DomainError(404, `no ${type} document for ${presentity}`, 'aor');
+    res.type(doc.contentType);
+    return doc.body;
+  }
+
+  @Put(':aor/presence')
+  @ApiOperation({
+    summary: 'Publish state (RFC 3903 semantics)',
+    description:
+      'JSON `{status, note?, expires?}` or a raw PIDF document (`Content-Type: application/pidf+xml`, ' +
+      'expiry in the `expires` query parameter). Without If-Match a new publication is created; with ' +
+      'If-Match the publication with that entity tag is modified, or refreshed when no status/document is ' +
+      'sent, or removed with expires 0.',
+  })
+  @ApiConsumes(JSON_TYPE, 'application/pidf+xml')
+  @ApiBody({ type: PutPresenceDto, description: 'JSON status, or a PIDF document as application/pidf+xml' })
+  @ApiQuery({ name: 'event', required: false, description: 'Event package, default "presence"' })
+  @ApiQuery({ name: 'expires', required: false, description: 'Seconds, for raw documents' })
+  @ApiHeader({ name: 'If-Match', required: false, description: 'Entity tag of the publication to refresh/modify' })
+  @ApiOkResponse({ type: PublishedDto, description: 'Committed; the new entity tag is also in ETag' })
+  @ApiPreconditionFailedResponse({ type: ApiErrorDto, description: 'If-Match names no live publication' })
+  @ApiUnsupportedMediaTypeResponse({ type: ApiErrorDto })
+  async put(
+    @Param('aor') aorRaw: string,
+    @Query('event') eventRaw: string | undefined,
+    @Query('expires') expiresRaw: string | undefined,
+    @Headers('content-type') contentTypeRaw: string | undefined,
+    @Headers('if-match') ifMatchRaw: string | undefined,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<PublishedDto> {
+    const presentity = parseAor(aorRaw);
+    const pkg = this.api.resolveEvent(eventRaw);
+    const ifMatch = parseIfMatch(ifMatchRaw);
+    const queryExpires = parseExpiresQuery(expiresRaw);
+    const contentType = mediaType(contentTypeRaw);
+    const req: ApiPublish = { presentity, event: pkg.name, source: 'rest', ...(ifMatch !== undefined && { ifMatch }) };
+    let publish: ApiPublish;
+    if (contentType === JSON_TYPE) {
+      if (!isJsonObject(body)) {
+        throw new DomainError(400, 'body must be a JSON object {"status": "open"|"closed", ...}', 'body');
+      }
+      onlyFields(body, ['status', 'note', 'expires'], 'the presence body');
+      const status = readStatusInput(body);
+      const expires = status.expires ?? queryExpires;
+      publish = { ...req, status, ...(expires !== undefined && { expires }) };
+    } else if (typeof body === 'string' && contentType !== undefined) {
+      publish = {
+        ...req,
+        document: { contentType, body },
+        ...(queryExpires !== undefined && { expires: queryExpires }),
+      };
+    } else if (isEmpty(body) && ifMatch !== undefined) {
+      // A bodiless refresh (or removal with expires=0) of the publication If-Match names.
+      publish = { ...req, ...(queryExpires !== undefined && { expires: queryExpires }) };
+    } else {
+      throw new DomainError(
+        415,
+        `Content-Type must be application/json or one of the package's document types (${(pkg.publish?.contentTypes ?? []).join(', ')})`,
+        'Content-Type',
+      );
+    }
+    const result = await this.api.publish(publish);
+    res.setHeader('ETag', `"${result.etag}"`);
+    return { etag: result.etag, expires: result.expires };
+  }
+
+  @Delete(':aor/presence')
+  @HttpCode(204)
+  @ApiOperation({
+    summary: 'Remove publications',
+    description: 'With If-Match the publication with that entity tag; without, every publication of the presentity.',
+  })
+  @ApiQuery({ name: 'event', required: false, description: 'Event package, default "presence"' })
+  @ApiHeader({ name: 'If-Match', required: false, description: 'Entity tag of the one publication to remove' })
+  @ApiNoContentResponse({ description: 'Removed; watchers are notified' })
+  @ApiNotFoundResponse({ type: ApiErrorDto, description: 'The presentity has no publication' })
+  @ApiPreconditionFailedResponse({ type: ApiErrorDto, description: 'If-Match names no live publication' })
+  async remove(
+    @Param('aor') aorRaw: string,
+    @Query('event') eventRaw: string | undefined,
+    @Headers('if-match') ifMatchRaw: string | undefined,
+  ): Promise<void> {
+    const presentity = parseAor(aorRaw);
+    const pkg = this.api.resolveEvent(eventRaw);
+    const ifMatch = parseIfMatch(ifMatchRaw);
+    if (ifMatch !== undefined) {
+      await this.api.remove(presentity, pkg.name, ifMatch, 'rest');
+      return;
+    }
+    const removed = await this.api.removeAll(presentity, pkg.name, 'rest');
+    if (removed === 0) throw new DomainError(404, `${presentity} has no ${pkg.name} publication`, 'aor');
+  }
+}
+
+function isEmpty(body: unknown): boolean {
+  return (
+    body === undefined ||
+    body === null ||
+    body === '' ||
+    (isJsonObject(body) && Object.keys(body).length === 0 && Object.getPrototypeOf(body) === Object.prototype)
+  );
+}
