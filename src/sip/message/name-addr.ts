@@ -56,7 +56,12 @@ export class NameAddr {
         const dn = s.slice(i, lt).trim();
         if (dn !== '') displayName = dn;
       }
-      const uri = parseUri(s.slice(lt + 1, gt), fault);
+      const inner = s.slice(lt + 1, gt);
+      // RFC 4475 §3.1.2.7 (badaspec): no whitespace inside the angle brackets.
+      if (inner.length === 0 || isWsp(inner.charCodeAt(0)) || isWsp(inner.charCodeAt(inner.length - 1))) {
+        throw new SipParseError(fault);
+      }
+      const uri = parseUri(inner, fault);
       const rest = s.slice(gt + 1).trim();
       if (rest !== '' && !rest.startsWith(';')) throw new SipParseError(fault);
       return new NameAddr(uri, displayName, parseParams(rest, 0, fault));
@@ -64,7 +69,7 @@ export class NameAddr {
     // addr-spec: parameters after the host belong to the header.
     const at = s.indexOf('@');
     const semi = s.indexOf(';', at === -1 ? 0 : at);
-    const uriText = semi === -1 ? s : s.slice(0, semi);
+    const uriText = (semi === -1 ? s : s.slice(0, semi)).trimEnd();
     if (/[\s,?]/.test(uriText)) throw new SipParseError(fault);
     const uri = parseUri(uriText, fault);
     return new NameAddr(uri, undefined, semi === -1 ? new Map() : parseParams(s, semi, fault));
@@ -91,4 +96,8 @@ function parseUri(text: string, fault: string): SipUri {
   } catch {
     throw new SipParseError(fault);
   }
+}
+
+function isWsp(c: number): boolean {
+  return c === 0x20 || c === 0x09;
 }

@@ -58,6 +58,7 @@ export function parseMessage(data: Buffer): SipRequest | SipResponse {
   if (sp1 <= 0 || sp2 === -1) throw new SipParseError('Bad start line');
   let msg: SipRequest | SipResponse;
   let request: SipRequest | undefined;
+  let startFault: string | undefined;
   if (startLine.startsWith('SIP/')) {
     if (startLine.slice(0, sp1) !== 'SIP/2.0') throw new SipParseError('Bad SIP version');
     const code = startLine.slice(sp1 + 1, sp2);
@@ -68,17 +69,19 @@ export function parseMessage(data: Buffer): SipRequest | SipResponse {
     if (!isToken(method)) throw new SipParseError('Bad start line');
     const sp3 = startLine.lastIndexOf(' ');
     const uriText = startLine.slice(sp1 + 1, sp3);
+    const version = startLine.slice(sp3 + 1);
+    if (version !== 'SIP/2.0' && !/^SIP\/\d+\.\d+$/i.test(version)) throw new SipParseError('Bad start line');
     request = new SipRequest(method, uriText);
     msg = request;
-    if (uriText === '' || uriText.includes(' ')) throw new SipParseError('Bad Request-URI', request);
-    const version = startLine.slice(sp3 + 1);
-    if (version !== 'SIP/2.0') {
-      if (!/^SIP\/\d+\.\d+$/i.test(version)) throw new SipParseError('Bad start line', request);
-      if (version.toUpperCase() !== 'SIP/2.0') throw new SipParseError('Version Not Supported', request, 505);
-    }
+    // Faults found on the start line are reported once the headers are read, so a response can be built.
+    if (uriText === '' || uriText.includes(' ')) startFault = 'Bad Request-URI';
+    else if (version.toUpperCase() !== 'SIP/2.0') startFault = 'Version Not Supported';
   }
 
   splitHeaders(text, lineEnd + 1, headEnd, msg.headers, request);
+  if (startFault !== undefined) {
+    throw new SipParseError(startFault, request, startFault === 'Version Not Supported' ? 505 : 400);
+  }
 
   // Mandatory headers (RFC 3261 §8.1.1).
   const headers = msg.headers;

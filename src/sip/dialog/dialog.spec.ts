@@ -1,0 +1,98 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseMessage } from '../message/parser';
+import type { SipRequest, SipResponse } from '../message/sip-message';
+import { Dialog } from './dialog';
+
+const fixture = (name: string): string =>
+  readFileSync(join(__dirname, '..', '..', '..', 'test', 'fixtures', name)).toString('latin1');
+const subscribe = (extra = ''): SipRequest =>
+  parseMessage(
+    Buffer.from(fixture('subscribe-typical.sip').replace('Event: presence\r\n', `Event: presence\r\n${extra}`)),
+  ) as SipRequest;
+
+describe('Dialog (RFC 3261 §12, RFC 6665)', () => {
+  it('UAS side from a SUBSCRIBE: tags, URIs, target, route set in Record-Route order', () => {
+    const req = subscribe('Record-Route: <sip:p1.example.com;lr>, <sip:p2.example.com;lr>\r\n');
+    const d = Dialog.fromRequest(req, 'ourtag', {
+      protocol: 'udp',
+      localAddress: '0.0.0.0',
+      localPort: 5060,
+      remoteAddress: '192.0.2.10',
+      remotePort: 5060,
+    });
+    expect(d.callId).toBe(req.callId);
+    expect(d.remoteTag).toBe('9fxced76sl');
+    expect(d.localTag).toBe('ourtag');
+    expect(d.remoteTarget.toString()).toBe('sip:alice@192.0.2.10:5060;transport=udp');
+    expect(d.routeSet).toEqual(['<sip:p1.example.com;lr>', '<sip:p2.example.com;lr>']);
+    expect(d.remoteSeq).toBe(1);
+
+    const n1 = d.createRequest(
+      'NOTIFY',
+      { Event: 'presence', 'Subscription-State': 'active;expires=3600' },
+      { contentType: 'application/pidf+xml', body: '<presence/>' },
+    );
+    const n2 = d.createRequest('NOTIFY');
+    expect(n1.uri.toString()).toBe('sip:alice@192.0.2.10:5060;transport=udp');
+    expect(n1.route).toEqual(['<sip:p1.example.com;lr>', '<sip:p2.example.com;lr>']);
+    expect(n1.from.tag).toBe('ourtag');
+    expect(n1.from.uri.aor()).toBe('sip:bob@presence.example.com');
+    expect(n1.from.displayName).toBe('Bob');
+    expect(n1.to.tag).toBe('9fxced76sl');
+    expect(n1.to.uri.aor()).toBe('sip:alice@example.com');
+    expect(n1.cseq).toEqual({ seq: 1, method: 'NOTIFY' });
+    expect(n2.cseq.seq).toBe(2);
+    expect(n1.contentType).toBe('application/pidf+xml');
+    expect(n1.body.toString()).toBe('<presence/>');
+  });
+
+  it('strict routing (§12.2.1.1): first route becomes the Request-URI, remote target goes last', () => {
+    const d = Dialog.fromRequest(
+      subscribe('Record-Route: <sip:strict.example.com;maddr=192.0.2.1>, <sip:p2.example.com;lr>\r\n'),
+      't',
+    );
+    const n = d.createRequest('NOTIFY');
+    expect(n.uri.toString()).toBe('sip:strict.example.com;maddr=192.0.2.1');
+    expect(n.route).toEqual(['<sip:p2.example.com;lr>', '<sip:alice@192.0.2.10:5060;transport=udp>']);
+  });
+
+  it('survives toJSON / fromJSON with its CSeq', () => {
+    const d = Dialog.fromRequest(subscribe(), 't', {
+      protocol: 'tcp',
+      localAddress: '127.0.0.1',
+      localPort: 5060,
+      remoteAddress: '127.0.0.1',
+      remotePort: 40000,
+      connectionId: 'tcp-1',
+    });
+    d.createRequest('NOTIFY');
+    const json = JSON.parse(JSON.stringify(d.toJSON()));
+    const back = Dialog.fromJSON(json);
+    expect(back.toJSON()).toEqual(d.toJSON());
+    expect(back.createRequest('NOTIFY').cseq.seq).toBe(2);
+    expect(back.flow?.connectionId).toBe('tcp-1');
+  });
+
+  it('UAC side from a 2xx: route set reversed, remote target from the response Contact', () => {
+    const req = subscribe();
+    const res = parseMessage(Buffer.from(fixture('parser-response-200.sip'))) as SipResponse;
+    const d = Dialog.fromResponse(req, res);
+    expect(d.localTag).toBe('9fxced76sl');
+    expect(d.remoteTag).toBe('srv1');
+    expect(d.routeSet).toEqual(['<sip:p1.example.com;lr>', '<sip:p2.example.com;lr>']);
+    expect(d.remoteTarget.toString()).toBe('sip:bob@192.0.2.200');
+    expect(d.createRequest('SUBSCRIBE').cseq.seq).toBe(2);
+  });
+
+  it('refuses a request without From tag or Contact', () => {
+    const noContact = parseMessage(
+      Buffer.from(fixture('subscribe-typical.sip').replace(/Contact: .*\r\n/, '')),
+    ) as SipRequest;
+    expect(() => Dialog.fromRequest(noContact, 't')).toThrow('Missing Contact header');
+    const noTag = parseMessage(
+      Buffer.from(fixture('subscribe-typical.sip').replace(';tag=9fxced76sl', '')),
+    ) as SipRequest;
+    expect(() => Dialog.fromRequest(noTag, 't')).toThrow('Missing From tag');
+  });
+});
