@@ -4,7 +4,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { AddressInfo } from 'node:net';
 import { AppModule } from './app.module';
 import { createPino, PinoNestLogger } from './common/app-logger';
-import { ApiErrorFilter } from './common/domain-error.filter';
+import { ApiErrorFilter, bodyParserErrorToDomainError } from './common/domain-error.filter';
 import { SharedWsAdapter } from './common/shared-ws.adapter';
 import type { AppConfig } from './config/app-config';
 import { SipBridge } from './sip-bridge/sip-bridge.service';
@@ -25,10 +25,14 @@ export async function startApp(config: AppConfig): Promise<RunningApp> {
   const pino = createPino(config.log.level);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, pino), {
     logger: new PinoNestLogger(pino),
-    bodyParser: true,
+    // Parsers are registered below, so that the error mapping can follow them.
+    bodyParser: false,
   });
   app.useGlobalFilters(new ApiErrorFilter());
+  app.useBodyParser('json');
+  app.useBodyParser('urlencoded', { extended: true });
   app.useBodyParser('text', { type: ['application/pidf+xml', 'application/*+xml', 'application/xml'] });
+  app.use(bodyParserErrorToDomainError);
   app.useWebSocketAdapter(new SharedWsAdapter(app, ['/sip']));
   app.enableShutdownHooks();
   const doc = new DocumentBuilder()

@@ -39,6 +39,20 @@ export class ApiErrorFilter implements ExceptionFilter {
   }
 }
 
+/**
+ * Express error middleware placed right after the body parsers: a body that cannot be parsed becomes a
+ * {@link DomainError} naming the `body` field. Without it Nest turns the parser's SyntaxError into a bare
+ * BadRequestException before any filter sees it, and the message names nothing.
+ */
+export function bodyParserErrorToDomainError(
+  err: unknown,
+  _req: unknown,
+  _res: unknown,
+  next: (e: unknown) => void,
+): void {
+  next(isBodyParserError(err) ? new DomainError(err.status, `body: ${err.message}`, 'body') : err);
+}
+
 function isBodyParserError(e: unknown): e is { status: number; message: string } {
   return (
     typeof e === 'object' &&
