@@ -121,7 +121,10 @@ export class PresentitiesController {
     const contentType = mediaType(contentTypeRaw);
     const req: ApiPublish = { presentity, event: pkg.name, source: 'rest', ...(ifMatch !== undefined && { ifMatch }) };
     let publish: ApiPublish;
-    if (contentType === JSON_TYPE) {
+    if (isEmpty(body) && ifMatch !== undefined) {
+      // A bodiless refresh (or removal with expires=0) of the publication If-Match names.
+      publish = { ...req, ...(queryExpires !== undefined && { expires: queryExpires }) };
+    } else if (contentType === JSON_TYPE) {
       if (!isJsonObject(body)) {
         throw new DomainError(400, 'body must be a JSON object {"status": "open"|"closed", ...}', 'body');
       }
@@ -135,9 +138,6 @@ export class PresentitiesController {
         document: { contentType, body },
         ...(queryExpires !== undefined && { expires: queryExpires }),
       };
-    } else if (isEmpty(body) && ifMatch !== undefined) {
-      // A bodiless refresh (or removal with expires=0) of the publication If-Match names.
-      publish = { ...req, ...(queryExpires !== undefined && { expires: queryExpires }) };
     } else {
       throw new DomainError(
         415,
