@@ -73,7 +73,7 @@ export class SubscribeHandler implements OnModuleInit {
       cseqReserved: 0,
     };
     if (expires > 0) await this.subscriptions.add(sub);
-    this.answer(req, localTag, expires);
+    this.answer(req, localTag, expires, r.recordRoute);
     // A fetch (Expires: 0, RFC 6665 §4.4.3) gets the state in one NOTIFY that also ends it.
     if (expires === 0) await this.notifier.terminate(sub, 'timeout');
     else await this.notifier.notifyOne(sub);
@@ -100,13 +100,16 @@ export class SubscribeHandler implements OnModuleInit {
     await this.notifier.notifyOne(sub);
   }
 
-  private answer(req: IncomingRequest, localTag: string, expires: number): void {
+  /** 200 OK; a dialog-creating one copies the request's Record-Route (RFC 3261 §12.1.1). */
+  private answer(req: IncomingRequest, localTag: string, expires: number, recordRoute: string[] = []): void {
     const to = req.request.to.clone();
     to.tag = localTag;
-    req.respond(200, 'OK', {
+    const headers: Record<string, string | string[]> = {
       To: to.toString(),
       Expires: String(expires),
       Contact: this.bridge.localContact(req.flow),
-    });
+    };
+    if (recordRoute.length > 0) headers['Record-Route'] = recordRoute;
+    req.respond(200, 'OK', headers);
   }
 }
