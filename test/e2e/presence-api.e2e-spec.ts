@@ -136,6 +136,11 @@ describe.each(databaseKinds())('presence REST and browser WebSocket on %s', (kin
       expect(json.headers['content-type']).toMatch(/^application\/json/);
       expect(JSON.stringify(json.body)).toContain('At my desk');
       expect(json.body.publications).toEqual([expect.objectContaining({ etag: put.body.etag, source: 'rest' })]);
+      // The AoR may also be written as it is, and without the scheme.
+      const plain = await http.get(`/api/presentities/${aor}/presence`).expect(200);
+      expect(plain.body.publications).toHaveLength(1);
+      const bare = await http.get(`/api/presentities/${aor.slice(4)}/presence`).expect(200);
+      expect(bare.body.publications).toHaveLength(1);
 
       const xml = await http.get(path(aor)).set('Accept', 'application/pidf+xml').buffer(true).parse(textParser);
       expect(xml.status).toBe(200);
