@@ -80,8 +80,8 @@ export class SipStack {
   /** Hooks the transports and starts listening. */
   async start(): Promise<void> {
     for (const t of this.transports) {
-      t.onMessage((data, flow) => {
-        this.receive(data, flow, t);
+      t.onMessage((data, flow, wireLength) => {
+        this.receive(data, flow, t, wireLength);
       });
       t.onError((error, flow) => {
         this.log.warn({ err: error.message, flow }, 'transport error');
@@ -184,16 +184,23 @@ export class SipStack {
     this.log.trace({ dir, flow, sip: data.toString('utf8') }, dir === 'send' ? 'SIP sent' : 'SIP received');
   }
 
-  /** Entry point for every framed message a transport delivers; never throws. */
-  private receive(data: Buffer, flow: Flow, transport: Transport): void {
+  /**
+   * Entry point for every framed message a transport delivers; never throws. `wireLength`: the message's
+   * length when `data` is only its header section (a stream message too large to read).
+   */
+  private receive(data: Buffer, flow: Flow, transport: Transport, wireLength?: number): void {
     try {
       this.trace('recv', data, flow);
+      // A transport gives `wireLength` only for a message beyond its own size limit.
+      const tooLarge = wireLength !== undefined || data.length > this.maxMessageSize;
       let msg: SipRequest | SipResponse;
       try {
         msg = parseMessage(data);
       } catch (e) {
         if (e instanceof SipParseError && e.partial !== undefined) {
-          this.replyStateless(e.partial, flow, transport, e.status, e.reason);
+          // A header section without its body fails to parse; it is still answered 513 when too large.
+          if (tooLarge) this.replyStateless(e.partial, flow, transport, 513, 'Message Too Large');
+          else this.replyStateless(e.partial, flow, transport, e.status, e.reason);
         } else {
           this.log.debug({ err: String(e), flow }, 'unparseable message dropped');
         }
@@ -203,7 +210,7 @@ export class SipStack {
         this.receiveResponse(msg);
         return;
       }
-      if (data.length > this.maxMessageSize) {
+      if (tooLarge) {
         this.replyStateless(msg, flow, transport, 513, 'Message Too Large');
         return;
       }

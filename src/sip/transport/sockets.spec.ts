@@ -116,13 +116,15 @@ describe('TcpTransport on 127.0.0.1', () => {
     await closed;
   });
 
-  it('closes a connection whose message exceeds maxMessageSize', async () => {
+  it('answers 513 to a message exceeding maxMessageSize, then closes the connection', async () => {
     const sock = connect(tcp.localPort, '127.0.0.1');
     sock.on('error', () => undefined);
+    const out = collect(sock);
     await new Promise((r) => sock.once('connect', r));
     const closed = new Promise((r) => sock.once('close', r));
     sock.write(Buffer.from(SUBSCRIBE.toString().replace('Content-Length: 0', 'Content-Length: 10000')));
     await closed;
+    expect(out.text()).toMatch(/^SIP\/2\.0 513 /);
   });
 
   it('opens an outgoing connection and reads the response on it', async () => {

@@ -26,7 +26,13 @@ describe('StreamFramer (RFC 3261 §18.3)', () => {
       kind: 'error',
       reason: 'Missing Content-Length on stream',
     });
-    expect(new StreamFramer(100).push(Buffer.from(msg('x'.repeat(200))))[0].kind).toBe('error');
+    const over = new StreamFramer(100).push(Buffer.from(msg('x'.repeat(200))));
+    expect(over.map((e) => e.kind)).toEqual(['oversized', 'error']);
+    expect(over[0]).toEqual({
+      kind: 'oversized',
+      head: Buffer.from(msg('x'.repeat(200)).split('\r\n\r\n')[0] + '\r\n\r\n'),
+      length: msg('x'.repeat(200)).length,
+    });
     expect(new StreamFramer(100).push(Buffer.alloc(200, 0x41))[0].kind).toBe('error');
   });
 });

@@ -6,13 +6,19 @@ export type FrameEvent =
   | { readonly kind: 'message'; readonly data: Buffer }
   /** A double-CRLF keep-alive ping (RFC 5626 §3.5.1): answer with a single CRLF pong. */
   | { readonly kind: 'ping' }
+  /**
+   * A message longer than `maxMessageSize` whose header section is complete: `head` is that section (with the
+   * empty line), `length` the message's whole length. An `error` follows: the stream cannot be read further.
+   */
+  | { readonly kind: 'oversized'; readonly head: Buffer; readonly length: number }
   | { readonly kind: 'error'; readonly reason: string };
 
 /**
  * Frames SIP messages on a byte stream (RFC 3261 §18.3): the header section ends at the first empty line,
  * and Content-Length (mandatory on streams) gives the body length. Handles split and coalesced messages,
  * CRLF keep-alives before a message (§7.5, RFC 5626 §3.5.1). A message without Content-Length, or larger
- * than `maxMessageSize`, cannot be framed: the framer reports an error and the connection must be closed.
+ * than `maxMessageSize`, cannot be framed: the framer reports an error and the connection must be closed
+ * (after an `oversized` event carrying the header section, when it is complete, so a 513 can be sent).
  */
 export class StreamFramer {
   private buffer: Buffer = Buffer.alloc(0);
@@ -49,7 +55,10 @@ export class StreamFramer {
       const m = CONTENT_LENGTH.exec(data.toString('latin1', 0, headEnd));
       if (m === null) return this.fail(out, 'Missing Content-Length on stream');
       const total = headEnd + 4 + Number(m[1]);
-      if (total > this.maxMessageSize) return this.fail(out, 'Message too large');
+      if (total > this.maxMessageSize) {
+        out.push({ kind: 'oversized', head: Buffer.from(data.subarray(0, headEnd + 4)), length: total });
+        return this.fail(out, 'Message too large');
+      }
       if (data.length < total) break;
       out.push({ kind: 'message', data: data.subarray(0, total) });
       this.buffer = data.subarray(total);

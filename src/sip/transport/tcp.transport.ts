@@ -161,9 +161,18 @@ export class TcpTransport implements Transport {
           case 'ping':
             socket.write(CRLF);
             break;
+          case 'oversized':
+            try {
+              this.messageHandler(ev.head, flow, ev.length);
+            } catch (e) {
+              this.errorHandler(e instanceof Error ? e : new Error(String(e)), flow);
+            }
+            break;
           case 'error':
             this.errorHandler(new Error(`${ev.reason}; closing ${id}`), flow);
-            socket.destroy();
+            // end() rather than destroy(): a 513 written just before still goes out.
+            socket.end();
+            setTimeout(() => socket.destroy(), 1000).unref();
             break;
         }
       }

@@ -14,8 +14,12 @@ export interface Flow {
   readonly connectionId?: string;
 }
 
-/** Receives each framed SIP message with the flow it arrived on. */
-export type MessageHandler = (data: Buffer, flow: Flow) => void;
+/**
+ * Receives each framed SIP message with the flow it arrived on. `wireLength` is set when a stream transport
+ * delivers only the header section of a message too large to take in (its whole length on the wire), so the
+ * core can still answer 513 (RFC 3261 §18.1.1, §21.5.14).
+ */
+export type MessageHandler = (data: Buffer, flow: Flow, wireLength?: number) => void;
 /** Receives transport errors (socket errors, unframeable streams); `flow` when one connection failed. */
 export type ErrorHandler = (error: Error, flow?: Flow) => void;
 
