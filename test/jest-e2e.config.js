@@ -4,7 +4,12 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testRegex: '\\.e2e-spec\\.ts$',
   moduleFileExtensions: ['ts', 'js', 'json'],
-  transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
+    // sip.js (the browser SIP library the WS tests drive) ships only ES modules: compile it to CommonJS.
+    '^.+/node_modules/sip\\.js/.+\\.js$': ['ts-jest', { diagnostics: false, tsconfig: { allowJs: true } }],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!sip\\.js/)'],
   testEnvironment: 'node',
   testTimeout: 60000,
 };
