@@ -16,6 +16,7 @@ import {
   openClient,
   portsOf,
   subscriptionState,
+  tupleIds,
   uniqueAor,
   type ServerPorts,
 } from '../utils/presence-e2e';
@@ -86,6 +87,19 @@ describe.each(databaseKinds())('presence SUBSCRIBE/NOTIFY on %s', (kind) => {
       expect(notify.header('content-type')).toBe('application/pidf+xml');
       expectValidPidf(notify.body);
       expect(notify.body).toContain(`entity="${aor}"`);
+    });
+
+    it('echoes the Event id parameter and sends NOTIFYs to the Contact of the SUBSCRIBE', async () => {
+      const { response, dialog } = await client.subscribe({
+        uri: uniqueAor(),
+        event: 'presence;id=abc123',
+        expires: 60,
+      });
+      expect(response.status).toBe(200);
+      const notify = await nextNotify(client, dialog.callId);
+      expect(notify.header('event')?.replace(/\s/g, '')).toBe('presence;id=abc123');
+      expect(notify.uri).toBe(client.contactUri());
+      expect(notify.header('contact')).toBeDefined();
     });
 
     it('grants the package default when Expires is absent and caps it at PA_MAX_EXPIRES', async () => {
@@ -190,6 +204,37 @@ describe.each(databaseKinds())('presence SUBSCRIBE/NOTIFY on %s', (kind) => {
       expect(new Set(seen.map((m) => m.fromTag)).size).toBe(1);
     });
 
+    it('keeps CSeq increasing through a burst of changes and ends on the latest state', async () => {
+      const aor = uniqueAor();
+      const { dialog } = await client.subscribe({ uri: aor, event: 'presence', expires: 120 });
+      await nextNotify(client, dialog.callId);
+      await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          publisher
+            .publish({ uri: aor, event: 'presence', expires: 600, body: pidf(aor, 'open', `burst ${i}`, `t${i}`) })
+            .then((res) => {
+              expect(res.status).toBe(200);
+            }),
+        ),
+      );
+      // Every publication is live, so the state after the burst holds all ten tuples.
+      const last = await nextNotify(
+        client,
+        dialog.callId,
+        5000,
+        (m) => m.body.includes('burst 0') && m.body.includes('burst 9'),
+      );
+      const notifies = client.received.filter(
+        (m) => m.method === 'NOTIFY' && m.callId === dialog.callId && !m.retransmission,
+      );
+      const cseqs = notifies.map((m) => m.cseq?.seq ?? -1);
+      for (let i = 1; i < cseqs.length; i++) expect(cseqs[i]).toBeGreaterThan(cseqs[i - 1]);
+      expect(last.cseq?.seq).toBeGreaterThan(cseqs[0]);
+      expect(tupleIds(notifies[notifies.length - 1].body).sort()).toEqual(
+        Array.from({ length: 10 }, (_, i) => `t${i}`).sort(),
+      );
+    });
+
     it('ends the subscription when a NOTIFY is answered 481', async () => {
       const aor = uniqueAor();
       let refuse = false;
@@ -254,6 +299,23 @@ describe.each(databaseKinds())('presence SUBSCRIBE/NOTIFY on %s', (kind) => {
       } finally {
         await client.close();
       }
+    });
+
+    it('ends the subscription when a NOTIFY cannot reach a watcher whose connection is gone', async () => {
+      const client = await openClient(ports, transport);
+      const aor = uniqueAor();
+      const { response, dialog } = await client.subscribe({ uri: aor, event: 'presence', expires: 120 });
+      expect(response.status).toBe(200);
+      await nextNotify(client, dialog.callId);
+      expect(await listedSubscriptions(ports.http, aor)).toHaveLength(1);
+      await client.close();
+
+      await publishOpen(aor, 'nobody listens');
+      await eventually(
+        async () => ((await listedSubscriptions(ports.http, aor))?.length === 0 ? true : undefined),
+        10_000,
+        `the ${transport} subscription dropped after its connection closed`,
+      );
     });
   });
 
