@@ -1,36 +1,60 @@
-import type { DataSource, EntityManager } from 'typeorm';
+import { In, type DataSource, type EntityManager, type EntityTarget, type ObjectLiteral } from 'typeorm';
 
-interface Job {
-  readonly work: (manager: EntityManager) => Promise<unknown>;
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (reason: unknown) => void;
+type Settle = { readonly resolve: (value: unknown) => void; readonly reject: (reason: unknown) => void };
+
+/** A whole-row write keyed by primary key: the last one for a key in a batch wins. */
+interface RowOp extends Settle {
+  readonly kind: 'upsert' | 'delete';
+  readonly entity: EntityTarget<ObjectLiteral>;
+  readonly id: string;
+  readonly row?: ObjectLiteral;
 }
+
+interface WorkOp extends Settle {
+  readonly kind: 'work';
+  readonly work: (manager: EntityManager) => Promise<unknown>;
+}
+
+type Op = RowOp | WorkOp;
+
+/** Rows per multi-row INSERT (SQLite allows 32,766 bound variables; 20 columns × 500 stays well below). */
+const CHUNK = 500;
 
 /**
  * Group commit: writes queued while one transaction is being committed are committed together in the
  * next. A caller's promise settles only after its transaction has committed, so a 2xx sent on it
  * acknowledges durable state; under load many writes share one commit (DESIGN.md, durability contract).
  *
- * Work functions only touch the database; callers update in-memory caches after the promise resolves.
- * When a batch fails, each of its jobs is retried alone so that one bad write fails only its own caller.
+ * Whole-row writes by primary key ({@link upsert}, {@link delete}) are coalesced: per entity, one
+ * multi-row `INSERT … ON CONFLICT/DUPLICATE KEY UPDATE` and one `DELETE … WHERE id IN (…)` per batch,
+ * the last write of a key winning. Arbitrary work ({@link run}) keeps its place in the order.
+ * Callers update in-memory caches after the promise resolves. When a batch fails, each of its writes is
+ * retried alone, so that one bad write fails only its own caller.
  */
 export class GroupCommit {
-  private queue: Job[] = [];
+  private queue: Op[] = [];
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly delayMs: number,
-    private readonly maxBatch = 1000,
+    private readonly maxBatch = 5000,
   ) {}
+
+  /** Inserts or replaces the row whose primary key column `id` is `id`. */
+  upsert<T extends ObjectLiteral>(entity: EntityTarget<T>, id: string, row: T): Promise<void> {
+    return this.enqueue<void>((settle) => ({ kind: 'upsert', entity, id, row, ...settle }));
+  }
+
+  /** Deletes the row whose primary key column `id` is `id`. */
+  delete(entity: EntityTarget<ObjectLiteral>, id: string): Promise<void> {
+    return this.enqueue<void>((settle) => ({ kind: 'delete', entity, id, ...settle }));
+  }
 
   /** Runs `work` inside the next group transaction and resolves with its result once committed. */
   run<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.queue.push({ work, resolve: resolve as (v: unknown) => void, reject });
-      this.schedule();
-    });
+    return this.enqueue<T>((settle) => ({ kind: 'work', work, ...settle }));
   }
 
   /** Number of writes waiting for a commit. */
@@ -48,6 +72,13 @@ export class GroupCommit {
       }
       await this.running;
     }
+  }
+
+  private enqueue<T>(make: (settle: Settle) => Op): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push(make({ resolve: resolve as (v: unknown) => void, reject }));
+      this.schedule();
+    });
   }
 
   private schedule(): void {
@@ -72,27 +103,79 @@ export class GroupCommit {
 
   private async flush(): Promise<void> {
     const batch = this.queue.splice(0, this.maxBatch);
+    let results: unknown[];
     try {
-      const results = await this.dataSource.transaction(async (manager) => {
-        const out: unknown[] = [];
-        for (const job of batch) out.push(await job.work(manager));
-        return out;
-      });
-      batch.forEach((job, i) => {
-        job.resolve(results[i]);
-      });
+      results = await this.dataSource.transaction((m) => execute(m, batch));
     } catch (batchError) {
       if (batch.length === 1) {
         batch[0]?.reject(batchError);
         return;
       }
-      for (const job of batch) {
+      for (const op of batch) {
         try {
-          job.resolve(await this.dataSource.transaction((manager) => job.work(manager)));
+          const [r] = await this.dataSource.transaction((m) => execute(m, [op]));
+          op.resolve(r);
         } catch (e) {
-          job.reject(e);
+          op.reject(e);
         }
       }
+      return;
     }
+    batch.forEach((op, i) => {
+      op.resolve(results[i]);
+    });
+  }
+}
+
+/** Executes a batch in order, coalescing runs of row writes; returns each op's result. */
+async function execute(m: EntityManager, batch: readonly Op[]): Promise<unknown[]> {
+  const results: unknown[] = new Array(batch.length);
+  let pending = new Map<EntityTarget<ObjectLiteral>, Map<string, ObjectLiteral | null>>();
+  const writeRows = async (): Promise<void> => {
+    for (const [entity, rows] of pending) await writeEntityRows(m, entity, rows);
+    pending = new Map();
+  };
+  for (let i = 0; i < batch.length; i++) {
+    const op = batch[i];
+    if (op.kind === 'work') {
+      await writeRows();
+      results[i] = await op.work(m);
+      continue;
+    }
+    let rows = pending.get(op.entity);
+    if (!rows) pending.set(op.entity, (rows = new Map<string, ObjectLiteral | null>()));
+    rows.delete(op.id); // keep insertion order = order of the last write
+    rows.set(op.id, op.kind === 'upsert' ? (op.row ?? null) : null);
+  }
+  await writeRows();
+  return results;
+}
+
+async function writeEntityRows(
+  m: EntityManager,
+  entity: EntityTarget<ObjectLiteral>,
+  rows: Map<string, ObjectLiteral | null>,
+): Promise<void> {
+  const meta = m.connection.getMetadata(entity);
+  const upserts: ObjectLiteral[] = [];
+  const deletes: string[] = [];
+  for (const [id, row] of rows) {
+    if (row) upserts.push(row);
+    else deletes.push(id);
+  }
+  for (let i = 0; i < deletes.length; i += CHUNK) {
+    await m.delete(entity, { id: In(deletes.slice(i, i + CHUNK)) });
+  }
+  if (upserts.length === 0) return;
+  const columns = meta.columns.filter((c) => !c.isPrimary).map((c) => c.databaseName);
+  for (let i = 0; i < upserts.length; i += CHUNK) {
+    await m
+      .createQueryBuilder()
+      .insert()
+      .into(entity)
+      .values(upserts.slice(i, i + CHUNK))
+      .orUpdate(columns, ['id'])
+      .updateEntity(false)
+      .execute();
   }
 }

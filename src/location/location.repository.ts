@@ -74,11 +74,11 @@ export class LocationRepository {
 
   /** Saves and deletes bindings in one committed transaction. */
   async apply(upserts: readonly Binding[], deleteIds: readonly string[]): Promise<void> {
-    if (upserts.length === 0 && deleteIds.length === 0) return;
-    await this.commits.run(async (m) => {
-      if (deleteIds.length) await m.delete(ContactEntity, [...deleteIds]);
-      if (upserts.length) await m.save(ContactEntity, upserts.map(toEntity), { reload: false });
-    });
+    // Queued together, so they share one group transaction.
+    await Promise.all([
+      ...deleteIds.map((id) => this.commits.delete(ContactEntity, id)),
+      ...upserts.map((b) => this.commits.upsert(ContactEntity, b.id, toEntity(b))),
+    ]);
   }
 
   async getAttribute(domain: string, aor: string, key: string): Promise<string | undefined> {

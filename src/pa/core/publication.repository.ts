@@ -45,10 +45,10 @@ export class PublicationRepository {
   }
 
   async save(p: Publication): Promise<void> {
-    await this.commits.run((m) => m.save(PublicationEntity, toEntity(p), { reload: false }));
+    await this.commits.upsert(PublicationEntity, p.id, toEntity(p));
   }
 
   async remove(id: string): Promise<void> {
-    await this.commits.run((m) => m.delete(PublicationEntity, { id }));
+    await this.commits.delete(PublicationEntity, id);
   }
 }

@@ -9,8 +9,7 @@ import { SubscriptionService } from './subscription.service';
 /** Responses to a NOTIFY after which the subscription is gone (RFC 6665 §4.2.2, RFC 5057 §5.1). */
 const ENDS_SUBSCRIPTION = new Set([404, 405, 408, 410, 416, 480, 481, 482, 483, 484, 485, 489, 501, 502, 503, 604]);
 
-/** How many NOTIFY CSeq numbers are reserved per database write (see `cseqReserved`). */
-const CSEQ_BLOCK = 1000;
+import { CSEQ_BLOCK } from './subscription';
 
 interface Flight {
   next?: Delivery;
@@ -68,7 +67,7 @@ export class SipNotifyChannel implements WatcherChannel, OnModuleInit {
     try {
       if (sub.dialog.localSeq + 1 > sub.cseqReserved) {
         sub.cseqReserved = sub.dialog.localSeq + CSEQ_BLOCK;
-        await this.repo.updateCseqReserved(sub.id, sub.cseqReserved);
+        await this.repo.save(sub);
       }
       const state = d.terminated
         ? `terminated;reason=${d.terminated === 'unsubscribed' ? 'timeout' : d.terminated}`

@@ -8,7 +8,7 @@ import type { EventPackage } from './event-package';
 import { EventPackageRegistry } from './event-package.registry';
 import { grantExpires } from './expires';
 import { Notifier } from './notifier.service';
-import type { SipSubscription } from './subscription';
+import { CSEQ_BLOCK, type SipSubscription } from './subscription';
 import { SubscriptionRegistry } from './subscription.registry';
 import { SubscriptionService } from './subscription.service';
 
@@ -70,7 +70,8 @@ export class SubscribeHandler implements OnModuleInit {
       dialog,
       flow: req.flow,
       remoteCseq: r.cseq.seq,
-      cseqReserved: 0,
+      // The first block of NOTIFY CSeq numbers is reserved in the same write that creates the subscription.
+      cseqReserved: dialog.localSeq + CSEQ_BLOCK,
     };
     if (expires > 0) await this.subscriptions.add(sub);
     this.answer(req, localTag, expires, r.recordRoute);

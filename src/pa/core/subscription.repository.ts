@@ -69,14 +69,10 @@ export class SubscriptionRepository {
   }
 
   async save(s: SipSubscription): Promise<void> {
-    await this.commits.run((m) => m.save(SubscriptionEntity, toEntity(s), { reload: false }));
-  }
-
-  async updateCseqReserved(id: string, cseqReserved: number): Promise<void> {
-    await this.commits.run((m) => m.update(SubscriptionEntity, { id }, { cseqReserved }));
+    await this.commits.upsert(SubscriptionEntity, s.id, toEntity(s));
   }
 
   async remove(id: string): Promise<void> {
-    await this.commits.run((m) => m.delete(SubscriptionEntity, { id }));
+    await this.commits.delete(SubscriptionEntity, id);
   }
 }

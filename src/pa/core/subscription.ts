@@ -1,6 +1,9 @@
 import type { Dialog, Flow } from '../../sip';
 import type { NotifyBody, PresentityState } from './event-package';
 
+/** How many NOTIFY CSeq numbers are reserved per database write (see `cseqReserved`). */
+export const CSEQ_BLOCK = 1000;
+
 export type WatcherKind = 'sip' | 'ws' | 'internal';
 export type SubscriptionStatus = 'active' | 'pending' | 'terminated';
 

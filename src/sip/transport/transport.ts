@@ -60,6 +60,8 @@ export interface TransportOptions {
   advertisedHost?: string;
   /** Via sent-by / Contact port; default: the bound port. */
   advertisedPort?: number;
+  /** UDP socket receive and send buffer size in bytes (default 8 MiB, capped by the kernel). */
+  bufferSize?: number;
 }
 
 /** The advertised host for a bound address (a wildcard is not an address a peer can reach). */

@@ -44,7 +44,15 @@ export class UdpTransport implements Transport {
 
   listen(): Promise<void> {
     const host = this.options.host ?? '0.0.0.0';
-    const socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', reuseAddr: false });
+    // Large socket buffers absorb bursts (a fan-out's 200 OKs arrive together); the kernel caps them at
+    // net.core.rmem_max / wmem_max.
+    const bufferSize = this.options.bufferSize ?? 8 * 1024 * 1024;
+    const socket = createSocket({
+      type: isIPv6(host) ? 'udp6' : 'udp4',
+      reuseAddr: false,
+      recvBufferSize: bufferSize,
+      sendBufferSize: bufferSize,
+    });
     this.socket = socket;
     return new Promise((resolve, reject) => {
       const onListenError = (err: Error): void => {
