@@ -25,7 +25,11 @@ let counter = 0;
 export async function createTestDatabase(kind: TestDatabaseKind): Promise<TestDatabase> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ph-test-'));
   if (kind === 'sqlite') {
-    return { kind, url: '', dataDir, drop: () => Promise.resolve(rmSync(dataDir, { recursive: true, force: true })) };
+    const drop = (): Promise<void> => {
+      rmSync(dataDir, { recursive: true, force: true });
+      return Promise.resolve();
+    };
+    return { kind, url: '', dataDir, drop };
   }
   const base = new URL(process.env.TEST_DB_URL ?? 'mysql://root@127.0.0.1:3306/test');
   const name = `ph_test_${process.pid}_${Date.now().toString(36)}_${counter++}`;
