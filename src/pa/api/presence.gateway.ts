@@ -60,6 +60,8 @@ const pubKey = (presentity: string, event: string): string => `${event}\u0000${p
 export class PresenceGateway implements OnGatewayConnection, OnGatewayDisconnect, OnModuleInit, OnModuleDestroy {
   private readonly log = new Logger('PresenceGateway');
   private readonly clients = new Map<string, Client>();
+  /** `state` message text after the id, per state object (one per change, shared by its watchers). */
+  private readonly stateTexts = new WeakMap<object, string>();
   private readonly bySocket = new WeakMap<WebSocket, Client>();
   private heartbeat?: NodeJS.Timeout;
 
@@ -322,14 +324,19 @@ export class PresenceGateway implements OnGatewayConnection, OnGatewayDisconnect
     }
     const pkg = this.packages.get(sub.event);
     if (!pkg) return;
-    let state: unknown;
-    try {
-      state = pkg.toJson(d.state);
-    } catch (e) {
-      this.log.error(`rendering ${sub.event} state of ${sub.presentity} as JSON failed: ${(e as Error).message}`);
-      return;
+    // Every watcher of one change gets the same state: serialise it once, then only the id differs.
+    let tail = this.stateTexts.get(d.state);
+    if (tail === undefined) {
+      try {
+        const rest = JSON.stringify({ aor: sub.presentity, event: sub.event, state: pkg.toJson(d.state) });
+        tail = `,${rest.slice(1)}`;
+      } catch (e) {
+        this.log.error(`rendering ${sub.event} state of ${sub.presentity} as JSON failed: ${(e as Error).message}`);
+        return;
+      }
+      this.stateTexts.set(d.state, tail);
     }
-    this.send(client, { type: 'state', id: messageId, aor: sub.presentity, event: sub.event, state });
+    this.sendText(client, `{"type":"state","id":${JSON.stringify(messageId)}${tail}`);
   }
 
   private async cleanUp(client: Client): Promise<void> {
@@ -349,6 +356,10 @@ export class PresenceGateway implements OnGatewayConnection, OnGatewayDisconnect
   }
 
   private send(client: Client, msg: ServerMessage): void {
+    this.sendText(client, JSON.stringify(msg));
+  }
+
+  private sendText(client: Client, text: string): void {
     const ws = client.ws;
     if (ws.readyState !== WebSocket.OPEN) return;
     if (ws.bufferedAmount > MAX_BUFFERED) {
@@ -356,7 +367,7 @@ export class PresenceGateway implements OnGatewayConnection, OnGatewayDisconnect
       ws.terminate();
       return;
     }
-    ws.send(JSON.stringify(msg));
+    ws.send(text);
   }
 }
 

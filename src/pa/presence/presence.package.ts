@@ -87,6 +87,7 @@ export function createPresencePackage(opts: PresencePackageOptions): EventPackag
   const clamp = (v: number): number => Math.min(opts.publishMaxExpires, Math.max(opts.publishMinExpires, v));
   const parsed = new Map<string, PidfDocument | null>();
   const rendered = new WeakMap<PresentityState, NotifyBody>();
+  const jsons = new WeakMap<PresentityState, PresenceJson>();
 
   // Stored bodies were validated at PUBLISH; one that no longer is (edited in the database) is skipped.
   const parse = (body: string): PidfDocument | null => {
@@ -161,8 +162,11 @@ export function createPresencePackage(opts: PresencePackageOptions): EventPackag
     // an Accept without PIDF is the SUBSCRIBE handler's ({@link acceptsAny}).
     render: (state) => renderState(state),
     toJson(state: PresentityState): PresenceJson {
+      // One state object is shared by every watcher of one change: convert it once.
+      const cached = jsons.get(state);
+      if (cached) return cached;
       const json = pidfToJson(validatePidf(renderState(state).body));
-      return {
+      const out: PresenceJson = {
         ...json,
         publications: livePublications(state).map((p) => ({
           etag: p.etag,
@@ -171,6 +175,8 @@ export function createPresencePackage(opts: PresencePackageOptions): EventPackag
         })),
         registered: liveContacts(state).length > 0,
       };
+      jsons.set(state, out);
+      return out;
     },
   };
 }
