@@ -1,4 +1,4 @@
-import { In, type DataSource, type EntityManager, type EntityTarget, type ObjectLiteral } from 'typeorm';
+import type { DataSource, EntityManager, EntityMetadata, EntityTarget, ObjectLiteral } from 'typeorm';
 
 type Settle = { readonly resolve: (value: unknown) => void; readonly reject: (reason: unknown) => void };
 
@@ -151,12 +151,31 @@ async function execute(m: EntityManager, batch: readonly Op[]): Promise<unknown[
   return results;
 }
 
+/** The SQL of a multi-row upsert / delete for one entity and row count, built once and reused. */
+const sqlCache = new WeakMap<EntityMetadata, Map<string, string>>();
+
+function cachedSql(meta: EntityMetadata, key: string, build: () => string): string {
+  let byKey = sqlCache.get(meta);
+  if (!byKey) sqlCache.set(meta, (byKey = new Map<string, string>()));
+  let sql = byKey.get(key);
+  if (sql === undefined) byKey.set(key, (sql = build()));
+  return sql;
+}
+
+/**
+ * Writes the final state of each key in one `DELETE … IN (…)` and one multi-row upsert per chunk. The SQL
+ * is generated here rather than by TypeORM's query builder, which costs about 70 µs of CPU per row; column
+ * names and values come from TypeORM's entity metadata.
+ */
 async function writeEntityRows(
   m: EntityManager,
   entity: EntityTarget<ObjectLiteral>,
   rows: Map<string, ObjectLiteral | null>,
 ): Promise<void> {
   const meta = m.connection.getMetadata(entity);
+  const mysql = m.connection.options.type === 'mysql' || m.connection.options.type === 'mariadb';
+  const q = (name: string): string => (mysql ? `\`${name}\`` : `"${name}"`);
+  const columns = meta.columns;
   const upserts: ObjectLiteral[] = [];
   const deletes: string[] = [];
   for (const [id, row] of rows) {
@@ -164,18 +183,33 @@ async function writeEntityRows(
     else deletes.push(id);
   }
   for (let i = 0; i < deletes.length; i += CHUNK) {
-    await m.delete(entity, { id: In(deletes.slice(i, i + CHUNK)) });
+    const ids = deletes.slice(i, i + CHUNK);
+    const sql = cachedSql(
+      meta,
+      `d${ids.length}`,
+      () => `DELETE FROM ${q(meta.tableName)} WHERE ${q('id')} IN (${ids.map(() => '?').join(',')})`,
+    );
+    await m.query(sql, ids);
   }
-  if (upserts.length === 0) return;
-  const columns = meta.columns.filter((c) => !c.isPrimary).map((c) => c.databaseName);
   for (let i = 0; i < upserts.length; i += CHUNK) {
-    await m
-      .createQueryBuilder()
-      .insert()
-      .into(entity)
-      .values(upserts.slice(i, i + CHUNK))
-      .orUpdate(columns, ['id'])
-      .updateEntity(false)
-      .execute();
+    const chunk = upserts.slice(i, i + CHUNK);
+    const sql = cachedSql(meta, `u${chunk.length}`, () => {
+      const names = columns.map((c) => q(c.databaseName)).join(',');
+      const tuple = `(${columns.map(() => '?').join(',')})`;
+      const values = chunk.map(() => tuple).join(',');
+      const others = columns.filter((c) => !c.isPrimary).map((c) => q(c.databaseName));
+      const update = mysql
+        ? `ON DUPLICATE KEY UPDATE ${others.map((c) => `${c}=VALUES(${c})`).join(',')}`
+        : `ON CONFLICT(${q('id')}) DO UPDATE SET ${others.map((c) => `${c}=excluded.${c}`).join(',')}`;
+      return `INSERT INTO ${q(meta.tableName)} (${names}) VALUES ${values} ${update}`;
+    });
+    const params: unknown[] = [];
+    for (const row of chunk) {
+      for (const c of columns) {
+        const v: unknown = row[c.propertyName];
+        params.push(v === undefined ? null : v);
+      }
+    }
+    await m.query(sql, params);
   }
 }
