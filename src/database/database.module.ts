@@ -37,5 +37,6 @@ export class DatabaseModule implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await this.commits.drain();
+    await this.commits.close();
   }
 }

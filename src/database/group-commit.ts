@@ -1,4 +1,4 @@
-import type { DataSource, EntityManager, EntityMetadata, EntityTarget, ObjectLiteral } from 'typeorm';
+import type { DataSource, EntityManager, EntityMetadata, EntityTarget, ObjectLiteral, QueryRunner } from 'typeorm';
 
 type Settle = { readonly resolve: (value: unknown) => void; readonly reject: (reason: unknown) => void };
 
@@ -17,8 +17,18 @@ interface WorkOp extends Settle {
 
 type Op = RowOp | WorkOp;
 
-/** Rows per multi-row INSERT (SQLite allows 32,766 bound variables; 20 columns × 500 stays well below). */
-const CHUNK = 500;
+/** Most rows per multi-row statement (SQLite allows 32,766 bound variables; 20 columns × 256 stays well below). */
+const CHUNK = 256;
+
+/**
+ * Rows in the next statement: a power of two, so that a table has at most nine statement shapes and the
+ * driver's prepared-statement cache keeps them all (preparing a 500-row INSERT costs more than running it).
+ */
+function chunkSize(remaining: number): number {
+  let n = CHUNK;
+  while (n > remaining) n >>= 1;
+  return n;
+}
 
 /**
  * Group commit: writes queued while one transaction is being committed are committed together in the
@@ -35,6 +45,7 @@ export class GroupCommit {
   private queue: Op[] = [];
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  private runner: QueryRunner | undefined;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -97,7 +108,9 @@ export class GroupCommit {
     if (this.running || this.queue.length === 0) return;
     this.running = this.flush().finally(() => {
       this.running = undefined;
-      if (this.queue.length > 0) this.start();
+      // Wait out the commit delay again (unless a full batch is waiting): a commit costs far more than a
+      // row, so rows arriving meanwhile should share the next one.
+      if (this.queue.length > 0) this.schedule();
     });
   }
 
@@ -105,7 +118,7 @@ export class GroupCommit {
     const batch = this.queue.splice(0, this.maxBatch);
     let results: unknown[];
     try {
-      results = await this.dataSource.transaction((m) => execute(m, batch));
+      results = await this.transaction(batch);
     } catch (batchError) {
       if (batch.length === 1) {
         batch[0]?.reject(batchError);
@@ -113,7 +126,7 @@ export class GroupCommit {
       }
       for (const op of batch) {
         try {
-          const [r] = await this.dataSource.transaction((m) => execute(m, [op]));
+          const [r] = await this.transaction([op]);
           op.resolve(r);
         } catch (e) {
           op.reject(e);
@@ -124,6 +137,37 @@ export class GroupCommit {
     batch.forEach((op, i) => {
       op.resolve(results[i]);
     });
+  }
+
+  /**
+   * One transaction on the committer's own long-lived query runner: TypeORM caches prepared statements
+   * per runner, and a runner per transaction would prepare every statement anew.
+   */
+  private async transaction(batch: readonly Op[]): Promise<unknown[]> {
+    this.runner ??= this.dataSource.createQueryRunner();
+    const runner = this.runner;
+    await runner.startTransaction();
+    try {
+      const results = await execute(runner.manager, batch);
+      await runner.commitTransaction();
+      return results;
+    } catch (e) {
+      try {
+        await runner.rollbackTransaction();
+      } catch {
+        // The connection itself failed: start over with a new runner next time.
+        this.runner = undefined;
+        await runner.release().catch(() => undefined);
+      }
+      throw e;
+    }
+  }
+
+  /** Releases the committer's connection (after {@link drain}). */
+  async close(): Promise<void> {
+    const runner = this.runner;
+    this.runner = undefined;
+    if (runner && !runner.isReleased) await runner.release().catch(() => undefined);
   }
 }
 
@@ -182,8 +226,9 @@ async function writeEntityRows(
     if (row) upserts.push(row);
     else deletes.push(id);
   }
-  for (let i = 0; i < deletes.length; i += CHUNK) {
-    const ids = deletes.slice(i, i + CHUNK);
+  for (let i = 0; i < deletes.length;) {
+    const ids = deletes.slice(i, i + chunkSize(deletes.length - i));
+    i += ids.length;
     const sql = cachedSql(
       meta,
       `d${ids.length}`,
@@ -191,8 +236,9 @@ async function writeEntityRows(
     );
     await m.query(sql, ids);
   }
-  for (let i = 0; i < upserts.length; i += CHUNK) {
-    const chunk = upserts.slice(i, i + CHUNK);
+  for (let i = 0; i < upserts.length;) {
+    const chunk = upserts.slice(i, i + chunkSize(upserts.length - i));
+    i += chunk.length;
     const sql = cachedSql(meta, `u${chunk.length}`, () => {
       const names = columns.map((c) => q(c.databaseName)).join(',');
       const tuple = `(${columns.map(() => '?').join(',')})`;
