@@ -1,5 +1,6 @@
 import { Location1763900000000 } from './1763900000000-location';
 import { Presence1763900100000 } from './1763900100000-presence';
+import { DropUnusedIndexes1763900200000 } from './1763900200000-drop-unused-indexes';
 
 /** The one migration history, oldest first; valid on SQLite and MySQL (QueryRunner Table API only). */
-export const MIGRATIONS = [Location1763900000000, Presence1763900100000];
+export const MIGRATIONS = [Location1763900000000, Presence1763900100000, DropUnusedIndexes1763900200000];

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
+import { timeOrderedId } from '../common/ids';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { SipError, type IncomingRequest, type NameAddr } from '../sip';
 import { SipBridge } from '../sip-bridge/sip-bridge.service';
@@ -88,7 +88,7 @@ export class RegisterHandler implements OnModuleInit {
         },
         this.config.registrar,
         now,
-        randomUUID,
+        () => timeOrderedId(now),
         contactKey,
       );
       return { ...d, result: d.next };

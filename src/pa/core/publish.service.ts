@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { timeOrderedId } from '../../common/ids';
 import { KeyedMutex } from '../../common/keyed-mutex';
 import { PackageError } from './event-package';
 import { EventPackageRegistry } from './event-package.registry';
@@ -46,7 +47,7 @@ export class PublishService {
         rules.validate(ct, body, req.presentity);
       });
       const publication: Publication = {
-        id: randomUUID(),
+        id: timeOrderedId(now),
         presentity: req.presentity,
         event: pkg.name,
         etag: newEtag(),

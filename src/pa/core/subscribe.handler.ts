@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
+import { timeOrderedId } from '../../common/ids';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { Dialog, generateTag, SipError, type IncomingRequest } from '../../sip';
 import { SipBridge } from '../../sip-bridge/sip-bridge.service';
@@ -58,7 +58,7 @@ export class SubscribeHandler implements OnModuleInit {
     const dialog = Dialog.fromRequest(r, localTag, req.flow);
     const sub: SipSubscription = {
       kind: 'sip',
-      id: randomUUID(),
+      id: timeOrderedId(now),
       presentity,
       event: pkg.name,
       eventId: r.event?.id,

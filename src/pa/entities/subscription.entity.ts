@@ -1,4 +1,4 @@
-import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { bigintNumber } from '../../database/transformers';
 
 /**
@@ -6,8 +6,6 @@ import { bigintNumber } from '../../database/transformers';
  * watchers. Browser WebSocket subscriptions live and die with their socket and are not stored.
  */
 @Entity({ name: 'active_watchers' })
-@Index('idx_watchers_pres_event', ['presentity', 'event'])
-@Index('idx_watchers_dialog', ['callId', 'localTag'])
 export class SubscriptionEntity {
   @PrimaryColumn({ type: 'varchar', length: 40 })
   id!: string;
