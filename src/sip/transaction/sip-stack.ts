@@ -36,7 +36,8 @@ export type RequestHandler = (req: IncomingRequest) => void | Promise<void>;
 
 interface ServerEntry {
   readonly tx: NonInviteServerTransaction;
-  readonly incoming: ServerRequest;
+  /** The request as the TU sees it; released once a final response is sent (only the response is kept). */
+  incoming: ServerRequest | undefined;
 }
 
 /**
@@ -260,10 +261,11 @@ export class SipStack {
       this.cancel(entry, req, topVia);
       return;
     }
-    this.invoke(entry.incoming);
+    this.invoke(incomingOf(entry));
   }
 
   private createServer(req: SipRequest, flow: Flow, transport: Transport, key: string, topVia: Via): ServerEntry {
+    const callId = req.callId;
     const tx = new NonInviteServerTransaction(key, transport.reliable, {
       clock: this.clock,
       timers: this.timers,
@@ -276,19 +278,24 @@ export class SipStack {
         this.servers.delete(key);
       },
       transportError: (error) => {
-        this.log.warn({ err: error.message, callId: req.callId }, 'response could not be sent');
+        this.log.warn({ err: error.message, callId }, 'response could not be sent');
       },
     });
+    const entry: ServerEntry = { tx, incoming: undefined };
     const incoming = new ServerRequest(
       req,
       flow,
       () => this.random.tag(),
       (_inc, res) => {
         stampTopVia(res, flow);
-        return tx.respond(res.status, serializeMessage(res));
+        const sent = tx.respond(res.status, serializeMessage(res));
+        // Completed keeps only the serialized response for retransmissions (Timer J holds it 32 s on UDP):
+        // dropping the parsed request keeps long-lived memory per transaction small.
+        if (sent && res.status >= 200) entry.incoming = undefined;
+        return sent;
       },
     );
-    const entry = { tx, incoming };
+    entry.incoming = incoming;
     this.servers.set(key, entry);
     return entry;
   }
@@ -302,11 +309,12 @@ export class SipStack {
       target = undefined;
     }
     if (target === undefined) {
-      entry.incoming.respond(481, 'Call/Transaction Does Not Exist');
+      incomingOf(entry).respond(481, 'Call/Transaction Does Not Exist');
       return;
     }
-    entry.incoming.respond(200, 'OK');
-    if (!target.incoming.responded) target.incoming.respond(487, 'Request Terminated');
+    incomingOf(entry).respond(200, 'OK');
+    // A target that already sent its final response no longer holds its request: nothing to terminate.
+    if (target.incoming && !target.incoming.responded) target.incoming.respond(487, 'Request Terminated');
   }
 
   /** Calls the TU; a throw or rejection becomes its SipError status or 500 when nothing was sent yet. */
@@ -377,4 +385,10 @@ function serverKey(req: SipRequest, topVia: Via | undefined, method: string): st
   if (branch?.startsWith('z9hG4bK')) return `${branch}|${sentBy}|${method}`;
   const cseq = req.cseq;
   return `2543|${req.callId}|${cseq.seq}|${method}|${req.from.tag ?? ''}|${req.to.tag ?? ''}|${req.uriString}|${sentBy}`;
+}
+
+/** The request of a transaction that has not answered yet (always the case right after creation). */
+function incomingOf(entry: ServerEntry): ServerRequest {
+  if (!entry.incoming) throw new Error('server transaction already answered');
+  return entry.incoming;
 }
