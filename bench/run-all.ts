@@ -13,6 +13,27 @@ import { freePort } from '../test/utils/test-app';
 const root = join(__dirname, '..');
 const tsNode = [join(root, 'node_modules/ts-node/dist/bin.js'), '--transpile-only'];
 
+const summary: string[] = [];
+
+/** The JSON object a load client printed last, or undefined. */
+function lastJson(out: string): Record<string, unknown> | undefined {
+  const line = out
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('{'));
+  try {
+    return line ? (JSON.parse(line) as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function pick(o: unknown, ...path: string[]): unknown {
+  let v: unknown = o;
+  for (const k of path) v = typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[k] : undefined;
+  return v;
+}
+
 function run(label: string, script: string, args: string[]): string {
   const command = `ts-node --transpile-only ${script} ${args.join(' ')}`;
   process.stdout.write(`\n## ${label}\n$ ${command}\n`);
@@ -40,7 +61,10 @@ async function waitHealthy(httpPort: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  run('SIP parser, typical SUBSCRIBE, one core', 'bench/parser.bench.ts', []);
+  const parser = run('SIP parser, typical SUBSCRIBE, one core', 'bench/parser.bench.ts', []);
+  summary.push(
+    `| SIP parser, typical SUBSCRIBE, one core | ${/parser: ([\d,]+)/.exec(parser)?.[1] ?? '?'} msgs/s | ≥ 200,000 |`,
+  );
   const dataDir = mkdtempSync(join(tmpdir(), 'ph-bench-'));
   const sipPort = await freePort();
   const httpPort = await freePort();
@@ -61,7 +85,7 @@ async function main(): Promise<void> {
   try {
     await waitHealthy(httpPort);
     const target = ['--host', '127.0.0.1', '--port', String(sipPort)];
-    run('REGISTER rate (200 received)', 'bench/load/register-rate.ts', [
+    const reg = run('REGISTER rate (200 received)', 'bench/load/register-rate.ts', [
       ...target,
       '--count',
       '20000',
@@ -70,7 +94,10 @@ async function main(): Promise<void> {
       '--duration',
       '60',
     ]);
-    run('SUBSCRIBE -> 2xx -> first NOTIFY answered, new dialogs', 'bench/load/subscribe-rate.ts', [
+    summary.push(
+      `| REGISTER (200 received) | ${String(pick(lastJson(reg), 'registersPerSec'))}/s | ≥ 6,000/s with a reg NOTIFY |`,
+    );
+    const sub = run('SUBSCRIBE -> 2xx -> first NOTIFY answered, new dialogs', 'bench/load/subscribe-rate.ts', [
       ...target,
       '--count',
       '20000',
@@ -79,7 +106,26 @@ async function main(): Promise<void> {
       '--duration',
       '60',
     ]);
-    run('PUBLISH fan-out to 1,000 SIP + 1,000 WS watchers', 'bench/load/fanout.ts', [
+    const subJson = lastJson(sub);
+    summary.push(
+      `| SUBSCRIBE → 2xx → first NOTIFY answered | ${String(pick(subJson, 'subscriptionsPerSec'))}/s (p50 ${String(pick(subJson, 'subscribeToNotifyMs', 'p50'))} ms) | ≥ 12,000/s |`,
+    );
+    const f200 = run('PUBLISH fan-out to 200 SIP watchers (DESIGN.md target)', 'bench/load/fanout.ts', [
+      ...target,
+      '--http-port',
+      String(httpPort),
+      '--sip-watchers',
+      '200',
+      '--ws-watchers',
+      '0',
+      '--publishes',
+      '100',
+    ]);
+    const f200Json = lastJson(f200);
+    summary.push(
+      `| PUBLISH fan-out to 200 SIP watchers | ${String(pick(f200Json, 'sip', 'notifiesPerSec'))} NOTIFY/s, p50 ${String(pick(f200Json, 'sip', 'publishToNotifyMs', 'p50'))} ms, p99 ${String(pick(f200Json, 'sip', 'publishToNotifyMs', 'p99'))} ms | ≥ 24,000/s, p50 ≤ 5 ms, p99 ≤ 50 ms |`,
+    );
+    const f2000 = run('PUBLISH fan-out to 1,000 SIP + 1,000 WS watchers', 'bench/load/fanout.ts', [
       ...target,
       '--http-port',
       String(httpPort),
@@ -90,6 +136,11 @@ async function main(): Promise<void> {
       '--publishes',
       '30',
     ]);
+    const f2000Json = lastJson(f2000);
+    summary.push(
+      `| PUBLISH fan-out to 1,000 SIP + 1,000 WS watchers | SIP ${String(pick(f2000Json, 'sip', 'notifiesPerSec'))} NOTIFY/s, p50 ${String(pick(f2000Json, 'sip', 'publishToNotifyMs', 'p50'))} / p99 ${String(pick(f2000Json, 'sip', 'publishToNotifyMs', 'p99'))} ms; WS ${String(pick(f2000Json, 'ws', 'pushesPerSec'))} state/s, p50 ${String(pick(f2000Json, 'ws', 'publishToStateMs', 'p50'))} / p99 ${String(pick(f2000Json, 'ws', 'publishToStateMs', 'p99'))} ms | — |`,
+    );
+    process.stdout.write(`\n## Summary\n| figure | measured | target |\n|---|---|---|\n${summary.join('\n')}\n`);
   } finally {
     server.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 1000));
