@@ -27,6 +27,8 @@ export class LocationService implements OnModuleInit, OnApplicationBootstrap, On
   private readonly cache = new Map<string, Map<string, Binding[]>>();
   private readonly listeners: ContactChangeListener[] = [];
   private readonly locks = new KeyedMutex();
+  /** connection id → `domain\u0000aor` of the bindings registered over it. */
+  private readonly byConnection = new Map<string, Set<string>>();
   private timer: NodeJS.Timeout | undefined;
   private sweeping = false;
 
@@ -107,20 +109,28 @@ export class LocationService implements OnModuleInit, OnApplicationBootstrap, On
     });
   }
 
-  /** Removes the bindings whose flow closed (RFC 5626 §5.3); announced as `deactivated`. */
+  /**
+   * A connection closed: its bindings that only that connection can reach go, announced as
+   * `deactivated` — outbound flows (reg-id, RFC 5626 §5.3) and WebSocket contacts (RFC 7118 §5: their
+   * `.invalid` Contact cannot be connected to). Other TCP bindings stay: their Contact can be reached anew.
+   */
   async flowClosed(connectionId: string): Promise<void> {
-    for (const [domain, aors] of this.cache) {
-      for (const [aor, bindings] of aors) {
-        if (!bindings.some((b) => b.source.connectionId === connectionId && b.regId !== undefined)) continue;
-        await this.update(domain, aor, (current) => {
-          const gone = current.filter((b) => b.source.connectionId === connectionId && b.regId !== undefined);
-          return {
-            next: current.filter((b) => !gone.includes(b)),
-            events: gone.map((binding) => ({ type: 'deactivated' as const, binding })),
-            result: undefined,
-          };
-        });
-      }
+    const keys = this.byConnection.get(connectionId);
+    if (!keys) return;
+    const lost = (b: Binding): boolean =>
+      b.source.connectionId === connectionId &&
+      (b.regId !== undefined || b.source.protocol === 'ws' || b.source.protocol === 'wss');
+    for (const key of [...keys]) {
+      const [domain, aor] = key.split('\u0000') as [string, string];
+      if (!this.get(domain, aor).some(lost)) continue;
+      await this.update(domain, aor, (current) => {
+        const gone = current.filter(lost);
+        return {
+          next: current.filter((b) => !gone.includes(b)),
+          events: gone.map((binding) => ({ type: 'deactivated' as const, binding })),
+          result: undefined,
+        };
+      });
     }
   }
 
@@ -158,8 +168,24 @@ export class LocationService implements OnModuleInit, OnApplicationBootstrap, On
   private put(domain: string, aor: string, bindings: Binding[]): void {
     let aors = this.cache.get(domain);
     if (!aors) this.cache.set(domain, (aors = new Map<string, Binding[]>()));
+    const key = `${domain}\u0000${aor}`;
+    for (const b of aors.get(aor) ?? []) this.unindex(b.source.connectionId, key);
     if (bindings.length) aors.set(aor, bindings);
     else aors.delete(aor);
+    for (const b of bindings) {
+      const id = b.source.connectionId;
+      if (id === undefined) continue;
+      let keys = this.byConnection.get(id);
+      if (!keys) this.byConnection.set(id, (keys = new Set<string>()));
+      keys.add(key);
+    }
+  }
+
+  private unindex(connectionId: string | undefined, key: string): void {
+    if (connectionId === undefined) return;
+    const keys = this.byConnection.get(connectionId);
+    keys?.delete(key);
+    if (keys?.size === 0) this.byConnection.delete(connectionId);
   }
 
   private emit(change: ContactChange): void {

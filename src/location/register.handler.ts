@@ -58,6 +58,10 @@ export class RegisterHandler implements OnModuleInit {
 
   onModuleInit(): void {
     this.bridge.register('REGISTER', (req) => this.handle(req));
+    // Outbound flows (reg-id) end with their connection: the binding goes as `deactivated` (RFC 5626 §5.3).
+    this.bridge.onConnectionClosed((flow) => {
+      if (flow.connectionId) void this.location.flowClosed(flow.connectionId);
+    });
   }
 
   async handle(req: IncomingRequest): Promise<void> {

@@ -45,6 +45,7 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
   private readonly log = new Logger('SipBridge');
   private readonly handlers = new Map<string, Map<string, SipRequestHandler>>();
   private readonly accept = new Set<string>();
+  private readonly closeListeners: ((flow: Flow) => void)[] = [];
   private stack: SipStack | undefined;
   private readonly transports: Transport[] = [];
 
@@ -66,6 +67,11 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
     if (!byEvent) this.handlers.set(method, (byEvent = new Map<string, SipRequestHandler>()));
     if (byEvent.has(event)) throw new Error(`a ${method} handler for event ${event} is already registered`);
     byEvent.set(event, handler);
+  }
+
+  /** Subscribes to closed TCP/WS connections (RFC 5626 §5.3: the flow failed). */
+  onConnectionClosed(listener: (flow: Flow) => void): void {
+    this.closeListeners.push(listener);
   }
 
   /** Adds media types to the Accept header of OPTIONS answers. */
@@ -98,6 +104,17 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
     }
     if (sip.ws && httpServer)
       this.transports.push(new WsTransport({ server: httpServer, path: '/sip', advertisedHost }));
+    for (const t of this.transports) {
+      t.onConnectionClosed((flow) => {
+        for (const l of this.closeListeners) {
+          try {
+            l(flow);
+          } catch (e) {
+            this.log.error(`connection-closed listener failed: ${(e as Error).message}`);
+          }
+        }
+      });
+    }
     const stack = new SipStack({
       transports: this.transports,
       timers: { t1: sip.t1, t2: sip.t2, t4: sip.t4 },

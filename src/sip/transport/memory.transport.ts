@@ -65,6 +65,11 @@ export class MemoryTransport implements Transport {
     this.errorHandler = handler;
   }
 
+  /** Connectionless: there is no connection to close. */
+  onConnectionClosed(): void {
+    // nothing to report
+  }
+
   hasConnection(connectionId: string): boolean {
     return this.connections.has(connectionId);
   }

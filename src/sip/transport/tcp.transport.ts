@@ -1,6 +1,6 @@
 import { connect, createServer, isIPv6, type Server, type Socket } from 'node:net';
 import { StreamFramer } from './stream-framer';
-import type { ErrorHandler, Flow, MessageHandler, Transport, TransportOptions } from './transport';
+import type { CloseHandler, ErrorHandler, Flow, MessageHandler, Transport, TransportOptions } from './transport';
 import { defaultAdvertisedHost } from './transport';
 
 /** Options of {@link TcpTransport}. */
@@ -33,6 +33,7 @@ export class TcpTransport implements Transport {
   private nextId = 1;
   private messageHandler: MessageHandler = () => undefined;
   private errorHandler: ErrorHandler = () => undefined;
+  private closeHandler: CloseHandler = () => undefined;
   private bound = { address: '', port: 0 };
   private readonly maxMessageSize: number;
 
@@ -62,6 +63,10 @@ export class TcpTransport implements Transport {
 
   onError(handler: ErrorHandler): void {
     this.errorHandler = handler;
+  }
+
+  onConnectionClosed(handler: CloseHandler): void {
+    this.closeHandler = handler;
   }
 
   hasConnection(connectionId: string): boolean {
@@ -183,6 +188,7 @@ export class TcpTransport implements Transport {
     socket.on('close', () => {
       this.connections.delete(id);
       if (this.byRemote.get(key) === conn) this.byRemote.delete(key);
+      this.closeHandler(flow);
     });
     return conn;
   }

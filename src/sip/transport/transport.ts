@@ -22,6 +22,8 @@ export interface Flow {
 export type MessageHandler = (data: Buffer, flow: Flow, wireLength?: number) => void;
 /** Receives transport errors (socket errors, unframeable streams); `flow` when one connection failed. */
 export type ErrorHandler = (error: Error, flow?: Flow) => void;
+/** Told when a connection (TCP, WS) has closed, with the flow it carried (RFC 5626 §5.3 flow failure). */
+export type CloseHandler = (flow: Flow) => void;
 
 /**
  * A SIP transport adapter (RFC 3261 §18). The core owns this interface; UDP, TCP, WS and in-memory
@@ -47,6 +49,8 @@ export interface Transport {
   send(flow: Flow, data: Buffer): Promise<void>;
   onMessage(handler: MessageHandler): void;
   onError(handler: ErrorHandler): void;
+  /** Registers the listener of closed connections; connectionless transports never call it. */
+  onConnectionClosed(handler: CloseHandler): void;
   hasConnection(connectionId: string): boolean;
 }
 

@@ -38,6 +38,11 @@ export class UdpTransport implements Transport {
     this.errorHandler = handler;
   }
 
+  /** Connectionless: there is no connection to close. */
+  onConnectionClosed(): void {
+    // nothing to report
+  }
+
   hasConnection(): boolean {
     return false;
   }

@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { ErrorHandler, Flow, MessageHandler, Transport } from './transport';
+import type { CloseHandler, ErrorHandler, Flow, MessageHandler, Transport } from './transport';
 import { defaultAdvertisedHost } from './transport';
 
 /** Options of {@link WsTransport}. */
@@ -38,6 +38,7 @@ export class WsTransport implements Transport {
   private nextId = 1;
   private messageHandler: MessageHandler = () => undefined;
   private errorHandler: ErrorHandler = () => undefined;
+  private closeHandler: CloseHandler = () => undefined;
   private detach: (() => void) | undefined;
   private readonly path: string;
 
@@ -77,6 +78,10 @@ export class WsTransport implements Transport {
 
   onError(handler: ErrorHandler): void {
     this.errorHandler = handler;
+  }
+
+  onConnectionClosed(handler: CloseHandler): void {
+    this.closeHandler = handler;
   }
 
   hasConnection(connectionId: string): boolean {
@@ -193,6 +198,7 @@ export class WsTransport implements Transport {
     });
     ws.on('close', () => {
       this.sockets.delete(id);
+      this.closeHandler(flow);
     });
   }
 }
