@@ -21,6 +21,12 @@ import { KNOWN_METHODS, SUPPORTED_EXTENSIONS, type SipCapabilities, type SipRequ
 
 const ANY_EVENT = '*';
 
+/**
+ * Largest WebSocket frame taken in (twice the largest sip.maxMessageSize allowed): frames up to it reach
+ * the stack, which answers 513 to those above sip.maxMessageSize; a larger frame closes the socket (1009).
+ */
+const WS_FRAME_LIMIT = 2 * 1_048_576;
+
 /** Status and reason of an error thrown by a handler: SipError or any error carrying a SIP status. */
 function statusOf(
   e: unknown,
@@ -103,7 +109,9 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
       );
     }
     if (sip.ws && httpServer)
-      this.transports.push(new WsTransport({ server: httpServer, path: '/sip', advertisedHost }));
+      this.transports.push(
+        new WsTransport({ server: httpServer, path: '/sip', advertisedHost, maxMessageSize: WS_FRAME_LIMIT }),
+      );
     for (const t of this.transports) {
       t.onConnectionClosed((flow) => {
         for (const l of this.closeListeners) {

@@ -252,4 +252,22 @@ describe.each(databaseKinds())('SIP robustness on %s', (kind) => {
       }
     });
   });
+
+  describe('WebSocket', () => {
+    it('a message larger than SIP_MAX_MESSAGE_SIZE → 513, and the socket keeps working', async () => {
+      const ws = await SipTestClient.open({ transport: 'ws', host: '127.0.0.1', port: app.httpPort, path: '/sip' });
+      try {
+        const res = await ws.request({
+          method: 'OPTIONS',
+          uri: 'sip:example.com',
+          headers: { 'Content-Type': 'text/plain' },
+          body: 'z'.repeat(MAX_MESSAGE_SIZE * 4),
+        });
+        expect(res.status).toBe(513);
+        await expectOptionsOk(ws);
+      } finally {
+        await ws.close();
+      }
+    });
+  });
 });
