@@ -46,7 +46,7 @@ export function registrationPath(aor: string): string {
  * once `timeoutMs` has passed.
  */
 export async function pollUntil<T>(
-  probe: () => Promise<T | undefined>,
+  probe: () => Promise<T | undefined> | T | undefined,
   timeoutMs: number,
   what: string,
   intervalMs = 100,

@@ -90,20 +90,7 @@ export async function notifyArrives(client: SipTestClient, callId: string, ms: n
 }
 
 /** Calls `check` until it returns a value other than undefined, or throws after `timeoutMs`. */
-export async function eventually<T>(
-  check: () => Promise<T | undefined> | T | undefined,
-  timeoutMs: number,
-  what: string,
-  intervalMs = 100,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() >= deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
+export { pollUntil as eventually } from './e2e-helpers';
 
 /** Checks a NOTIFY body against the PIDF schema (RFC 3863); throws with xmllint's diagnostics. */
 export function expectValidPidf(body: string): void {
