@@ -7,7 +7,11 @@ import { createPino, PinoNestLogger } from './common/app-logger';
 import { ApiErrorFilter, bodyParserErrorToDomainError } from './common/domain-error.filter';
 import { SharedWsAdapter } from './common/shared-ws.adapter';
 import type { AppConfig } from './config/app-config';
+import { GroupCommit } from './database/group-commit';
 import { SipBridge } from './sip-bridge/sip-bridge.service';
+
+/** Writes queued for commit above which new SIP work is refused with 503 (about two seconds of commits). */
+const MAX_PENDING_WRITES = 20_000;
 
 export interface RunningApp {
   readonly app: NestExpressApplication;
@@ -43,6 +47,9 @@ export async function startApp(config: AppConfig): Promise<RunningApp> {
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc));
   await app.init();
   const bridge = app.get(SipBridge);
+  // Writes waiting for their commit are acknowledgements owed: past this many, new work is refused.
+  const commits = app.get(GroupCommit);
+  bridge.addOverloadProbe(() => commits.pending > MAX_PENDING_WRITES);
   await app.listen(config.http.port, config.http.host);
   const httpPort = (app.getHttpServer().address() as AddressInfo).port;
   return {

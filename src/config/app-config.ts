@@ -23,6 +23,8 @@ export interface SipConfig {
   readonly t4: number;
   /** Log every SIP message at `trace` level. */
   readonly trace: boolean;
+  /** Event-loop delay in ms above which new REGISTER/SUBSCRIBE/PUBLISH are refused with 503 (0: never). */
+  readonly overloadDelayMs: number;
 }
 
 export interface HttpConfig {

@@ -56,6 +56,12 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'sip.t2', type: { kind: 'int', min: 1, max: 60_000 }, default: 4000, doc: 'RFC 3261 T2 in ms.' },
   { key: 'sip.t4', type: { kind: 'int', min: 1, max: 60_000 }, default: 5000, doc: 'RFC 3261 T4 in ms.' },
   { key: 'sip.trace', type: bool, default: false, doc: 'Log every SIP message sent and received (level trace).' },
+  {
+    key: 'sip.overloadDelayMs',
+    type: { kind: 'int', min: 0, max: 60_000 },
+    default: 500,
+    doc: 'Event-loop delay (ms) above which new REGISTER/SUBSCRIBE/PUBLISH get 503 with Retry-After (0: never).',
+  },
   { key: 'http.host', type: str, default: '0.0.0.0', doc: 'Address of the HTTP, REST and WebSocket listener.' },
   { key: 'http.port', type: port, default: 3000, doc: 'Port of HTTP (REST /api, /docs, /health, WS /ws and /sip).' },
   {

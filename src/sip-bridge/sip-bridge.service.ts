@@ -17,7 +17,11 @@ import {
 } from '../sip';
 import { PINO } from '../common/app-logger';
 import type { Logger as Pino } from 'pino';
+import { OverloadGuard, type OverloadProbe } from './overload-guard';
 import { KNOWN_METHODS, SUPPORTED_EXTENSIONS, type SipCapabilities, type SipRequestHandler } from './sip-handler';
+
+/** Methods whose new requests (no To tag) are refused while overloaded; in-dialog work goes on. */
+const SHED_METHODS: ReadonlySet<string> = new Set(['REGISTER', 'SUBSCRIBE', 'PUBLISH']);
 
 const ANY_EVENT = '*';
 
@@ -52,6 +56,7 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
   private readonly handlers = new Map<string, Map<string, SipRequestHandler>>();
   private readonly accept = new Set<string>();
   private readonly closeListeners: ((flow: Flow) => void)[] = [];
+  private readonly overload: OverloadGuard;
   private stack: SipStack | undefined;
   private readonly transports: Transport[] = [];
 
@@ -59,7 +64,14 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(PINO) private readonly pino: Pino,
     private readonly adapterHost: HttpAdapterHost,
-  ) {}
+  ) {
+    this.overload = new OverloadGuard({ maxLoopDelayMs: config.sip.overloadDelayMs, windowMs: 250 });
+  }
+
+  /** Adds a saturation signal (e.g. the commit queue) to the overload decision. */
+  addOverloadProbe(probe: OverloadProbe): void {
+    this.overload.addProbe(probe);
+  }
 
   /** Transports start when the application boots, before sweeps that may send NOTIFYs. */
   async onApplicationBootstrap(): Promise<void> {
@@ -134,6 +146,7 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
     });
     await stack.start();
     this.stack = stack;
+    this.overload.start();
     this.log.log(
       `SIP listening: ${this.transports.map((t) => `${t.protocol}/${t.localAddress}:${t.localPort}`).join(', ')}`,
     );
@@ -177,6 +190,7 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.overload.stop();
     await this.stack?.stop();
   }
 
@@ -218,6 +232,9 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
       .filter((t) => t && !SUPPORTED_EXTENSIONS.includes(t));
     if (unsupported.length > 0) throw new SipError(420, 'Bad Extension', { Unsupported: unsupported.join(', ') });
 
+    if (SHED_METHODS.has(method) && r.to.tag === undefined && this.overload.overloaded) {
+      throw new SipError(503, 'Service Unavailable', { 'Retry-After': '2' });
+    }
     const byEvent = this.handlers.get(method);
     if (!byEvent) {
       if (method === 'OPTIONS')

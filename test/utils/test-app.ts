@@ -16,6 +16,8 @@ export async function startTestApp(db: TestDatabase, env: Record<string, string>
     LOG_LEVEL: 'error',
     DB_URL: db.url,
     DATA_DIR: db.dataDir,
+    // A slow CI machine must not shed a test's requests; overload has its own test with a probe.
+    SIP_OVERLOAD_DELAY_MS: '0',
     ...env,
   });
   return startApp(config);
@@ -97,6 +99,7 @@ export async function spawnServer(
         SIP_PORT: String(ports.sipPort),
         SIP_HOST: '127.0.0.1',
         LOG_LEVEL: 'warn',
+        SIP_OVERLOAD_DELAY_MS: '0',
         DB_URL: db.url,
         DATA_DIR: db.dataDir,
         ...env,

@@ -1,0 +1,31 @@
+import { OverloadGuard } from './overload-guard';
+
+describe('OverloadGuard', () => {
+  it('is overloaded while a probe says so, and recovers', () => {
+    const guard = new OverloadGuard({ maxLoopDelayMs: 0, windowMs: 250 });
+    let busy = false;
+    guard.addProbe(() => busy);
+    expect(guard.overloaded).toBe(false);
+    busy = true;
+    expect(guard.overloaded).toBe(true);
+    busy = false;
+    expect(guard.overloaded).toBe(false);
+  });
+
+  it('counts a blocked event loop as overload for the next window', async () => {
+    const guard = new OverloadGuard({ maxLoopDelayMs: 20, windowMs: 150 });
+    guard.start();
+    try {
+      const until = Date.now() + 300;
+      while (Date.now() < until) {
+        // block the event loop
+      }
+      await new Promise((r) => setTimeout(r, 20));
+      expect(guard.overloaded).toBe(true);
+      await new Promise((r) => setTimeout(r, 400));
+      expect(guard.overloaded).toBe(false);
+    } finally {
+      guard.stop();
+    }
+  });
+});
