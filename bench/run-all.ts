@@ -140,6 +140,15 @@ async function main(): Promise<void> {
     summary.push(
       `| PUBLISH fan-out to 1,000 SIP + 1,000 WS watchers | SIP ${String(pick(f2000Json, 'sip', 'notifiesPerSec'))} NOTIFY/s, p50 ${String(pick(f2000Json, 'sip', 'publishToNotifyMs', 'p50'))} / p99 ${String(pick(f2000Json, 'sip', 'publishToNotifyMs', 'p99'))} ms; WS ${String(pick(f2000Json, 'ws', 'pushesPerSec'))} state/s, p50 ${String(pick(f2000Json, 'ws', 'publishToStateMs', 'p50'))} / p99 ${String(pick(f2000Json, 'ws', 'publishToStateMs', 'p99'))} ms | — |`,
     );
+    // These two start servers of their own (fresh data directories, free ports).
+    const mem = lastJson(run('Memory per active subscription (own server)', 'bench/load/memory.ts', []));
+    summary.push(
+      `| memory per active subscription (VmRSS) | ${String(pick(mem, 'overallKiB'))} KiB overall, ${String(pick(mem, 'marginalKiB'))} KiB marginal (JS heap after GC: ${String(pick(mem, 'afterGc', 'heapOverallKiB'))} / ${String(pick(mem, 'afterGc', 'heapMarginalKiB'))} KiB) | ≤ 3 KiB overall, ≤ 1 KiB marginal |`,
+    );
+    const start = lastJson(run('Start with 100,000 stored subscriptions (own server)', 'bench/load/startup.ts', []));
+    summary.push(
+      `| start with 100,000 stored subscriptions to serving | ${String(pick(start, 'servingMs'))} ms (/health ${String(pick(start, 'healthMs'))} ms, OPTIONS ${String(pick(start, 'optionsMs'))} ms, restored ${String(pick(start, 'restoredTotal'))}) | ≤ 5,000 ms |`,
+    );
     process.stdout.write(`\n## Summary\n| figure | measured | target |\n|---|---|---|\n${summary.join('\n')}\n`);
   } finally {
     server.kill('SIGTERM');
