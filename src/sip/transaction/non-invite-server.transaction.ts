@@ -1,10 +1,13 @@
-import type { Clock, TimerHandle } from '../ports/clock';
+import type { Clock } from '../ports/clock';
+import { TimerQueue, type TimerTarget } from './timer-queue';
 import { TransactionState, timerJ, type TimerValues } from './transaction-state';
 
 /** What a server transaction needs from the stack. */
 export interface ServerTransactionHost {
   readonly clock: Clock;
   readonly timers: TimerValues;
+  /** The shared timer queue for a delay in ms; without it the transaction runs its own on `clock`. */
+  queue?(delay: number): TimerQueue;
   /** Sends a response; rejects on transport error. */
   send(data: Buffer): Promise<void>;
   /** Called once when the transaction reaches Terminated. */
@@ -17,12 +20,14 @@ export interface ServerTransactionHost {
  * Non-INVITE server transaction (RFC 3261 §17.2.2, Figure 8). The request was passed to the TU when the
  * transaction was created (Trying). Retransmissions of the request are absorbed in Trying and answered with
  * the last response in Proceeding and Completed. A final response moves to Completed and starts Timer J
- * (64*T1 on unreliable transports, 0 on reliable ones), whose expiry moves to Terminated.
+ * (64*T1 on unreliable transports, 0 on reliable ones), whose expiry moves to Terminated. Timer J runs on
+ * the host's shared {@link TimerQueue} for its delay.
  */
-export class NonInviteServerTransaction {
+export class NonInviteServerTransaction implements TimerTarget {
   state = TransactionState.Trying;
   private lastResponse: Buffer | undefined;
-  private timer: TimerHandle | undefined;
+  private timer = -1;
+  private queueJ: TimerQueue | undefined;
 
   constructor(
     readonly key: string,
@@ -54,12 +59,7 @@ export class NonInviteServerTransaction {
           this.state = TransactionState.Proceeding; // §17.2.2: provisional → Proceeding
         } else {
           this.state = TransactionState.Completed; // §17.2.2: final → Completed, Timer J
-          this.timer = this.host.clock.setTimeout(
-            () => {
-              this.terminate();
-            },
-            timerJ(this.host.timers, this.reliable),
-          );
+          this.timer = this.timerQueue().add(this, 0);
         }
         return true;
       case TransactionState.Completed:
@@ -72,9 +72,20 @@ export class NonInviteServerTransaction {
   terminate(): void {
     if (this.state === TransactionState.Terminated) return;
     this.state = TransactionState.Terminated;
-    if (this.timer !== undefined) this.host.clock.clearTimeout(this.timer);
-    this.timer = undefined;
+    if (this.timer !== -1) this.timerQueue().cancel(this.timer);
+    this.timer = -1;
     this.host.terminated();
+  }
+
+  /** Timer J fired. @internal */
+  fire(): void {
+    this.timer = -1;
+    this.terminate();
+  }
+
+  private timerQueue(): TimerQueue {
+    const delay = timerJ(this.host.timers, this.reliable);
+    return (this.queueJ ??= this.host.queue?.(delay) ?? new TimerQueue(this.host.clock, delay));
   }
 
   private transmit(data: Buffer): void {

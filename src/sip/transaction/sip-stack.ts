@@ -12,9 +12,14 @@ import { cryptoRandom, type Random } from '../ports/random';
 import type { Flow, Transport } from '../transport/transport';
 import { buildResponse, ServerRequest, type IncomingRequest } from './incoming-request';
 import { dnsResolver, nextHop, type Resolver } from './next-hop';
-import { NonInviteClientTransaction } from './non-invite-client.transaction';
+import {
+  NonInviteClientTransaction,
+  type ClientFailure,
+  type ClientTransactionHost,
+} from './non-invite-client.transaction';
 import { NonInviteServerTransaction } from './non-invite-server.transaction';
 import { responseFlow, stampTopVia } from './response-routing';
+import { TimerQueues, type TimerQueue } from './timer-queue';
 import { DEFAULT_TIMERS, type TimerValues } from './transaction-state';
 
 /** Options of {@link SipStack}. */
@@ -57,6 +62,8 @@ export class SipStack {
   private handler: RequestHandler | undefined;
   private readonly servers = new Map<string, ServerEntry>();
   private readonly clients = new Map<string, NonInviteClientTransaction<SipResponse>>();
+  /** Shared timer queues (one per delay) for every transaction's timers. */
+  private readonly queue: (delay: number) => TimerQueue;
 
   constructor(options: SipStackOptions) {
     this.transports = options.transports;
@@ -66,6 +73,8 @@ export class SipStack {
     this.maxMessageSize = options.maxMessageSize ?? 65535;
     this.log = options.logger ?? noopLogger;
     this.resolver = options.resolver ?? dnsResolver;
+    const queues = new TimerQueues(this.clock);
+    this.queue = (delay) => queues.for(delay);
   }
 
   /** Registers the transaction user: called once per new request (not for retransmissions or ACK). */
@@ -138,32 +147,42 @@ export class SipStack {
     if (!req.headers.has('max-forwards')) req.headers.set('Max-Forwards', '70');
     const data = serializeMessage(req);
     const key = `${branch}|${req.method}`;
-    const t = transport;
     return new Promise<SipResponse>((resolve) => {
+      // The host and the outcome callback are made in helpers of their own: a closure keeps alive the whole
+      // scope it was created in, and a transaction waiting for Timer K must not hold the request.
       const tx = new NonInviteClientTransaction<SipResponse>(
         key,
         data,
-        t.reliable,
-        {
-          clock: this.clock,
-          timers: this.timers,
-          send: (bytes) => {
-            this.trace('send', bytes, flow);
-            return t.send(flow, bytes);
-          },
-          terminated: () => {
-            this.clients.delete(key);
-          },
-        },
-        (result) => {
-          if (result === 'timeout') resolve(this.synthesize(req, 408, 'Request Timeout'));
-          else if (result === 'transport') resolve(this.synthesize(req, 503, 'Service Unavailable'));
-          else resolve(result);
-        },
+        transport.reliable,
+        this.clientHost(key, flow, transport),
+        this.outcome(req, resolve),
       );
       this.clients.set(key, tx);
       tx.start();
     });
+  }
+
+  private clientHost(key: string, flow: Flow, transport: Transport): ClientTransactionHost {
+    return {
+      clock: this.clock,
+      timers: this.timers,
+      queue: this.queue,
+      send: (bytes) => {
+        this.trace('send', bytes, flow);
+        return transport.send(flow, bytes);
+      },
+      terminated: () => {
+        this.clients.delete(key);
+      },
+    };
+  }
+
+  private outcome(req: SipRequest, resolve: (res: SipResponse) => void): (result: SipResponse | ClientFailure) => void {
+    return (result) => {
+      if (result === 'timeout') resolve(this.synthesize(req, 408, 'Request Timeout'));
+      else if (result === 'transport') resolve(this.synthesize(req, 503, 'Service Unavailable'));
+      else resolve(result);
+    };
   }
 
   private synthesize(req: SipRequest, status: number, reason: string): SipResponse {
@@ -181,8 +200,18 @@ export class SipStack {
     return fallback;
   }
 
+  /** Logs a whole message at trace level; its text is made only when the logger reads it (mostly never). */
   private trace(dir: 'send' | 'recv', data: Buffer, flow: Flow): void {
-    this.log.trace({ dir, flow, sip: data.toString('utf8') }, dir === 'send' ? 'SIP sent' : 'SIP received');
+    this.log.trace(
+      {
+        dir,
+        flow,
+        get sip(): string {
+          return data.toString('utf8');
+        },
+      },
+      dir === 'send' ? 'SIP sent' : 'SIP received',
+    );
   }
 
   /**
@@ -269,6 +298,7 @@ export class SipStack {
     const tx = new NonInviteServerTransaction(key, transport.reliable, {
       clock: this.clock,
       timers: this.timers,
+      queue: this.queue,
       send: (data) => {
         const to = responseFlow(flow, transport, topVia);
         this.trace('send', data, to);
