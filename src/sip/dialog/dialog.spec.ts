@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseMessage } from '../message/parser';
 import type { SipRequest, SipResponse } from '../message/sip-message';
+import { SipUri } from '../message/sip-uri';
 import { Dialog } from './dialog';
 
 const fixture = (name: string): string =>
@@ -55,6 +56,18 @@ describe('Dialog (RFC 3261 §12, RFC 6665)', () => {
     const n = d.createRequest('NOTIFY');
     expect(n.uri.toString()).toBe('sip:strict.example.com;maddr=192.0.2.1');
     expect(n.route).toEqual(['<sip:p2.example.com;lr>', '<sip:alice@192.0.2.10:5060;transport=udp>']);
+  });
+
+  it('a new remote target (target refresh) is used by the next request; each request owns its URI', () => {
+    const d = Dialog.fromRequest(subscribe(), 't');
+    const n1 = d.createRequest('NOTIFY');
+    n1.uri.host = 'changed.example.com';
+    expect(d.createRequest('NOTIFY').uri.toString()).toBe('sip:alice@192.0.2.10:5060;transport=udp');
+    d.remoteTarget = SipUri.parse('sip:alice@192.0.2.99:5070');
+    const n3 = d.createRequest('NOTIFY');
+    expect(n3.uri.toString()).toBe('sip:alice@192.0.2.99:5070');
+    expect(n3.cseq.seq).toBe(3);
+    expect(n3.to.tag).toBe('9fxced76sl');
   });
 
   it('survives toJSON / fromJSON with its CSeq', () => {
