@@ -39,7 +39,8 @@ export class Dialog {
   /** Our address with our tag (To of the SUBSCRIBE at the UAS, From at the UAC), without the tag param. */
   readonly localUri: NameAddr;
   readonly remoteUri: NameAddr;
-  private target: SipUri;
+  /** Where in-dialog requests go: the peer's Contact (§12.1.1), refreshed by target refreshes. */
+  remoteTarget: SipUri;
   /** Route set, as Route values in the order requests must carry them (§12.1.1, §12.1.2). */
   readonly routeSet: string[];
   /** Our CSeq; `createRequest` increments it before use (§12.2.1.1). */
@@ -48,8 +49,6 @@ export class Dialog {
   remoteSeq: number;
   /** The flow the dialog was created on, for connection reuse. */
   flow?: Flow;
-  /** What every in-dialog request repeats, as text; made on first use, dropped when the target changes. */
-  private prepared: Prepared | undefined;
 
   constructor(init: DialogInit) {
     this.callId = init.callId;
@@ -57,21 +56,11 @@ export class Dialog {
     this.remoteTag = init.remoteTag;
     this.localUri = init.localUri;
     this.remoteUri = init.remoteUri;
-    this.target = init.remoteTarget;
+    this.remoteTarget = init.remoteTarget;
     this.routeSet = [...init.routeSet];
     this.localSeq = init.localSeq;
     this.remoteSeq = init.remoteSeq;
     this.flow = init.flow;
-  }
-
-  /** Where in-dialog requests go: the peer's Contact (§12.1.1); assign a new URI on a target refresh. */
-  get remoteTarget(): SipUri {
-    return this.target;
-  }
-
-  set remoteTarget(uri: SipUri) {
-    this.target = uri;
-    this.prepared = undefined;
   }
 
   /** A dialog identifier (§12): Call-ID, local tag, remote tag. */
@@ -130,52 +119,41 @@ export class Dialog {
    * To = remote URI with theirs, Call-ID. With an empty route set or a loose-routing first route (`lr`),
    * the Request-URI is the remote target and Route is the route set; with a strict router first, the
    * Request-URI is that route's URI (without headers) and the remote target goes last in Route.
-   * `headers` are appended; `body` sets Content-Type and the body. The Request-URI, Route, From and To
-   * are made into text once per dialog (a new `remoteTarget` redoes it); the URIs and route set are not
-   * meant to be changed in place.
+   * `headers` are appended; `body` sets Content-Type and the body. From and To are formatted without
+   * copying the dialog's addresses.
    */
   createRequest(
     method: string,
     headers?: Record<string, string | readonly string[]>,
     body?: { contentType: string; body: Buffer | string },
   ): SipRequest {
-    const p = (this.prepared ??= this.prepare());
-    this.localSeq++;
-    const h = new SipHeaders();
-    h.append('Max-Forwards', '70');
-    for (const r of p.routes) h.append('Route', r);
-    h.append('To', p.to);
-    h.append('From', p.from);
-    h.append('Call-ID', this.callId);
-    h.append('CSeq', `${String(this.localSeq)} ${method}`);
-    if (headers !== undefined) for (const name in headers) h.append(name, headers[name]);
-    const req = new SipRequest(method, p.uri.clone(), h);
-    if (body !== undefined) {
-      h.set('Content-Type', body.contentType);
-      req.body = typeof body.body === 'string' ? Buffer.from(body.body, 'utf8') : body.body;
-    }
-    return req;
-  }
-
-  /** Request-URI, Route values, From and To of in-dialog requests (§12.2.1.1), computed once. */
-  private prepare(): Prepared {
-    let uri = this.target;
+    let uri: SipUri | undefined;
     let routes = this.routeSet;
     if (routes.length > 0) {
       const first = NameAddr.parse(routes[0], 'Bad Route header');
       if (!first.uri.params.has('lr')) {
         // §12.2.1.1 strict routing
-        uri = first.uri.clone();
+        uri = first.uri;
         uri.headers.clear();
         uri.params.delete('method');
-        routes = [...routes.slice(1), `<${this.target.toString()}>`];
+        routes = [...routes.slice(1), `<${this.remoteTarget.toString()}>`];
       }
     }
-    const from = this.localUri.clone();
-    from.tag = this.localTag;
-    const to = this.remoteUri.clone();
-    to.tag = this.remoteTag;
-    return { uri, routes: [...routes], from: from.toString(), to: to.toString() };
+    this.localSeq++;
+    const h = new SipHeaders();
+    h.append('Max-Forwards', '70');
+    for (const r of routes) h.append('Route', r);
+    h.append('To', tagged(this.remoteUri, this.remoteTag));
+    h.append('From', tagged(this.localUri, this.localTag));
+    h.append('Call-ID', this.callId);
+    h.append('CSeq', `${String(this.localSeq)} ${method}`);
+    if (headers !== undefined) for (const name in headers) h.append(name, headers[name]);
+    const req = new SipRequest(method, uri ?? this.remoteTarget.clone(), h);
+    if (body !== undefined) {
+      h.set('Content-Type', body.contentType);
+      req.body = typeof body.body === 'string' ? Buffer.from(body.body, 'utf8') : body.body;
+    }
+    return req;
   }
 
   /** Plain JSON for persistence. */
@@ -206,12 +184,12 @@ export class Dialog {
   }
 }
 
-interface Prepared {
-  /** Copied into each request, which owns its Request-URI. */
-  readonly uri: SipUri;
-  readonly routes: readonly string[];
-  readonly from: string;
-  readonly to: string;
+/** `addr` with `;tag=tag` as `NameAddr.toString` would give it, without a copy when `addr` has no tag. */
+function tagged(addr: NameAddr, tag: string): string {
+  if (!addr.params.has('tag')) return `${addr.toString()};tag=${tag}`;
+  const copy = addr.clone();
+  copy.tag = tag;
+  return copy.toString();
 }
 
 function withoutTag(addr: NameAddr): NameAddr {
