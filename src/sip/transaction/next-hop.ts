@@ -25,6 +25,21 @@ export interface NextHop {
  * No NAPTR/SRV lookups.
  */
 export async function nextHop(req: SipRequest, resolve: Resolver): Promise<NextHop> {
+  const hop = nextHopTarget(req);
+  if (hop.address !== undefined) return { protocol: hop.protocol, address: hop.address, port: hop.port };
+  return { protocol: hop.protocol, address: await resolve(hop.host), port: hop.port };
+}
+
+/**
+ * What {@link nextHop} does without resolving: `address` is set when the host is an IP address (then no
+ * lookup is needed and the caller can go on synchronously), else `host` is the name to resolve.
+ */
+export function nextHopTarget(req: SipRequest): {
+  protocol: TransportProtocol;
+  host: string;
+  address: string | undefined;
+  port: number;
+} {
   let uri: SipUri = req.uri;
   const route = req.route[0];
   if (route !== undefined) {
@@ -50,6 +65,5 @@ export async function nextHop(req: SipRequest, resolve: Resolver): Promise<NextH
   }
   const port = uri.port ?? (protocol === 'tls' || protocol === 'wss' ? 5061 : 5060);
   const bare = host.startsWith('[') ? host.slice(1, -1) : host;
-  const address = isIP(bare) !== 0 ? bare : await resolve(bare);
-  return { protocol, address, port };
+  return { protocol, host: bare, address: isIP(bare) !== 0 ? bare : undefined, port };
 }

@@ -11,14 +11,11 @@ import { noopLogger, type SipLogger } from '../ports/logger';
 import { cryptoRandom, type Random } from '../ports/random';
 import type { Flow, Transport } from '../transport/transport';
 import { buildResponse, ServerRequest, type IncomingRequest } from './incoming-request';
-import { dnsResolver, nextHop, type Resolver } from './next-hop';
-import {
-  NonInviteClientTransaction,
-  type ClientFailure,
-  type ClientTransactionHost,
-} from './non-invite-client.transaction';
+import { dnsResolver, nextHop, nextHopTarget, type Resolver } from './next-hop';
+import { NonInviteClientTransaction, type ClientTransactionHost } from './non-invite-client.transaction';
 import { NonInviteServerTransaction } from './non-invite-server.transaction';
 import { responseFlow, stampTopVia } from './response-routing';
+import { clientOutcome, serverKey, traceMessage } from './stack-support';
 import { TimerQueues, type TimerQueue } from './timer-queue';
 import { DEFAULT_TIMERS, type TimerValues } from './transaction-state';
 
@@ -122,7 +119,12 @@ export class SipStack {
         flow = target;
         transport = this.transportFor(flow);
       } else {
-        const hop = await nextHop(req, this.resolver);
+        // An IP address needs no lookup: no await, so the request goes out in this same call.
+        const direct = nextHopTarget(req);
+        const hop =
+          direct.address !== undefined
+            ? { protocol: direct.protocol, address: direct.address, port: direct.port }
+            : await nextHop(req, this.resolver);
         transport = this.transports.find((t) => t.protocol === hop.protocol);
         if (transport === undefined) return this.synthesize(req, 503, `No ${hop.protocol} transport`);
         flow = {
@@ -155,7 +157,7 @@ export class SipStack {
         data,
         transport.reliable,
         this.clientHost(key, flow, transport),
-        this.outcome(req, resolve),
+        clientOutcome(req, resolve),
       );
       this.clients.set(key, tx);
       tx.start();
@@ -177,14 +179,6 @@ export class SipStack {
     };
   }
 
-  private outcome(req: SipRequest, resolve: (res: SipResponse) => void): (result: SipResponse | ClientFailure) => void {
-    return (result) => {
-      if (result === 'timeout') resolve(this.synthesize(req, 408, 'Request Timeout'));
-      else if (result === 'transport') resolve(this.synthesize(req, 503, 'Service Unavailable'));
-      else resolve(result);
-    };
-  }
-
   private synthesize(req: SipRequest, status: number, reason: string): SipResponse {
     return createResponse(req, status, reason);
   }
@@ -200,18 +194,8 @@ export class SipStack {
     return fallback;
   }
 
-  /** Logs a whole message at trace level; its text is made only when the logger reads it (mostly never). */
   private trace(dir: 'send' | 'recv', data: Buffer, flow: Flow): void {
-    this.log.trace(
-      {
-        dir,
-        flow,
-        get sip(): string {
-          return data.toString('utf8');
-        },
-      },
-      dir === 'send' ? 'SIP sent' : 'SIP received',
-    );
+    traceMessage(this.log, dir, data, flow);
   }
 
   /**
@@ -405,16 +389,6 @@ export class SipStack {
       this.log.warn({ err: String(e) }, 'could not send stateless response');
     });
   }
-}
-
-/** The server transaction key (RFC 3261 §17.2.3): branch + sent-by + method, or the RFC 2543 fields. */
-function serverKey(req: SipRequest, topVia: Via | undefined, method: string): string {
-  if (topVia === undefined) throw new SipParseError('Missing Via header');
-  const branch = topVia.branch;
-  const sentBy = `${topVia.host}:${topVia.port ?? ''}`;
-  if (branch?.startsWith('z9hG4bK')) return `${branch}|${sentBy}|${method}`;
-  const cseq = req.cseq;
-  return `2543|${req.callId}|${cseq.seq}|${method}|${req.from.tag ?? ''}|${req.to.tag ?? ''}|${req.uriString}|${sentBy}`;
 }
 
 /** The request of a transaction that has not answered yet (always the case right after creation). */
