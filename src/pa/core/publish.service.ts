@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { timeOrderedId } from '../../common/ids';
 import { KeyedMutex } from '../../common/keyed-mutex';
-import { PackageError } from './event-package';
+import { PackageError, type PublishRules } from './event-package';
 import { EventPackageRegistry } from './event-package.registry';
 import { grantExpires } from './expires';
 import { Notifier } from './notifier.service';
@@ -43,9 +43,7 @@ export class PublishService {
     if (req.ifMatch === undefined) {
       if (body === '') throw new PackageError(400, 'Bad Request (PUBLISH without body needs SIP-If-Match)');
       if (expires === 0) throw new PackageError(400, 'Bad Request (Expires 0 needs SIP-If-Match)');
-      const contentType = this.checkBody(rules.contentTypes, req.contentType, body, (ct) => {
-        rules.validate(ct, body, req.presentity);
-      });
+      const contentType = checkBody(rules, req, body);
       const publication: Publication = {
         id: timeOrderedId(now),
         presentity: req.presentity,
@@ -82,9 +80,7 @@ export class PublishService {
       await this.store.save(refreshed, previous);
       return { etag: refreshed.etag, expires, publication: refreshed };
     }
-    const contentType = this.checkBody(rules.contentTypes, req.contentType, body, (ct) => {
-      rules.validate(ct, body, req.presentity);
-    });
+    const contentType = checkBody(rules, req, body);
     const modified: Publication = {
       ...previous,
       etag: newEtag(),
@@ -118,17 +114,15 @@ export class PublishService {
       .filter((p) => p.publish)
       .map((p) => p.name);
   }
+}
 
-  private checkBody(
-    types: readonly string[],
-    contentType: string | undefined,
-    _body: string,
-    validate: (ct: string) => void,
-  ): string {
-    if (!contentType) throw new PackageError(400, 'Bad Request (Content-Type missing)');
-    if (!types.includes(contentType))
-      throw new PackageError(415, 'Unsupported Media Type', { Accept: types.join(', ') });
-    validate(contentType);
-    return contentType;
+/** The body's content type, after the package's checks (RFC 3903 §6 steps 4–5): 400, 415 with Accept. */
+function checkBody(rules: PublishRules, req: PublishRequest, body: string): string {
+  const contentType = req.contentType;
+  if (!contentType) throw new PackageError(400, 'Bad Request (Content-Type missing)');
+  if (!rules.contentTypes.includes(contentType)) {
+    throw new PackageError(415, 'Unsupported Media Type', { Accept: rules.contentTypes.join(', ') });
   }
+  rules.validate(contentType, body, req.presentity);
+  return contentType;
 }
