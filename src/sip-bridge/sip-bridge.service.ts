@@ -57,6 +57,7 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
   private readonly accept = new Set<string>();
   private readonly closeListeners: ((flow: Flow) => void)[] = [];
   private readonly overload: OverloadGuard;
+  private caps: SipCapabilities | undefined;
   private stack: SipStack | undefined;
   private readonly transports: Transport[] = [];
 
@@ -85,6 +86,7 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
     if (!byEvent) this.handlers.set(method, (byEvent = new Map<string, SipRequestHandler>()));
     if (byEvent.has(event)) throw new Error(`a ${method} handler for event ${event} is already registered`);
     byEvent.set(event, handler);
+    this.caps = undefined;
   }
 
   /** Subscribes to closed TCP/WS connections (RFC 5626 §5.3: the flow failed). */
@@ -95,9 +97,16 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
   /** Adds media types to the Accept header of OPTIONS answers. */
   addAccept(...types: string[]): void {
     for (const t of types) this.accept.add(t);
+    this.caps = undefined;
   }
 
+  /** What OPTIONS, Allow and Allow-Events announce; computed when handlers change, not per request. */
   capabilities(): SipCapabilities {
+    this.caps ??= this.computeCapabilities();
+    return this.caps;
+  }
+
+  private computeCapabilities(): SipCapabilities {
     const events = new Set<string>();
     for (const byEvent of this.handlers.values()) for (const e of byEvent.keys()) if (e !== ANY_EVENT) events.add(e);
     return {
@@ -216,7 +225,6 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
     const method = r.method;
     if (method === 'ACK') return undefined;
     const caps = this.capabilities();
-    const allow = { Allow: caps.methods.join(', ') };
     if (r.uri.scheme !== 'sip' && r.uri.scheme !== 'sips') {
       throw new SipError(416, 'Unsupported URI Scheme');
     }
@@ -241,19 +249,19 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
         return (q) => {
           this.options(q, caps);
         };
+      const allow = { Allow: caps.methods.join(', ') };
       if (KNOWN_METHODS.has(method)) throw new SipError(405, 'Method Not Allowed', allow);
       throw new SipError(501, 'Not Implemented', allow);
     }
     const any = byEvent.get(ANY_EVENT);
     if (byEvent.size === 1 && any) return any;
     const event = r.event;
-    const allowEvents = { 'Allow-Events': caps.events.join(', ') };
     if (!event) {
       if (any) return any;
-      throw new SipError(489, 'Bad Event (Event header missing)', allowEvents);
+      throw new SipError(489, 'Bad Event (Event header missing)', { 'Allow-Events': caps.events.join(', ') });
     }
     const handler = byEvent.get(event.package) ?? any;
-    if (!handler) throw new SipError(489, 'Bad Event', allowEvents);
+    if (!handler) throw new SipError(489, 'Bad Event', { 'Allow-Events': caps.events.join(', ') });
     return handler;
   }
 

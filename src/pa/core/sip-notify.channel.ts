@@ -1,5 +1,4 @@
-import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { SipBridge } from '../../sip-bridge/sip-bridge.service';
 import { Notifier } from './notifier.service';
 import type { Delivery, SipSubscription, WatcherChannel } from './subscription';
@@ -32,7 +31,6 @@ export class SipNotifyChannel implements WatcherChannel, OnModuleInit {
     private readonly notifier: Notifier,
     private readonly subscriptions: SubscriptionService,
     private readonly repo: SubscriptionRepository,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   onModuleInit(): void {

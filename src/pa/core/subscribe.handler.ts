@@ -1,6 +1,5 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { timeOrderedId } from '../../common/ids';
-import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { Dialog, generateTag, SipError, type IncomingRequest } from '../../sip';
 import { SipBridge } from '../../sip-bridge/sip-bridge.service';
 import { acceptTypes, canAccept } from './accept';
@@ -24,7 +23,6 @@ export class SubscribeHandler implements OnModuleInit {
     private readonly registry: SubscriptionRegistry,
     private readonly subscriptions: SubscriptionService,
     private readonly notifier: Notifier,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   onModuleInit(): void {
