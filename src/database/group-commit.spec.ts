@@ -68,7 +68,7 @@ describe.each(databaseKinds())('GroupCommit on %s', (kind) => {
   it('fails only the write that cannot be committed', async () => {
     const commits = new GroupCommit(ds, 5);
     const good = commits.upsert(PublicationEntity, 'good', publication('good', 'ok'));
-    const bad = commits.run(() => ds.query('INSERT INTO no_such_table VALUES (1)'));
+    const bad = commits.run((m) => m.query('INSERT INTO no_such_table VALUES (1)'));
     await expect(bad).rejects.toThrow();
     await expect(good).resolves.toBeUndefined();
     expect(await ds.getRepository(PublicationEntity).countBy({ id: 'good' })).toBe(1);
