@@ -1,6 +1,6 @@
 import { SipParseError } from '../errors/sip-parse-error';
 import { SipUri } from './sip-uri';
-import { formatParams, isTokenCode, parseParams, quote, unquote } from './text';
+import { formatParams, isTokenCode, isWsp, parseParams, quote, unquote } from './text';
 
 /**
  * A `name-addr` or `addr-spec` with header parameters, as in From, To, Contact, Route, Record-Route,
@@ -98,10 +98,6 @@ function parseUri(text: string, fault: string): SipUri {
   } catch {
     throw new SipParseError(fault);
   }
-}
-
-function isWsp(c: number): boolean {
-  return c === 0x20 || c === 0x09;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { SipParseError } from '../errors/sip-parse-error';
 import { canonicalName, headerKey } from './header-names';
-import { isToken } from './text';
+import { isToken, isWsp } from './text';
 import { SipRequest, SipResponse } from './sip-message';
 import type { SipHeaders } from './sip-headers';
 
@@ -171,7 +171,3 @@ function splitHeaders(text: string, pos: number, end: number, headers: SipHeader
 }
 
 const EMPTY = Buffer.alloc(0);
-
-function isWsp(c: number): boolean {
-  return c === 0x20 || c === 0x09;
-}
