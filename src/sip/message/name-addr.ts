@@ -1,6 +1,6 @@
 import { SipParseError } from '../errors/sip-parse-error';
 import { SipUri } from './sip-uri';
-import { formatParams, parseParams, quote, unquote } from './text';
+import { formatParams, isTokenCode, isWsp, parseParams, quote, unquote } from './text';
 
 /**
  * A `name-addr` or `addr-spec` with header parameters, as in From, To, Contact, Route, Record-Route,
@@ -54,6 +54,8 @@ export class NameAddr {
       if (gt === -1) throw new SipParseError(fault);
       if (displayName === undefined) {
         const dn = s.slice(i, lt).trim();
+        // RFC 3261 §25.1 display-name = *(token LWS) / quoted-string; RFC 4475 §3.1.2.15 (baddn).
+        if (!isUnquotedDisplayName(dn)) throw new SipParseError(fault);
         if (dn !== '') displayName = dn;
       }
       const inner = s.slice(lt + 1, gt);
@@ -98,6 +100,15 @@ function parseUri(text: string, fault: string): SipUri {
   }
 }
 
-function isWsp(c: number): boolean {
-  return c === 0x20 || c === 0x09;
+/**
+ * Whether `text` is a display name that needs no quotes: tokens and whitespace (RFC 3261 §25.1). UTF-8
+ * beyond ASCII is let through, as phones send it unquoted and it is unambiguous; separators such as `,`
+ * `;` `"` `:` `@` are not.
+ */
+function isUnquotedDisplayName(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 128 && !isTokenCode(c) && !isWsp(c)) return false;
+  }
+  return true;
 }

@@ -1,10 +1,13 @@
 import { SipParseError } from '../errors/sip-parse-error';
-import { headerKey } from './header-names';
-import { isToken } from './text';
+import { canonicalName, headerKey } from './header-names';
+import { isToken, isWsp } from './text';
 import { SipRequest, SipResponse } from './sip-message';
 import type { SipHeaders } from './sip-headers';
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
+
+/** Header keys that may appear once only; checked eagerly because framing and matching depend on them. */
+const SINGLE_HEADERS: readonly string[] = ['call-id', 'cseq', 'from', 'to', 'max-forwards', 'content-length'];
 
 /**
  * Parses one SIP message from `data` (RFC 3261 §7, grammar §25).
@@ -16,8 +19,9 @@ const CRLFCRLF = Buffer.from('\r\n\r\n');
  * Content-Length is an error. Without Content-Length (datagrams only) the body runs to the end.
  *
  * Checked eagerly because every message needs them: the SIP version, presence of Via, From, To, Call-ID
- * and CSeq, the CSeq header itself and that its method matches the request method (§8.1.1.5), and
- * Content-Length.
+ * and CSeq, the CSeq header itself and that its method matches the request method (§8.1.1.5),
+ * Content-Length, and that Call-ID, CSeq, From, To, Max-Forwards and Content-Length appear once (§7.3.1).
+ * A request line with SP after the version (RFC 4475 §3.1.2.10) is a 400, not a silent drop.
  *
  * @throws SipParseError with a reason naming the fault, and `partial` when the start line was a request.
  */
@@ -67,15 +71,18 @@ export function parseMessage(data: Buffer): SipRequest | SipResponse {
   } else {
     const method = startLine.slice(0, sp1);
     if (!isToken(method)) throw new SipParseError('Bad start line');
-    const sp3 = startLine.lastIndexOf(' ');
-    const uriText = startLine.slice(sp1 + 1, sp3);
-    const version = startLine.slice(sp3 + 1);
+    // RFC 4475 §3.1.2.10 (trws): SP after the version is malformed, but the line is still a request line.
+    const line = isWsp(startLine.charCodeAt(startLine.length - 1)) ? startLine.trimEnd() : startLine;
+    const sp3 = line.lastIndexOf(' ');
+    const uriText = line.slice(sp1 + 1, sp3);
+    const version = line.slice(sp3 + 1);
     if (version !== 'SIP/2.0' && !/^SIP\/\d+\.\d+$/i.test(version)) throw new SipParseError('Bad start line');
     request = new SipRequest(method, uriText);
     msg = request;
     // Faults found on the start line are reported once the headers are read, so a response can be built.
     if (uriText === '' || uriText.includes(' ')) startFault = 'Bad Request-URI';
     else if (version.toUpperCase() !== 'SIP/2.0') startFault = 'Version Not Supported';
+    else if (line !== startLine) startFault = 'Bad Request-Line (trailing whitespace)';
   }
 
   splitHeaders(text, lineEnd + 1, headEnd, msg.headers, request);
@@ -98,6 +105,10 @@ export function parseMessage(data: Buffer): SipRequest | SipResponse {
   if (request !== undefined && method !== request.method) {
     throw new SipParseError('CSeq method does not match', request);
   }
+  // RFC 3261 §7.3.1: these are not lists, so a second field is a second, conflicting value (RFC 4475 §3.3.8,
+  // §3.3.9: multi01, mcl01).
+  const repeated = headers.firstRepeated(SINGLE_HEADERS);
+  if (repeated !== undefined) throw new SipParseError(`Duplicate ${canonicalName(repeated)} header`, request);
 
   // Body (RFC 3261 §18.3, §20.14). When the text has as many characters as the data has bytes, character
   // offsets are byte offsets; otherwise find the empty line in the bytes.

@@ -43,6 +43,15 @@ export class SipHeaders implements Iterable<[string, string]> {
     return i === -1 ? undefined : this.values[i];
   }
 
+  /** The first of `keys` (lookup keys, see `headerKey`) that names more than one field, if any. @internal */
+  firstRepeated(keys: readonly string[]): string | undefined {
+    for (const key of keys) {
+      const i = this.keys.indexOf(key);
+      if (i !== -1 && this.keys.indexOf(key, i + 1) !== -1) return key;
+    }
+    return undefined;
+  }
+
   /** Whether a field named `name` is present. */
   has(name: string): boolean {
     return this.keys.includes(headerKey(name));

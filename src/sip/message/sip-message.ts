@@ -192,15 +192,21 @@ export class SipRequest extends SipMessage {
     else this.uriValue = uri;
   }
 
-  /** The Request-URI; parsed on first access. @throws SipParseError `Bad Request-URI`. */
+  /**
+   * The Request-URI; parsed on first access. URI headers are not allowed there (RFC 3261 §19.1.1 Table 1;
+   * RFC 4475 §3.1.2.11, escruri). @throws SipParseError `Bad Request-URI`.
+   */
   get uri(): SipUri {
     if (this.uriValue === undefined) {
+      let uri: SipUri;
       try {
-        this.uriValue = SipUri.parse(this.uriText ?? '');
-        this.uriText = undefined;
+        uri = SipUri.parse(this.uriText ?? '');
       } catch {
         throw new SipParseError('Bad Request-URI');
       }
+      if (uri.hasHeaders) throw new SipParseError('Bad Request-URI (headers not allowed)');
+      this.uriValue = uri;
+      this.uriText = undefined;
     }
     return this.uriValue;
   }

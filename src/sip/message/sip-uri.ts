@@ -1,10 +1,24 @@
 import { SipParseError } from '../errors/sip-parse-error';
-import { escapeUser, formatParams, parseParams, unescapeUri } from './text';
+import { escapeUser, formatParams, isToken, parseParams, unescapeUri } from './text';
 
 const HOST_CHARS = new Uint8Array(128);
 for (const ch of 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._') HOST_CHARS[ch.charCodeAt(0)] = 1;
 const HAS_UPPER = /[A-Z]/;
 const BAD_USER = /[\s<>"]/;
+
+/**
+ * URI parameter names with `%HH` escapes read as the characters they encode (RFC 3261 §19.1.4; RFC 4475
+ * §3.1.1.3: `;%6C%72` is `;lr`) when those form a token; values keep their escapes, since unescaping them is
+ * not idempotent (`v%61lue%25%34%31` is `value%41`, not `valueA`).
+ */
+function unescapeNames(params: Map<string, string | null>): Map<string, string | null> {
+  const out = new Map<string, string | null>();
+  for (const [name, value] of params) {
+    const plain = name.includes('%') ? unescapeUri(name).toLowerCase() : name;
+    out.set(isToken(plain) ? plain : name, value);
+  }
+  return out;
+}
 
 /**
  * A SIP or SIPS URI (RFC 3261 §19.1), or a URI of another scheme kept opaque.
@@ -52,6 +66,11 @@ export class SipUri {
 
   set headers(value: Map<string, string>) {
     this.headerMap = value;
+  }
+
+  /** Whether the URI has `?headers` (without creating the map). */
+  get hasHeaders(): boolean {
+    return this.headerMap !== undefined && this.headerMap.size > 0;
   }
 
   /** Whether the scheme is `sip` or `sips`. */
@@ -134,8 +153,10 @@ export class SipUri {
     const q = s.indexOf('?', i);
     const paramEnd = q === -1 ? n : q;
     if (i < paramEnd && s.charCodeAt(i) !== 0x3b) throw new SipParseError('Bad URI');
-    const params =
+    let params =
       i < paramEnd ? parseParams(q === -1 ? s : s.slice(0, q), i, 'Bad URI') : new Map<string, string | null>();
+    const pct = s.indexOf('%', i);
+    if (pct !== -1 && pct < paramEnd) params = unescapeNames(params);
     let headers: Map<string, string> | undefined;
     if (q !== -1) {
       headers = new Map<string, string>();

@@ -102,7 +102,8 @@ const EQ = 0x3d;
 const DQUOTE = 0x22;
 const BSLASH = 0x5c;
 
-function isWsp(c: number): boolean {
+/** Whether char code `c` is SP or HTAB (RFC 3261 §25.1 WSP). */
+export function isWsp(c: number): boolean {
   return c === SP || c === HT;
 }
 

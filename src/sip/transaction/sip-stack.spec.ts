@@ -108,8 +108,8 @@ describe('SipStack server side (RFC 3261 §17.2.2, §17.2.3)', () => {
     });
     srv.inject(fixture('parser-bad-cseq.sip'));
     srv.inject(fixture('parser-missing-call-id.sip'));
-    srv.inject(fixture('torture-badvers.sip'));
-    srv.inject(fixture('torture-badaspec.sip'));
+    srv.inject(fixture('rfc4475/badvers.dat'));
+    srv.inject(fixture('rfc4475/badaspec.dat'));
     srv.inject('garbage\r\n\r\n');
     srv.inject(SUBSCRIBE.replace('SUBSCRIBE sip', 'ACK sip').replace('1 SUBSCRIBE', '1 ACK'));
     const rs = srv.sent.map((x) => x.data.toString());

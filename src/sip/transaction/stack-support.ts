@@ -6,12 +6,20 @@ import type { SipLogger } from '../ports/logger';
 import type { Flow } from '../transport/transport';
 import type { ClientFailure } from './non-invite-client.transaction';
 
-/** The server transaction key (RFC 3261 §17.2.3): branch + sent-by + method, or the RFC 2543 fields. */
+/** RFC 3261 §8.1.1.7: branches of RFC 3261 elements start with it. */
+const MAGIC_COOKIE = 'z9hG4bK';
+
+/**
+ * The server transaction key (RFC 3261 §17.2.3): branch + sent-by + method, or the RFC 2543 fields. A branch
+ * that is the magic cookie alone carries no identifier (RFC 4475 §3.2.1, badbranch): the RFC 2543 fields then.
+ */
 export function serverKey(req: SipRequest, topVia: Via | undefined, method: string): string {
   if (topVia === undefined) throw new SipParseError('Missing Via header');
   const branch = topVia.branch;
   const sentBy = `${topVia.host}:${topVia.port ?? ''}`;
-  if (branch?.startsWith('z9hG4bK')) return `${branch}|${sentBy}|${method}`;
+  if (branch !== undefined && branch.length > MAGIC_COOKIE.length && branch.startsWith(MAGIC_COOKIE)) {
+    return `${branch}|${sentBy}|${method}`;
+  }
   const cseq = req.cseq;
   return `2543|${req.callId}|${cseq.seq}|${method}|${req.from.tag ?? ''}|${req.to.tag ?? ''}|${req.uriString}|${sentBy}`;
 }
