@@ -95,6 +95,11 @@ export interface EventPackage {
   readonly publish?: PublishRules;
   /** Whether the package's state also depends on the location service (bindings notify watchers). */
   readonly followsRegistrations: boolean;
+  /**
+   * Whether a change that renders the same body as the watcher's last NOTIFY is still notified (`reg` notifies
+   * every refresh, RFC 3680 §5.2). Default false: a change that alters nothing the package renders sends nothing.
+   */
+  readonly notifiesUnchanged?: boolean;
   /** Extra state a package loads itself (a profile document); the core loads publications and contacts. */
   loadDocument?(presentity: string): Promise<PresentityState['document']>;
   /** Body of a full-state NOTIFY for one watcher; `null` for a NOTIFY without body. */

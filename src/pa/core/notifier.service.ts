@@ -21,6 +21,10 @@ function contactView(b: Binding): ContactView {
   };
 }
 
+function sameBody(a: NotifyBody | null, b: NotifyBody | null): boolean {
+  return a === b || (a !== null && b !== null && a.contentType === b.contentType && a.body === b.body);
+}
+
 const stateKey = (presentity: string, event: string): string => `${event}\u0000${presentity}`;
 
 /**
@@ -28,7 +32,9 @@ const stateKey = (presentity: string, event: string): string => `${event}\u0000$
  * profile uploads and B2B NOTIFYs — arrives here once as `changed(presentity, event)`. The notifier reads
  * the state once, has the package render a body per distinct Accept, and hands one delivery per watcher
  * to the channel of the watcher's kind (SIP NOTIFY, WebSocket `state`, in-process call).
- * Changes to one presentity within one tick are coalesced into one round of deliveries.
+ * Changes to one presentity within one tick are coalesced into one round of deliveries. A watcher whose
+ * rendered body is the one it was last sent gets nothing (a REGISTER refresh changes no presence document),
+ * unless the package asks to notify unchanged state.
  */
 @Injectable()
 export class Notifier implements OnModuleInit {
@@ -100,9 +106,12 @@ export class Notifier implements OnModuleInit {
         if (watchers.length === 0) continue;
         const state = await this.state(presentity, event);
         const bodies = new Map<string, NotifyBody | null>();
+        const always = this.packages.get(event)?.notifiesUnchanged === true;
         for (const sub of watchers) {
           if (sub.status !== 'active') continue;
-          this.deliver(sub, state, this.render(sub, state, bodies));
+          const body = this.render(sub, state, bodies);
+          if (!always && sub.lastBody !== undefined && sameBody(sub.lastBody, body)) continue;
+          this.deliver(sub, state, body);
         }
       } catch (e) {
         this.log.error(`notifying watchers of ${presentity} (${event}) failed: ${(e as Error).stack ?? String(e)}`);
@@ -126,6 +135,7 @@ export class Notifier implements OnModuleInit {
     body: NotifyBody | null,
     terminated?: TerminationReason | 'unsubscribed',
   ): void {
+    sub.lastBody = body;
     const delivery: Delivery = {
       subscription: sub,
       state,

@@ -20,6 +20,11 @@ interface SubscriptionBase {
   /** Epoch milliseconds. */
   expiresAt: number;
   readonly createdAt: number;
+  /**
+   * The body last handed to this watcher's channel (in memory only): a change that renders the same body again
+   * is not delivered, unless the package notifies unchanged state. Bodies are shared between watchers.
+   */
+  lastBody?: NotifyBody | null;
 }
 
 /** A subscription in a SIP dialog (RFC 6665): NOTIFYs go out in its dialog with increasing CSeq. */
