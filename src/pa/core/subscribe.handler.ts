@@ -3,13 +3,21 @@ import { timeOrderedId } from '../../common/ids';
 import { Dialog, generateTag, SipError, type IncomingRequest } from '../../sip';
 import { SipBridge } from '../../sip-bridge/sip-bridge.service';
 import { acceptTypes, canAccept } from './accept';
-import type { EventPackage } from './event-package';
+import type { EventPackage, EventParams } from './event-package';
 import { EventPackageRegistry } from './event-package.registry';
 import { grantExpires } from './expires';
 import { Notifier } from './notifier.service';
 import { CSEQ_BLOCK, type SipSubscription } from './subscription';
 import { SubscriptionRegistry } from './subscription.registry';
 import { SubscriptionService } from './subscription.service';
+
+/** The Event header's parameters other than `id` (RFC 6665 §8.2.1), or undefined when there are none. */
+function eventParamsOf(params: ReadonlyMap<string, string | null> | undefined): EventParams | undefined {
+  if (!params || params.size === 0 || (params.size === 1 && params.has('id'))) return undefined;
+  const out: Record<string, string | null> = {};
+  for (const [name, value] of params) if (name !== 'id') out[name] = value;
+  return Object.freeze(out);
+}
 
 /**
  * SUBSCRIBE (RFC 6665 §4.2.1) for every registered event package: creates the dialog and the
@@ -49,7 +57,11 @@ export class SubscribeHandler implements OnModuleInit {
     if (!r.uri.isSip || !r.uri.user) throw new SipError(404, 'Not Found (no presentity in Request-URI)');
     const presentity = r.uri.aor();
     const watcher = r.from.uri.isSip ? r.from.uri.aor() : r.from.uri.toString();
-    const status = pkg.authorize?.({ kind: 'sip', uri: watcher, accept }, presentity) ?? 'active';
+    const eventParams = eventParamsOf(r.event?.params);
+    if (eventParams) pkg.validateEventParams?.(eventParams);
+    const status =
+      pkg.authorize?.({ kind: 'sip', uri: watcher, accept, ...(eventParams && { eventParams }) }, presentity) ??
+      'active';
     if (status === 'terminated') throw new SipError(403, 'Forbidden');
     const now = Date.now();
     const localTag = generateTag();
@@ -60,6 +72,7 @@ export class SubscribeHandler implements OnModuleInit {
       presentity,
       event: pkg.name,
       eventId: r.event?.id,
+      ...(eventParams && { eventParams }),
       watcher,
       accept,
       status,
