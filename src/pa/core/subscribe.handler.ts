@@ -1,8 +1,9 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { timeOrderedId } from '../../common/ids';
-import { Dialog, generateTag, SipError, type IncomingRequest } from '../../sip';
+import { Dialog, generateTag, ownString, SipError, type IncomingRequest } from '../../sip';
 import { SipBridge } from '../../sip-bridge/sip-bridge.service';
 import { acceptTypes, canAccept } from './accept';
+import { acceptLists } from './compact';
 import type { EventPackage, EventParams } from './event-package';
 import { EventPackageRegistry } from './event-package.registry';
 import { grantExpires } from './expires';
@@ -15,7 +16,8 @@ import { SubscriptionService } from './subscription.service';
 function eventParamsOf(params: ReadonlyMap<string, string | null> | undefined): EventParams | undefined {
   if (!params || params.size === 0 || (params.size === 1 && params.has('id'))) return undefined;
   const out: Record<string, string | null> = {};
-  for (const [name, value] of params) if (name !== 'id') out[name] = value;
+  for (const [name, value] of params)
+    if (name !== 'id') out[ownString(name)] = value === null ? null : ownString(value);
   return Object.freeze(out);
 }
 
@@ -55,8 +57,8 @@ export class SubscribeHandler implements OnModuleInit {
     const contacts = r.contacts();
     if (contacts === '*' || contacts.length !== 1) throw new SipError(400, 'Bad Contact header (one Contact required)');
     if (!r.uri.isSip || !r.uri.user) throw new SipError(404, 'Not Found (no presentity in Request-URI)');
-    const presentity = r.uri.aor();
-    const watcher = r.from.uri.isSip ? r.from.uri.aor() : r.from.uri.toString();
+    const presentity = ownString(r.uri.aor());
+    const watcher = ownString(r.from.uri.isSip ? r.from.uri.aor() : r.from.uri.toString());
     const eventParams = eventParamsOf(r.event?.params);
     if (eventParams) pkg.validateEventParams?.(eventParams);
     const status =
@@ -71,10 +73,10 @@ export class SubscribeHandler implements OnModuleInit {
       id: timeOrderedId(now),
       presentity,
       event: pkg.name,
-      eventId: r.event?.id,
+      eventId: r.event?.id === undefined ? undefined : ownString(r.event.id),
       ...(eventParams && { eventParams }),
       watcher,
-      accept,
+      accept: acceptLists.intern(accept),
       status,
       expiresAt: now + expires * 1000,
       createdAt: now,

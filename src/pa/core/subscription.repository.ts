@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { GroupCommit } from '../../database/group-commit';
 import { Dialog, type Flow } from '../../sip';
 import { SubscriptionEntity } from '../entities/subscription.entity';
+import { acceptLists } from './compact';
 import type { EventParams } from './event-package';
 import type { SipSubscription, SubscriptionStatus } from './subscription';
 
@@ -70,7 +71,7 @@ function fromEntity(e: SubscriptionEntity): SipSubscription {
     ...(e.packageState !== null && { packageState: JSON.parse(e.packageState) as unknown }),
     watcher: e.watcher,
     status: e.status as SubscriptionStatus,
-    accept: e.accept ? e.accept.split(',') : [],
+    accept: acceptLists.intern(e.accept ? e.accept.split(',') : []),
     dialog,
     flow: stored.flow,
     remoteCseq: e.remoteCseq,
