@@ -107,7 +107,7 @@ export class SubscribeHandler implements OnModuleInit {
       await this.subscriptions.end(sub, 'unsubscribed');
       return;
     }
-    sub.expiresAt = Date.now() + expires * 1000;
+    this.registry.setExpiry(sub, Date.now() + expires * 1000);
     sub.flow = req.flow;
     await this.subscriptions.refresh(sub);
     this.answer(req, sub.dialog.localTag, expires);
