@@ -1,6 +1,12 @@
 import { Location1763900000000 } from './1763900000000-location';
 import { Presence1763900100000 } from './1763900100000-presence';
 import { DropUnusedIndexes1763900200000 } from './1763900200000-drop-unused-indexes';
+import { SubscriptionPackageState1763900400000 } from './1763900400000-subscription-package-state';
 
 /** The one migration history, oldest first; valid on SQLite and MySQL (QueryRunner Table API only). */
-export const MIGRATIONS = [Location1763900000000, Presence1763900100000, DropUnusedIndexes1763900200000];
+export const MIGRATIONS = [
+  Location1763900000000,
+  Presence1763900100000,
+  DropUnusedIndexes1763900200000,
+  SubscriptionPackageState1763900400000,
+];

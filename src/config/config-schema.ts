@@ -55,7 +55,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'sip.t1', type: { kind: 'int', min: 1, max: 60_000 }, default: 500, doc: 'RFC 3261 T1 in ms.' },
   { key: 'sip.t2', type: { kind: 'int', min: 1, max: 60_000 }, default: 4000, doc: 'RFC 3261 T2 in ms.' },
   { key: 'sip.t4', type: { kind: 'int', min: 1, max: 60_000 }, default: 5000, doc: 'RFC 3261 T4 in ms.' },
-  { key: 'sip.trace', type: bool, default: false, doc: 'Log every SIP message sent and received (level trace).' },
+  { key: 'sip.trace', type: bool, default: false, doc: 'Log every SIP message sent and received (at level trace, shown whatever the log level).' },
   {
     key: 'sip.overloadDelayMs',
     type: { kind: 'int', min: 0, max: 60_000 },

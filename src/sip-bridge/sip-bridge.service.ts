@@ -289,10 +289,11 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
 
   private sipLogger(): SipLogger {
     const p = this.pino.child({ module: 'sip' });
-    const trace = this.config.sip.trace;
+    // sip.trace shows every message whatever LOG_LEVEL says: the trace gets a child logger of its own level.
+    const tracer = this.config.sip.trace ? this.pino.child({ module: 'sip' }, { level: 'trace' }) : undefined;
     return {
       trace: (o, m) => {
-        if (trace) p.trace(o, m);
+        tracer?.trace(o, m);
       },
       debug: (o, m) => {
         p.debug(o, m);

@@ -78,6 +78,20 @@ describe.each(databaseKinds())('presence registrar source on %s', (kind) => {
         expectValidPidf(closed.body);
       });
 
+      it('sends no NOTIFY for a REGISTER refresh that changes nothing in the document', async () => {
+        const aor = uniqueAor('carol');
+        const { dialog } = await watcher.subscribe({ uri: aor, event: 'presence', expires: 300 });
+        expect(basics((await nextNotify(watcher, dialog.callId)).body)).toEqual(['closed']);
+        expect((await phone.register({ aor, expires: 300 })).status).toBe(200);
+        expect(basics((await nextNotify(watcher, dialog.callId)).body)).toEqual(['open']);
+
+        expect((await phone.register({ aor, expires: 600 })).status).toBe(200);
+        expect(await notifyArrives(watcher, dialog.callId, 700)).toBe(false);
+
+        expect((await phone.register({ aor, expires: 0 })).status).toBe(200);
+        expect(basics((await nextNotify(watcher, dialog.callId)).body)).toEqual(['closed']);
+      });
+
       it('lets a publication take precedence over a binding, and falls back to it when removed', async () => {
         const aor = uniqueAor('carol');
         expect((await phone.register({ aor, expires: 300 })).status).toBe(200);

@@ -37,6 +37,19 @@ export interface ContactView {
   readonly event: string;
 }
 
+/** Parameters of a SUBSCRIBE's Event header other than `id` (RFC 6665 §8.2.1), names lowercase; `null` for a flag. */
+export type EventParams = Readonly<Record<string, string | null>>;
+
+/**
+ * State a package that renders per watcher keeps per subscription (a `reg` version counter, what the watcher
+ * was last sent). The package reads `packageState` while rendering and replaces it (a new value, not a
+ * mutation) when it changes; the core keeps it with the subscription, and for a SIP subscription commits the
+ * new value before the NOTIFY that reflects it goes out, so it survives a restart.
+ */
+export interface WatcherSession {
+  packageState?: unknown;
+}
+
 /** Who a NOTIFY body (or a `state` push) is being rendered for. */
 export interface WatcherView {
   readonly kind: 'sip' | 'ws' | 'internal';
@@ -44,7 +57,27 @@ export interface WatcherView {
   readonly uri: string;
   /** Media types from the SUBSCRIBE's Accept header, lowercase; empty when none was sent. */
   readonly accept: readonly string[];
+  /** The Event header's parameters (without `id`); absent when there were none. */
+  readonly eventParams?: EventParams;
+  /** The subscription's package-owned state; given when rendering for a subscription (not for a REST read). */
+  readonly session?: WatcherSession;
 }
+
+/** A publication event that caused a notification (RFC 3903 §4). */
+export type PublicationAction = 'published' | 'modified' | 'removed' | 'expired';
+
+/**
+ * What caused a notification, so that a package can render partial state (RFC 3680 §4.1 `partial` reginfo).
+ * Changes to one presentity within one event-loop turn are delivered together, oldest first.
+ */
+export type StateChange =
+  | {
+      readonly kind: 'contacts';
+      /** The bindings that changed, each with its RFC 3680 event in `event` (created, refreshed, expired, ...). */
+      readonly contacts: readonly ContactView[];
+    }
+  | { readonly kind: 'publication'; readonly action: PublicationAction; readonly etag: string }
+  | { readonly kind: 'document' };
 
 /** What a package needs to render the state of one presentity. */
 export interface PresentityState {
@@ -93,14 +126,32 @@ export interface EventPackage {
   readonly subscribeExpires: ExpiresBounds;
   /** Present when the package accepts PUBLISH (RFC 3903). */
   readonly publish?: PublishRules;
+  /**
+   * Whether bodies are rendered for each watcher (they carry per-watcher state such as a version, or depend on
+   * the Event parameters). Default false: one body per distinct Accept, shared by every watcher of a change.
+   */
+  readonly rendersPerWatcher?: boolean;
   /** Whether the package's state also depends on the location service (bindings notify watchers). */
   readonly followsRegistrations: boolean;
+  /**
+   * Whether a change that renders the same body as the watcher's last NOTIFY is still notified (`reg` notifies
+   * every refresh, RFC 3680 §5.2). Default false: a change that alters nothing the package renders sends nothing.
+   */
+  readonly notifiesUnchanged?: boolean;
   /** Extra state a package loads itself (a profile document); the core loads publications and contacts. */
   loadDocument?(presentity: string): Promise<PresentityState['document']>;
-  /** Body of a full-state NOTIFY for one watcher; `null` for a NOTIFY without body. */
-  render(state: PresentityState, watcher: WatcherView): NotifyBody | null;
+  /**
+   * Body of a NOTIFY for one watcher; `null` for a NOTIFY without body. `changes` lists what caused this
+   * notification; it is absent when the watcher must get full state (after SUBSCRIBE, a refresh, at the end).
+   */
+  render(state: PresentityState, watcher: WatcherView, changes?: readonly StateChange[]): NotifyBody | null;
   /** JSON form of the state for REST and the browser WebSocket. */
   toJson(state: PresentityState): unknown;
+  /**
+   * Checks the Event header's parameters of a SUBSCRIBE (all but `id`); throws {@link PackageError} (400 naming
+   * the parameter, 489) when they are not acceptable. Default: every parameter is accepted.
+   */
+  validateEventParams?(params: EventParams): void;
   /** Whether `watcher` may subscribe to `presentity` (RFC 6665 §4.1.3). Default: allowed. */
   authorize?(watcher: WatcherView, presentity: string): 'active' | 'pending' | 'terminated';
 }

@@ -1,13 +1,13 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import type { ContactView, NotifyBody, PresentityState } from './event-package';
+import type { ContactView, EventPackage, NotifyBody, PresentityState, StateChange } from './event-package';
 import { EventPackageRegistry } from './event-package.registry';
 import { LocationService } from '../../location/location.service';
-import type { Binding } from '../../location/binding';
+import type { Binding, ContactChange } from '../../location/binding';
 import { PublicationStore } from './publication.store';
 import type { Delivery, Subscription, TerminationReason, WatcherChannel, WatcherKind } from './subscription';
 import { SubscriptionRegistry } from './subscription.registry';
 
-function contactView(b: Binding): ContactView {
+function contactView(b: Binding, event = 'registered'): ContactView {
   return {
     id: b.id,
     uri: b.uri,
@@ -17,8 +17,23 @@ function contactView(b: Binding): ContactView {
     callId: b.callId,
     cseq: b.cseq,
     registeredAt: b.createdAt,
-    event: 'registered',
+    event,
   };
+}
+
+function contactsChange(change: ContactChange): StateChange {
+  return { kind: 'contacts', contacts: change.events.map((e) => contactView(e.binding, e.type)) };
+}
+
+interface Dirty {
+  readonly presentity: string;
+  readonly event: string;
+  /** What caused the notification, oldest first; empty when the cause is not known. */
+  readonly changes: StateChange[];
+}
+
+function sameBody(a: NotifyBody | null, b: NotifyBody | null): boolean {
+  return a === b || (a !== null && b !== null && a.contentType === b.contentType && a.body === b.body);
 }
 
 const stateKey = (presentity: string, event: string): string => `${event}\u0000${presentity}`;
@@ -28,13 +43,17 @@ const stateKey = (presentity: string, event: string): string => `${event}\u0000$
  * profile uploads and B2B NOTIFYs — arrives here once as `changed(presentity, event)`. The notifier reads
  * the state once, has the package render a body per distinct Accept, and hands one delivery per watcher
  * to the channel of the watcher's kind (SIP NOTIFY, WebSocket `state`, in-process call).
- * Changes to one presentity within one tick are coalesced into one round of deliveries.
+ * Changes to one presentity within one tick are coalesced into one round of deliveries. A watcher whose
+ * rendered body is the one it was last sent gets nothing (a REGISTER refresh changes no presence document),
+ * unless the package asks to notify unchanged state.
  */
 @Injectable()
 export class Notifier implements OnModuleInit {
   private readonly log = new Logger('Notifier');
   private readonly channels = new Map<WatcherKind, WatcherChannel>();
-  private readonly dirty = new Map<string, { presentity: string; event: string }>();
+  private readonly dirty = new Map<string, Dirty>();
+  /** Subscriptions whose package state the last render replaced: their channel stores it with the delivery. */
+  private readonly stateToSave = new WeakSet<Subscription>();
   private flushScheduled = false;
 
   constructor(
@@ -46,7 +65,10 @@ export class Notifier implements OnModuleInit {
 
   onModuleInit(): void {
     this.location.onChange((change) => {
-      for (const pkg of this.packages.all()) if (pkg.followsRegistrations) this.changed(change.aor, pkg.name);
+      let cause: StateChange | undefined;
+      for (const pkg of this.packages.all()) {
+        if (pkg.followsRegistrations) this.changed(change.aor, pkg.name, (cause ??= contactsChange(change)));
+      }
     });
   }
 
@@ -55,10 +77,16 @@ export class Notifier implements OnModuleInit {
     this.channels.set(channel.kind, channel);
   }
 
-  /** The state of a presentity for an event changed: every watcher gets the new state. */
-  changed(presentity: string, event: string): void {
+  /**
+   * The state of a presentity for an event changed: every watcher gets the new state. `cause` says what
+   * changed (for packages that render partial state).
+   */
+  changed(presentity: string, event: string, cause?: StateChange): void {
     if (this.subscriptions.watchers(presentity, event).size === 0) return;
-    this.dirty.set(stateKey(presentity, event), { presentity, event });
+    const key = stateKey(presentity, event);
+    let entry = this.dirty.get(key);
+    if (!entry) this.dirty.set(key, (entry = { presentity, event, changes: [] }));
+    if (cause) entry.changes.push(cause);
     if (this.flushScheduled) return;
     this.flushScheduled = true;
     setImmediate(() => void this.flush());
@@ -71,7 +99,9 @@ export class Notifier implements OnModuleInit {
       presentity,
       event,
       publications: this.publications.find(presentity, event, now),
-      contacts: pkg?.followsRegistrations ? this.location.lookup(presentity, undefined, now).map(contactView) : [],
+      contacts: pkg?.followsRegistrations
+        ? this.location.lookup(presentity, undefined, now).map((b) => contactView(b))
+        : [],
       document: pkg?.loadDocument ? await pkg.loadDocument(presentity) : undefined,
       now,
     };
@@ -94,15 +124,18 @@ export class Notifier implements OnModuleInit {
     this.flushScheduled = false;
     const batch = [...this.dirty.values()];
     this.dirty.clear();
-    for (const { presentity, event } of batch) {
+    for (const { presentity, event, changes } of batch) {
       try {
         const watchers = [...this.subscriptions.watchers(presentity, event)];
         if (watchers.length === 0) continue;
         const state = await this.state(presentity, event);
         const bodies = new Map<string, NotifyBody | null>();
+        const always = this.packages.get(event)?.notifiesUnchanged === true;
         for (const sub of watchers) {
           if (sub.status !== 'active') continue;
-          this.deliver(sub, state, this.render(sub, state, bodies));
+          const body = this.render(sub, state, bodies, changes);
+          if (!always && sub.lastBody !== undefined && sameBody(sub.lastBody, body)) continue;
+          this.deliver(sub, state, body);
         }
       } catch (e) {
         this.log.error(`notifying watchers of ${presentity} (${event}) failed: ${(e as Error).stack ?? String(e)}`);
@@ -110,13 +143,42 @@ export class Notifier implements OnModuleInit {
     }
   }
 
-  private render(sub: Subscription, state: PresentityState, cache: Map<string, NotifyBody | null>): NotifyBody | null {
+  /**
+   * The body for one watcher: rendered once per distinct Accept and shared, or for each watcher when the
+   * package renders per watcher. `changes` absent asks for full state.
+   */
+  private render(
+    sub: Subscription,
+    state: PresentityState,
+    cache: Map<string, NotifyBody | null>,
+    changes?: readonly StateChange[],
+  ): NotifyBody | null {
     const pkg = this.packages.get(sub.event);
     if (!pkg) return null;
+    if (pkg.rendersPerWatcher) return this.renderFor(pkg, sub, state, changes);
     const k = sub.accept.join(',');
     if (cache.has(k)) return cache.get(k) ?? null;
-    const body = pkg.render(state, { kind: sub.kind, uri: sub.watcher, accept: sub.accept });
+    const body = this.renderFor(pkg, sub, state, changes);
     cache.set(k, body);
+    return body;
+  }
+
+  private renderFor(
+    pkg: EventPackage,
+    sub: Subscription,
+    state: PresentityState,
+    changes?: readonly StateChange[],
+  ): NotifyBody | null {
+    const watcher = {
+      kind: sub.kind,
+      uri: sub.watcher,
+      accept: sub.accept,
+      ...(sub.eventParams && { eventParams: sub.eventParams }),
+      ...(pkg.rendersPerWatcher && { session: sub }),
+    };
+    const before = sub.packageState;
+    const body = pkg.render(state, watcher, changes);
+    if (sub.packageState !== before) this.stateToSave.add(sub);
     return body;
   }
 
@@ -126,12 +188,14 @@ export class Notifier implements OnModuleInit {
     body: NotifyBody | null,
     terminated?: TerminationReason | 'unsubscribed',
   ): void {
+    sub.lastBody = body;
     const delivery: Delivery = {
       subscription: sub,
       state,
       body,
       terminated,
       expires: Math.max(0, Math.ceil((sub.expiresAt - state.now) / 1000)),
+      ...(this.stateToSave.delete(sub) && { packageStateChanged: true }),
     };
     if (sub.kind === 'internal') {
       sub.deliver(delivery);

@@ -1,4 +1,5 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { ExpiryQueue } from '../../common/expiry-queue';
 import type { Publication } from './publication';
 import { PublicationRepository } from './publication.repository';
 
@@ -9,6 +10,7 @@ const key = (presentity: string, event: string): string => `${event}\u0000${pres
 export class PublicationStore implements OnModuleInit {
   private readonly byPresentity = new Map<string, Publication[]>();
   private readonly byEtag = new Map<string, Publication>();
+  private readonly expiry = new ExpiryQueue<Publication>();
 
   constructor(private readonly repo: PublicationRepository) {}
 
@@ -29,8 +31,11 @@ export class PublicationStore implements OnModuleInit {
 
   /** Publications whose expiry has passed (still stored until removed). */
   expired(now: number): Publication[] {
-    const out: Publication[] = [];
-    for (const list of this.byPresentity.values()) for (const p of list) if (p.expiresAt <= now) out.push(p);
+    const live = (p: Publication): boolean => this.byEtag.get(p.etag) === p;
+    const out = this.expiry.due(now, (p) => (live(p) ? p.expiresAt : undefined));
+    this.expiry.compact(this.byEtag.size, live);
+    // What is due but not removed by the caller comes up again at the next sweep.
+    for (const p of out) this.expiry.push(p, p.expiresAt);
     return out;
   }
 
@@ -58,6 +63,7 @@ export class PublicationStore implements OnModuleInit {
     list.push(p);
     this.byPresentity.set(k, list);
     this.byEtag.set(p.etag, p);
+    this.expiry.push(p, p.expiresAt);
   }
 
   private drop(p: Publication): void {

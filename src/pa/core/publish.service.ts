@@ -57,7 +57,11 @@ export class PublishService {
         createdAt: now,
       };
       await this.store.save(publication);
-      this.notifier.changed(req.presentity, pkg.name);
+      this.notifier.changed(req.presentity, pkg.name, {
+        kind: 'publication',
+        action: 'published',
+        etag: publication.etag,
+      });
       return { etag: publication.etag, expires, publication };
     }
 
@@ -72,7 +76,7 @@ export class PublishService {
     }
     if (expires === 0) {
       await this.store.remove(previous);
-      this.notifier.changed(req.presentity, pkg.name);
+      this.notifier.changed(req.presentity, pkg.name, { kind: 'publication', action: 'removed', etag: previous.etag });
       return { etag: previous.etag, expires: 0 };
     }
     if (body === '') {
@@ -91,7 +95,7 @@ export class PublishService {
       modifiedAt: now,
     };
     await this.store.save(modified, previous);
-    this.notifier.changed(req.presentity, pkg.name);
+    this.notifier.changed(req.presentity, pkg.name, { kind: 'publication', action: 'modified', etag: modified.etag });
     return { etag: modified.etag, expires, publication: modified };
   }
 
@@ -102,7 +106,7 @@ export class PublishService {
       await this.locks.run(`${p.event}\u0000${p.presentity}`, async () => {
         if (this.store.byTag(p.etag)?.id !== p.id) return;
         await this.store.remove(p);
-        this.notifier.changed(p.presentity, p.event);
+        this.notifier.changed(p.presentity, p.event, { kind: 'publication', action: 'expired', etag: p.etag });
       });
     }
     return gone.length;

@@ -63,10 +63,10 @@ export class SipNotifyChannel implements WatcherChannel, OnModuleInit {
   /** Sends one NOTIFY; resolves true when the subscription ended. */
   private async send(sub: SipSubscription, d: Delivery): Promise<boolean> {
     try {
-      if (sub.dialog.localSeq + 1 > sub.cseqReserved) {
-        sub.cseqReserved = sub.dialog.localSeq + CSEQ_BLOCK;
-        await this.repo.save(sub);
-      }
+      const newBlock = sub.dialog.localSeq + 1 > sub.cseqReserved;
+      if (newBlock) sub.cseqReserved = sub.dialog.localSeq + CSEQ_BLOCK;
+      // The package state this NOTIFY reflects is committed before the NOTIFY goes out, as a new CSeq block is.
+      if (newBlock || d.packageStateChanged) await this.repo.save(sub);
       const state = d.terminated
         ? `terminated;reason=${d.terminated === 'unsubscribed' ? 'timeout' : d.terminated}`
         : `${sub.status};expires=${d.expires}`;

@@ -1,15 +1,25 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { timeOrderedId } from '../../common/ids';
-import { Dialog, generateTag, SipError, type IncomingRequest } from '../../sip';
+import { Dialog, generateTag, ownString, SipError, type IncomingRequest } from '../../sip';
 import { SipBridge } from '../../sip-bridge/sip-bridge.service';
 import { acceptTypes, canAccept } from './accept';
-import type { EventPackage } from './event-package';
+import { acceptLists } from './compact';
+import type { EventPackage, EventParams } from './event-package';
 import { EventPackageRegistry } from './event-package.registry';
 import { grantExpires } from './expires';
 import { Notifier } from './notifier.service';
 import { CSEQ_BLOCK, type SipSubscription } from './subscription';
 import { SubscriptionRegistry } from './subscription.registry';
 import { SubscriptionService } from './subscription.service';
+
+/** The Event header's parameters other than `id` (RFC 6665 §8.2.1), or undefined when there are none. */
+function eventParamsOf(params: ReadonlyMap<string, string | null> | undefined): EventParams | undefined {
+  if (!params || params.size === 0 || (params.size === 1 && params.has('id'))) return undefined;
+  const out: Record<string, string | null> = {};
+  for (const [name, value] of params)
+    if (name !== 'id') out[ownString(name)] = value === null ? null : ownString(value);
+  return Object.freeze(out);
+}
 
 /**
  * SUBSCRIBE (RFC 6665 §4.2.1) for every registered event package: creates the dialog and the
@@ -47,9 +57,13 @@ export class SubscribeHandler implements OnModuleInit {
     const contacts = r.contacts();
     if (contacts === '*' || contacts.length !== 1) throw new SipError(400, 'Bad Contact header (one Contact required)');
     if (!r.uri.isSip || !r.uri.user) throw new SipError(404, 'Not Found (no presentity in Request-URI)');
-    const presentity = r.uri.aor();
-    const watcher = r.from.uri.isSip ? r.from.uri.aor() : r.from.uri.toString();
-    const status = pkg.authorize?.({ kind: 'sip', uri: watcher, accept }, presentity) ?? 'active';
+    const presentity = ownString(r.uri.aor());
+    const watcher = ownString(r.from.uri.isSip ? r.from.uri.aor() : r.from.uri.toString());
+    const eventParams = eventParamsOf(r.event?.params);
+    if (eventParams) pkg.validateEventParams?.(eventParams);
+    const status =
+      pkg.authorize?.({ kind: 'sip', uri: watcher, accept, ...(eventParams && { eventParams }) }, presentity) ??
+      'active';
     if (status === 'terminated') throw new SipError(403, 'Forbidden');
     const now = Date.now();
     const localTag = generateTag();
@@ -59,9 +73,10 @@ export class SubscribeHandler implements OnModuleInit {
       id: timeOrderedId(now),
       presentity,
       event: pkg.name,
-      eventId: r.event?.id,
+      eventId: r.event?.id === undefined ? undefined : ownString(r.event.id),
+      ...(eventParams && { eventParams }),
       watcher,
-      accept,
+      accept: acceptLists.intern(accept),
       status,
       expiresAt: now + expires * 1000,
       createdAt: now,
@@ -92,7 +107,7 @@ export class SubscribeHandler implements OnModuleInit {
       await this.subscriptions.end(sub, 'unsubscribed');
       return;
     }
-    sub.expiresAt = Date.now() + expires * 1000;
+    this.registry.setExpiry(sub, Date.now() + expires * 1000);
     sub.flow = req.flow;
     await this.subscriptions.refresh(sub);
     this.answer(req, sub.dialog.localTag, expires);

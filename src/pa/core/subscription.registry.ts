@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { ExpiryQueue } from '../../common/expiry-queue';
 import type { SipSubscription, Subscription, WatcherKind } from './subscription';
 
 const watchKey = (presentity: string, event: string): string => `${event}\u0000${presentity}`;
@@ -10,9 +11,11 @@ export class SubscriptionRegistry {
   private readonly byId = new Map<string, Subscription>();
   private readonly byWatched = new Map<string, Set<Subscription>>();
   private readonly byDialog = new Map<string, SipSubscription>();
+  private readonly expiry = new ExpiryQueue<Subscription>();
 
   add(s: Subscription): void {
     this.byId.set(s.id, s);
+    this.expiry.push(s, s.expiresAt);
     const k = watchKey(s.presentity, s.event);
     let set = this.byWatched.get(k);
     if (!set) this.byWatched.set(k, (set = new Set()));
@@ -65,9 +68,19 @@ export class SubscriptionRegistry {
     return out;
   }
 
+  /** Sets a subscription's expiry (a refresh); one that comes earlier than before is queued again. */
+  setExpiry(s: Subscription, expiresAt: number): void {
+    const earlier = expiresAt < s.expiresAt;
+    s.expiresAt = expiresAt;
+    if (earlier && this.byId.get(s.id) === s) this.expiry.push(s, expiresAt);
+  }
+
+  /** Subscriptions whose expiry has passed, from a queue in expiry order (no pass over all of them). */
   expired(now: number): Subscription[] {
-    const out: Subscription[] = [];
-    for (const s of this.byId.values()) if (s.expiresAt <= now) out.push(s);
+    const out = this.expiry.due(now, (s) => (this.byId.get(s.id) === s ? s.expiresAt : undefined));
+    this.expiry.compact(this.byId.size, (s) => this.byId.get(s.id) === s);
+    // What is due but not removed by the caller comes up again at the next sweep.
+    for (const s of out) this.expiry.push(s, s.expiresAt);
     return out;
   }
 

@@ -4,6 +4,8 @@ import { DataSource } from 'typeorm';
 import { GroupCommit } from '../../database/group-commit';
 import { Dialog, type Flow } from '../../sip';
 import { SubscriptionEntity } from '../entities/subscription.entity';
+import { acceptLists } from './compact';
+import type { EventParams } from './event-package';
 import type { SipSubscription, SubscriptionStatus } from './subscription';
 
 interface StoredDialog {
@@ -23,6 +25,8 @@ interface RawSubscriptionRow {
   call_id: string;
   local_tag: string;
   dialog: string;
+  event_params: string | null;
+  package_state: string | null;
   cseq_reserved: number | string;
   remote_cseq: number | string;
   expires_at: number | string;
@@ -43,6 +47,8 @@ function toEntity(s: SipSubscription): SubscriptionEntity {
     callId: s.dialog.callId,
     localTag: s.dialog.localTag,
     dialog: JSON.stringify(stored),
+    eventParams: s.eventParams ? JSON.stringify(s.eventParams) : null,
+    packageState: s.packageState === undefined ? null : JSON.stringify(s.packageState),
     cseqReserved: s.cseqReserved,
     remoteCseq: s.remoteCseq,
     expiresAt: s.expiresAt,
@@ -61,9 +67,11 @@ function fromEntity(e: SubscriptionEntity): SipSubscription {
     presentity: e.presentity,
     event: e.event,
     eventId: e.eventId ?? undefined,
+    ...(e.eventParams && { eventParams: Object.freeze(JSON.parse(e.eventParams) as EventParams) }),
+    ...(e.packageState !== null && { packageState: JSON.parse(e.packageState) as unknown }),
     watcher: e.watcher,
     status: e.status as SubscriptionStatus,
-    accept: e.accept ? e.accept.split(',') : [],
+    accept: acceptLists.intern(e.accept ? e.accept.split(',') : []),
     dialog,
     flow: stored.flow,
     remoteCseq: e.remoteCseq,
@@ -87,7 +95,7 @@ export class SubscriptionRepository {
    */
   async loadSip(): Promise<SipSubscription[]> {
     const rows = await this.ds.query<(RawSubscriptionRow | undefined)[]>(
-      'SELECT id, presentity, event, event_id, watcher, status, accept, call_id, local_tag, dialog, cseq_reserved, remote_cseq, expires_at, created_at FROM active_watchers WHERE kind = ?',
+      'SELECT id, presentity, event, event_id, watcher, status, accept, call_id, local_tag, dialog, event_params, package_state, cseq_reserved, remote_cseq, expires_at, created_at FROM active_watchers WHERE kind = ?',
       ['sip'],
     );
     const out: SipSubscription[] = [];
@@ -108,6 +116,8 @@ export class SubscriptionRepository {
             callId: r.call_id,
             localTag: r.local_tag,
             dialog: r.dialog,
+            eventParams: r.event_params,
+            packageState: r.package_state,
             cseqReserved: Number(r.cseq_reserved),
             remoteCseq: Number(r.remote_cseq),
             expiresAt: Number(r.expires_at),

@@ -1,5 +1,5 @@
 import type { Dialog, Flow } from '../../sip';
-import type { NotifyBody, PresentityState } from './event-package';
+import type { EventParams, NotifyBody, PresentityState, WatcherSession } from './event-package';
 
 /** How many NOTIFY CSeq numbers are reserved per database write (see `cseqReserved`). */
 export const CSEQ_BLOCK = 1000;
@@ -10,16 +10,23 @@ export type SubscriptionStatus = 'active' | 'pending' | 'terminated';
 /** RFC 6665 §4.2.2 reasons of a terminated subscription, as sent in Subscription-State. */
 export type TerminationReason = 'timeout' | 'deactivated' | 'noresource' | 'rejected' | 'giveup' | 'probation';
 
-interface SubscriptionBase {
+interface SubscriptionBase extends WatcherSession {
   readonly id: string;
   readonly presentity: string;
   readonly event: string;
   readonly watcher: string;
   readonly accept: readonly string[];
+  /** The Event header's parameters other than `id`; absent (the common case) when there were none. */
+  readonly eventParams?: EventParams;
   status: SubscriptionStatus;
   /** Epoch milliseconds. */
   expiresAt: number;
   readonly createdAt: number;
+  /**
+   * The body last handed to this watcher's channel (in memory only): a change that renders the same body again
+   * is not delivered, unless the package notifies unchanged state. Bodies are shared between watchers.
+   */
+  lastBody?: NotifyBody | null;
 }
 
 /** A subscription in a SIP dialog (RFC 6665): NOTIFYs go out in its dialog with increasing CSeq. */
@@ -61,6 +68,8 @@ export interface Delivery {
   readonly terminated?: TerminationReason | 'unsubscribed';
   /** Seconds left, for Subscription-State `expires=` (RFC 6665 §4.1.3). */
   readonly expires: number;
+  /** The package replaced the subscription's package state while rendering this delivery: store it. */
+  readonly packageStateChanged?: boolean;
 }
 
 /** Delivers state to watchers of one kind: SIP NOTIFY, WebSocket `state`, in-process call. */

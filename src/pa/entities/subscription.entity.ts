@@ -2,8 +2,9 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { bigintNumber } from '../../database/transformers';
 
 /**
- * One subscription kept across restarts (the `active_watchers` table): SIP dialogs and internal
- * watchers. Browser WebSocket subscriptions live and die with their socket and are not stored.
+ * One SIP subscription kept across restarts (the `active_watchers` table). Browser WebSocket subscriptions live
+ * and die with their socket, and internal watchers with the module that created them (it creates them again at
+ * start from its own stored state): neither is stored here.
  */
 @Entity({ name: 'active_watchers' })
 export class SubscriptionEntity {
@@ -41,6 +42,14 @@ export class SubscriptionEntity {
   /** The dialog state (RFC 3261 §12) as JSON: tags, URIs, route set, remote target, flow. */
   @Column({ type: 'text' })
   dialog!: string;
+
+  /** The Event header's parameters other than `id`, as a JSON object; null when there were none. */
+  @Column({ name: 'event_params', type: 'text', nullable: true, default: null })
+  eventParams!: string | null;
+
+  /** The event package's own state of this subscription (JSON), as last written with the row. */
+  @Column({ name: 'package_state', type: 'text', nullable: true, default: null })
+  packageState!: string | null;
 
   /** NOTIFY CSeq numbers up to this one may be used before it is raised (and committed) again. */
   @Column({ name: 'cseq_reserved', type: 'integer' })

@@ -48,6 +48,24 @@ describe('composePidf', () => {
     expect(validatePidf(xml).tuples.map((t) => t.id)).toEqual(['t8a2', 't8a2-2', 't1', 't1-2']);
   });
 
+  it('keeps person, device and tuple ids unique across publications (RFC 4479 ids are xs:ID)', () => {
+    const clash =
+      '<presence xmlns="urn:ietf:params:xml:ns:pidf" xmlns:dm="urn:ietf:params:xml:ns:pidf:data-model" ' +
+      'entity="sip:a@b"><tuple id="p1"><status/></tuple><dm:person id="t8a2"/></presence>';
+    const xml = composePidf(ALICE, [fixture('rpid.xml'), fixture('rpid.xml'), clash]);
+    expectSchemaValid(xml);
+    const ids = [...xml.matchAll(/<[\w:]+ [^>]*\bid="([^"]*)"/g)].map((m) => m[1]);
+    expect(ids).toEqual(['t8a2', 't8a2-2', 'p1', 'p1-2', 'pc122', 'p1-3', 'pc122-2', 't8a2-3']);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(validatePidf(xml).raw.extensions.map((e) => e.local)).toEqual([
+      'person',
+      'device',
+      'person',
+      'device',
+      'person',
+    ]);
+  });
+
   it('keeps namespaces valid when two documents bind one prefix differently', () => {
     const xml = composePidf(ALICE, [fixture('rpid.xml'), fixture('prefixed.xml')]);
     expectSchemaValid(xml);

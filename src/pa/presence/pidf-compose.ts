@@ -50,14 +50,37 @@ function declsOf(scope: ReadonlyMap<string, string>, inScope: ReadonlyMap<string
   return out;
 }
 
-function withContactUri(tuple: XmlElement, id: string): XmlElement {
+function withContactUri(tuple: XmlElement): XmlElement {
   const children = tuple.children.map((c): XmlNode => {
     if (c.kind !== 'element' || c.ns !== PIDF_NS || c.local !== 'contact') return c;
     const text = c.children.map((t) => (t.kind === 'text' ? t.text : '')).join('');
     const uri = toAnyUri(text.trim());
     return uri === text ? c : { ...c, children: [{ kind: 'text', text: uri, cdata: false }] };
   });
-  return { ...tuple, attrs: tuple.attrs.map((a) => (a.name === 'id' ? { name: 'id', value: id } : a)), children };
+  return { ...tuple, children };
+}
+
+/**
+ * The element with every unqualified `id` attribute in it (its own and its descendants') made xs:ID-safe and
+ * unique among `used`: PIDF tuples, data-model `person` and `device` (RFC 4479) and RPID elements all carry
+ * `id`s of type xs:ID, which must be unique across the composed document. Unchanged subtrees are kept as they are.
+ */
+function withUniqueIds(el: XmlElement, used: Set<string>): XmlElement {
+  const own = el.attrs.find((a) => a.name === 'id');
+  const id = own === undefined ? undefined : uniqueId(own.value, used);
+  let childrenChanged = false;
+  const children = el.children.map((c) => {
+    if (c.kind !== 'element') return c;
+    const next = withUniqueIds(c, used);
+    if (next !== c) childrenChanged = true;
+    return next;
+  });
+  if (id === own?.value && !childrenChanged) return el;
+  return {
+    ...el,
+    attrs: id === undefined ? el.attrs : el.attrs.map((a) => (a.name === 'id' ? { name: 'id', value: id } : a)),
+    children: childrenChanged ? children : el.children,
+  };
 }
 
 /**
@@ -69,7 +92,8 @@ function withContactUri(tuple: XmlElement, id: string): XmlElement {
  * Namespaces: the root declares PIDF as default and gathers the prefixes of each source root; a source
  * whose default namespace is not PIDF, or that binds a prefix already bound to another namespace, instead
  * gets its declarations repeated on each element copied from it, so prefixes (and QNames in content) stay
- * as written. Tuple ids are made xs:ID-safe and unique (`t1`, `t1-2`, ...); contact URIs that would not
+ * as written. Ids (of tuples, and of `person`, `device` and any other element) are made xs:ID-safe and
+ * unique across the document (`t1`, `t1-2`, ...); contact URIs that would not
  * pass as xs:anyURI are percent-encoded ({@link toAnyUri}).
  *
  * @param sources validated documents, or raw bodies (validated here; {@link PackageError} 400 if bad).
@@ -92,15 +116,17 @@ export function composePidf(entity: string, sources: readonly (PidfDocument | st
   const used = new Set<string>();
   docs.forEach((doc, i) => {
     for (const t of doc.raw.tuples) {
-      const id = t.attrs.find((a) => a.name === 'id')?.value ?? 'tuple';
-      out += copy(doc, i, withContactUri(t, uniqueId(id, used)));
+      const withId = t.attrs.some((a) => a.name === 'id')
+        ? t
+        : { ...t, attrs: [...t.attrs, { name: 'id', value: 'tuple' }] };
+      out += copy(doc, i, withUniqueIds(withContactUri(withId), used));
     }
   });
   docs.forEach((doc, i) => {
     for (const n of doc.raw.notes) out += copy(doc, i, n);
   });
   docs.forEach((doc, i) => {
-    for (const x of doc.raw.extensions) out += copy(doc, i, x);
+    for (const x of doc.raw.extensions) out += copy(doc, i, withUniqueIds(x, used));
   });
   return `${out}</presence>`;
 }

@@ -4,6 +4,7 @@ import { NameAddr } from '../message/name-addr';
 import type { SipResponse } from '../message/sip-message';
 import { SipRequest } from '../message/sip-message';
 import { SipUri } from '../message/sip-uri';
+import { ownString } from '../message/text';
 import type { Flow } from '../transport/transport';
 
 /** The persisted form of a {@link Dialog}: plain JSON values only. */
@@ -21,28 +22,26 @@ export interface DialogJSON {
 }
 
 /** The state of a dialog (RFC 3261 §12), as the SUBSCRIBE/NOTIFY usage of RFC 6665 needs it. */
-export interface DialogInit extends Omit<DialogJSON, 'localUri' | 'remoteUri' | 'remoteTarget'> {
-  localUri: NameAddr;
-  remoteUri: NameAddr;
-  remoteTarget: SipUri;
-}
+export type DialogInit = DialogJSON;
 
 /**
  * A dialog (RFC 3261 §12). Created at the UAS from a dialog-creating request such as SUBSCRIBE (§12.1.1,
  * RFC 6665 §4.2), or at the UAC from a 2xx to one (§12.1.2). `createRequest` builds in-dialog requests
  * (NOTIFY, re-SUBSCRIBE) per §12.2.1.1; `toJSON`/`fromJSON` persist it.
+ *
+ * Held for the life of a subscription, so it is a compact record of the strings an in-dialog request needs
+ * (STYLE.md habit 16): addresses and the remote target are kept as text and parsed only when asked for.
  */
 export class Dialog {
   readonly callId: string;
   readonly localTag: string;
   readonly remoteTag: string;
-  /** Our address with our tag (To of the SUBSCRIBE at the UAS, From at the UAC), without the tag param. */
-  readonly localUri: NameAddr;
-  readonly remoteUri: NameAddr;
-  /** Where in-dialog requests go: the peer's Contact (§12.1.1), refreshed by target refreshes. */
-  remoteTarget: SipUri;
+  /** Our address (To of the SUBSCRIBE at the UAS, From at the UAC) as name-addr text, without the tag param. */
+  private readonly localText: string;
+  private readonly remoteText: string;
+  private targetText: string;
   /** Route set, as Route values in the order requests must carry them (§12.1.1, §12.1.2). */
-  readonly routeSet: string[];
+  readonly routeSet: readonly string[];
   /** Our CSeq; `createRequest` increments it before use (§12.2.1.1). */
   localSeq: number;
   /** The peer's last CSeq (§12.2.2). */
@@ -51,16 +50,35 @@ export class Dialog {
   flow?: Flow;
 
   constructor(init: DialogInit) {
-    this.callId = init.callId;
-    this.localTag = init.localTag;
-    this.remoteTag = init.remoteTag;
-    this.localUri = init.localUri;
-    this.remoteUri = init.remoteUri;
-    this.remoteTarget = init.remoteTarget;
-    this.routeSet = [...init.routeSet];
+    this.callId = ownString(init.callId);
+    this.localTag = ownString(init.localTag);
+    this.remoteTag = ownString(init.remoteTag);
+    this.localText = ownString(init.localUri);
+    this.remoteText = ownString(init.remoteUri);
+    this.targetText = ownString(init.remoteTarget);
+    this.routeSet = init.routeSet.map(ownString);
     this.localSeq = init.localSeq;
     this.remoteSeq = init.remoteSeq;
     this.flow = init.flow;
+  }
+
+  /** Our address without the tag param (parsed on each call). */
+  get localUri(): NameAddr {
+    return NameAddr.parse(this.localText);
+  }
+
+  /** The peer's address without the tag param (parsed on each call). */
+  get remoteUri(): NameAddr {
+    return NameAddr.parse(this.remoteText);
+  }
+
+  /** Where in-dialog requests go: the peer's Contact (§12.1.1), refreshed by target refreshes. Parsed on each call. */
+  get remoteTarget(): SipUri {
+    return SipUri.parse(this.targetText);
+  }
+
+  set remoteTarget(uri: SipUri) {
+    this.targetText = ownString(uri.toString());
   }
 
   /** A dialog identifier (§12): Call-ID, local tag, remote tag. */
@@ -136,19 +154,19 @@ export class Dialog {
         uri = first.uri;
         uri.headers.clear();
         uri.params.delete('method');
-        routes = [...routes.slice(1), `<${this.remoteTarget.toString()}>`];
+        routes = [...routes.slice(1), `<${this.targetText}>`];
       }
     }
     this.localSeq++;
     const h = new SipHeaders();
     h.append('Max-Forwards', '70');
     for (const r of routes) h.append('Route', r);
-    h.append('To', tagged(this.remoteUri, this.remoteTag));
-    h.append('From', tagged(this.localUri, this.localTag));
+    h.append('To', `${this.remoteText};tag=${this.remoteTag}`);
+    h.append('From', `${this.localText};tag=${this.localTag}`);
     h.append('Call-ID', this.callId);
     h.append('CSeq', `${String(this.localSeq)} ${method}`);
     if (headers !== undefined) for (const name in headers) h.append(name, headers[name]);
-    const req = new SipRequest(method, uri ?? this.remoteTarget.clone(), h);
+    const req = new SipRequest(method, uri ?? this.remoteTarget, h);
     if (body !== undefined) {
       h.set('Content-Type', body.contentType);
       req.body = typeof body.body === 'string' ? Buffer.from(body.body, 'utf8') : body.body;
@@ -162,9 +180,9 @@ export class Dialog {
       callId: this.callId,
       localTag: this.localTag,
       remoteTag: this.remoteTag,
-      localUri: this.localUri.toString(),
-      remoteUri: this.remoteUri.toString(),
-      remoteTarget: this.remoteTarget.toString(),
+      localUri: this.localText,
+      remoteUri: this.remoteText,
+      remoteTarget: this.targetText,
       routeSet: [...this.routeSet],
       localSeq: this.localSeq,
       remoteSeq: this.remoteSeq,
@@ -175,30 +193,18 @@ export class Dialog {
 
   /** Restores a dialog saved with `toJSON`. */
   static fromJSON(json: DialogJSON): Dialog {
-    return new Dialog({
-      ...json,
-      localUri: NameAddr.parse(json.localUri),
-      remoteUri: NameAddr.parse(json.remoteUri),
-      remoteTarget: SipUri.parse(json.remoteTarget),
-    });
+    return new Dialog(json);
   }
 }
 
-/** `addr` with `;tag=tag` as `NameAddr.toString` would give it, without a copy when `addr` has no tag. */
-function tagged(addr: NameAddr, tag: string): string {
-  if (!addr.params.has('tag')) return `${addr.toString()};tag=${tag}`;
+function withoutTag(addr: NameAddr): string {
+  if (!addr.params.has('tag')) return addr.toString();
   const copy = addr.clone();
-  copy.tag = tag;
+  copy.params.delete('tag');
   return copy.toString();
 }
 
-function withoutTag(addr: NameAddr): NameAddr {
-  const copy = addr.clone();
-  copy.params.delete('tag');
-  return copy;
-}
-
-function contactUri(contacts: NameAddr[] | '*'): SipUri {
+function contactUri(contacts: NameAddr[] | '*'): string {
   if (contacts === '*' || contacts.length === 0) throw new SipParseError('Missing Contact header');
-  return contacts[0].uri.clone();
+  return contacts[0].uri.toString();
 }

@@ -9,5 +9,5 @@ export { SipHeaders } from './sip-headers';
 export { SipMessage, SipRequest, SipResponse } from './sip-message';
 export type { CSeq, EventHeader } from './sip-message';
 export { SipUri } from './sip-uri';
-export { quote, splitList, unescapeUri, unquote } from './text';
+export { ownString, quote, splitList, unescapeUri, unquote } from './text';
 export { Via } from './via';

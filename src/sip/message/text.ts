@@ -152,3 +152,12 @@ export function escapeUser(text: string): string {
   }
   return out;
 }
+
+/**
+ * A copy of `s` that holds its own characters. V8 keeps a substring cut from a larger string as a view of
+ * it, so a field taken from a message and held for an hour (a dialog's addresses, a subscription's AoR) would
+ * keep the whole message text alive; records held for long keep copies instead.
+ */
+export function ownString(s: string): string {
+  return s.length < 13 ? s : Buffer.from(s, 'utf8').toString('utf8');
+}

@@ -1,0 +1,192 @@
+import type { Binding, ContactChange, ContactEventType } from '../../location/binding';
+import type { LocationService } from '../../location/location.service';
+import { versionedPackage } from '../../../test/utils/versioned-package';
+import type { EventPackage, PresentityState, WatcherView } from './event-package';
+import { EventPackageRegistry } from './event-package.registry';
+import { Notifier } from './notifier.service';
+import type { PublicationStore } from './publication.store';
+import type { Delivery, InternalSubscription } from './subscription';
+import { SubscriptionRegistry } from './subscription.registry';
+
+const ALICE = 'sip:alice@example.com';
+
+function binding(n: number): Binding {
+  return {
+    id: `c${n}`,
+    domain: 'example.com',
+    aor: ALICE,
+    uri: `sip:alice@10.0.0.${n}`,
+    expiresAt: Date.now() + 60_000,
+    callId: `call-${n}`,
+    cseq: 1,
+    path: [],
+    userAgent: 'test',
+    source: {
+      protocol: 'udp',
+      remoteAddress: '10.0.0.1',
+      remotePort: 5060,
+      localAddress: '127.0.0.1',
+      localPort: 5060,
+    },
+    createdAt: 0,
+    updatedAt: 0,
+  };
+}
+
+/** A package whose body is the count of the presentity's contacts, so a refresh renders the same body. */
+function countingPackage(name: string, notifiesUnchanged: boolean): EventPackage {
+  return {
+    name,
+    notifyContentTypes: ['text/plain'],
+    subscribeExpires: { default: 3600, min: 60, max: 7200 },
+    followsRegistrations: true,
+    notifiesUnchanged,
+    render: (state: PresentityState) => ({ contentType: 'text/plain', body: `contacts=${state.contacts.length}` }),
+    toJson: (state: PresentityState) => ({ contacts: state.contacts.length }),
+  };
+}
+
+interface Setup {
+  notifier: Notifier;
+  registry: SubscriptionRegistry;
+  /** The location service reports a change of alice's bindings with one event per binding given. */
+  contacts(bindings: Binding[], events: [Binding, ContactEventType][]): void;
+  renders: WatcherView[];
+}
+
+function setup(): Setup {
+  let listener: ((c: ContactChange) => void) | undefined;
+  let current: Binding[] = [];
+  const location = {
+    onChange: (l: (c: ContactChange) => void) => (listener = l),
+    lookup: () => current,
+  } as unknown as LocationService;
+  const store = { find: () => [] } as unknown as PublicationStore;
+  const packages = new EventPackageRegistry();
+  const renders: WatcherView[] = [];
+  packages.add(countingPackage('quiet', false));
+  packages.add(countingPackage('chatty', true));
+  packages.add(versionedPackage('versioned', renders));
+  const registry = new SubscriptionRegistry();
+  const notifier = new Notifier(packages, store, registry, location);
+  notifier.onModuleInit();
+  const contacts = (bindings: Binding[], events: [Binding, ContactEventType][]): void => {
+    current = bindings;
+    listener?.({
+      domain: 'example.com',
+      aor: ALICE,
+      events: events.map(([b, type]) => ({ type, binding: b })),
+      bindings,
+    });
+  };
+  return { notifier, registry, contacts, renders };
+}
+
+function watcher(event: string, got: Delivery[], extra: Partial<InternalSubscription> = {}): InternalSubscription {
+  return {
+    kind: 'internal',
+    id: `w-${event}-${got.length}-${Math.random()}`,
+    presentity: ALICE,
+    event,
+    watcher: 'sip:bob@example.com',
+    accept: [],
+    status: 'active',
+    expiresAt: Date.now() + 3_600_000,
+    createdAt: Date.now(),
+    deliver: (d) => got.push(d),
+    ...extra,
+  };
+}
+
+const settle = (): Promise<void> => new Promise((r) => setImmediate(() => setImmediate(r)));
+const bodies = (got: Delivery[]): (string | undefined)[] => got.map((d) => d.body?.body);
+
+describe('Notifier', () => {
+  const one = binding(1);
+  const two = binding(2);
+
+  it('sends nothing for a change that renders the body the watcher was last sent', async () => {
+    const { notifier, registry, contacts } = setup();
+    const got: Delivery[] = [];
+    const sub = watcher('quiet', got);
+    registry.add(sub);
+    await notifier.notifyOne(sub);
+    contacts([one], [[one, 'created']]);
+    await settle();
+    contacts([one], [[one, 'refreshed']]);
+    await settle();
+    contacts([one, two], [[two, 'created']]);
+    await settle();
+    expect(bodies(got)).toEqual(['contacts=0', 'contacts=1', 'contacts=2']);
+  });
+
+  it('notifies unchanged state when the package asks for it', async () => {
+    const { notifier, registry, contacts } = setup();
+    const got: Delivery[] = [];
+    const sub = watcher('chatty', got);
+    registry.add(sub);
+    await notifier.notifyOne(sub);
+    contacts([one], [[one, 'created']]);
+    await settle();
+    contacts([one], [[one, 'refreshed']]);
+    await settle();
+    expect(bodies(got)).toEqual(['contacts=0', 'contacts=1', 'contacts=1']);
+  });
+
+  it('always answers a SUBSCRIBE or refresh with the state, even when unchanged', async () => {
+    const { notifier, registry } = setup();
+    const got: Delivery[] = [];
+    const sub = watcher('quiet', got);
+    registry.add(sub);
+    await notifier.notifyOne(sub);
+    await notifier.notifyOne(sub);
+    await notifier.terminate(sub, 'timeout');
+    expect(got.map((d) => [d.body?.body, d.terminated])).toEqual([
+      ['contacts=0', undefined],
+      ['contacts=0', undefined],
+      ['contacts=0', 'timeout'],
+    ]);
+  });
+
+  it('renders per watcher with package state, change details and Event parameters', async () => {
+    const { notifier, registry, contacts, renders } = setup();
+    const a: Delivery[] = [];
+    const b: Delivery[] = [];
+    const first = watcher('versioned', a);
+    const second = watcher('versioned', b, { eventParams: { view: 'mine' } });
+    registry.add(first);
+    await notifier.notifyOne(first);
+    contacts([one], [[one, 'created']]);
+    await settle();
+    registry.add(second);
+    await notifier.notifyOne(second);
+    // Two changes within one turn reach the package together, oldest first.
+    contacts([one, two], [[two, 'created']]);
+    contacts([two], [[one, 'unregistered']]);
+    await settle();
+
+    expect(bodies(a)).toEqual([
+      'v0 all full:',
+      'v1 all partial:c1/created',
+      'v2 all partial:c2/created,c1/unregistered',
+    ]);
+    expect(bodies(b)).toEqual(['v0 mine full:c1', 'v1 mine partial:c2/created,c1/unregistered']);
+    expect(first.packageState).toEqual({ version: 2 });
+    expect(second.packageState).toEqual({ version: 1 });
+    expect(renders.every((w) => w.session !== undefined)).toBe(true);
+  });
+
+  it('renders once per distinct Accept for packages that share bodies', async () => {
+    const { notifier, registry, contacts } = setup();
+    const got: Delivery[] = [];
+    const subs = [watcher('quiet', got), watcher('quiet', got), watcher('quiet', got)];
+    for (const s of subs) registry.add(s);
+    for (const s of subs) await notifier.notifyOne(s);
+    contacts([one], [[one, 'created']]);
+    await settle();
+    const changed = got.slice(3).map((d) => d.body);
+    expect(changed).toHaveLength(3);
+    expect(changed[1]).toBe(changed[0]);
+    expect(changed[2]).toBe(changed[0]);
+  });
+});

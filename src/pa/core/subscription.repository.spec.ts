@@ -1,0 +1,86 @@
+import { DataSource } from 'typeorm';
+import { createTestDatabase, databaseKinds, type TestDatabase } from '../../../test/utils/test-database';
+import { resolveDataSourceOptions } from '../../database/data-source-options';
+import { GroupCommit } from '../../database/group-commit';
+import { Dialog, type Flow } from '../../sip';
+import { CSEQ_BLOCK, type SipSubscription } from './subscription';
+import { SubscriptionRepository } from './subscription.repository';
+
+const FLOW: Flow = {
+  protocol: 'udp',
+  localAddress: '127.0.0.1',
+  localPort: 5060,
+  remoteAddress: '192.0.2.10',
+  remotePort: 5062,
+};
+
+function subscription(id: string, extra: Partial<SipSubscription> = {}): SipSubscription {
+  const dialog = Dialog.fromJSON({
+    callId: `call-${id}`,
+    localTag: `ours-${id}`,
+    remoteTag: `theirs-${id}`,
+    localUri: '<sip:alice@example.com>',
+    remoteUri: '<sip:bob@example.com>',
+    remoteTarget: 'sip:bob@192.0.2.10:5062',
+    routeSet: [],
+    localSeq: 7,
+    remoteSeq: 1,
+  });
+  return {
+    kind: 'sip',
+    id,
+    presentity: 'sip:alice@example.com',
+    event: 'reg',
+    watcher: 'sip:bob@example.com',
+    accept: ['application/reginfo+xml'],
+    status: 'active',
+    expiresAt: 2_000_000_000_000,
+    createdAt: 1_000,
+    dialog,
+    flow: FLOW,
+    remoteCseq: 1,
+    cseqReserved: 7 + CSEQ_BLOCK,
+    ...extra,
+  };
+}
+
+describe.each(databaseKinds())('SubscriptionRepository on %s', (kind) => {
+  let db: TestDatabase;
+  let ds: DataSource;
+  let repo: SubscriptionRepository;
+
+  beforeAll(async () => {
+    db = await createTestDatabase(kind);
+    ds = new DataSource({ ...(await resolveDataSourceOptions(db)), migrationsRun: true });
+    await ds.initialize();
+    repo = new SubscriptionRepository(ds, new GroupCommit(ds, 0));
+  });
+
+  afterAll(async () => {
+    await ds.destroy();
+    await db.drop();
+  });
+
+  it('keeps Event parameters and the package state of a subscription across a restart', async () => {
+    await repo.save(
+      subscription('with-state', {
+        eventId: 'e1',
+        eventParams: { view: 'mine', flag: null },
+        packageState: { version: 41, sent: ['c1', 'c2'] },
+      }),
+    );
+    await repo.save(subscription('plain'));
+    const loaded = new Map((await repo.loadSip()).map((s) => [s.id, s]));
+
+    const rich = loaded.get('with-state');
+    expect(rich?.eventId).toBe('e1');
+    expect(rich?.eventParams).toEqual({ view: 'mine', flag: null });
+    expect(rich?.packageState).toEqual({ version: 41, sent: ['c1', 'c2'] });
+    expect(rich?.dialog.localSeq).toBe(7 + CSEQ_BLOCK);
+
+    const plain = loaded.get('plain');
+    expect(plain).toBeDefined();
+    expect(plain && 'eventParams' in plain).toBe(false);
+    expect(plain && 'packageState' in plain).toBe(false);
+  });
+});
