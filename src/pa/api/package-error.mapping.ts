@@ -24,6 +24,10 @@ export function fromPackageError(e: unknown): unknown {
         `Content-Type is not accepted here; use ${e.headers.Accept ?? 'a type the event package accepts'}`,
         'Content-Type',
       );
+    case 403:
+      return new DomainError(403, `aor: ${e.reason}; refresh or remove one with If-Match`, 'aor');
+    case 413:
+      return new DomainError(413, `body: ${e.reason}`, 'body');
     case 423: {
       const min = e.headers['Min-Expires'];
       return new DomainError(400, `expires is too short: at least ${min ?? 'the minimum'} seconds`, 'expires');
