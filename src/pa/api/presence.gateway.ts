@@ -214,8 +214,15 @@ export class PresenceGateway implements OnGatewayConnection, OnGatewayDisconnect
       throw new DomainError(409, `id ${JSON.stringify(id)} already names a subscription on this socket`, 'id');
     }
     const user = msg.user;
-    if (user !== undefined && (typeof user !== 'string' || user.trim() === '' || user.length > 256)) {
-      throw new DomainError(400, 'user must be a non-empty string of at most 256 characters', 'user');
+    if (
+      user !== undefined &&
+      (typeof user !== 'string' || user.trim() === '' || user.length > 256 || /\p{Cc}/u.test(user))
+    ) {
+      throw new DomainError(
+        400,
+        'user must be a non-empty string of at most 256 characters, without control characters',
+        'user',
+      );
     }
     const watcher = user ?? `ws:${client.id}`;
     const verdict = pkg.authorize?.({ kind: 'ws', uri: watcher, accept: [] }, presentity) ?? 'active';
