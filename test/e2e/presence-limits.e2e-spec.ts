@@ -86,19 +86,25 @@ describe.each(databaseKinds())('presence limits and bad input on %s', (kind) => 
 
   const put = (aor: string, body: string, query = '') => api(ports.http, 'PUT', presencePath(aor, query), body, PIDF);
 
+  /** `watcher` subscribes to a new presentity and takes the first NOTIFY; then documents (tuple id → bytes) are published. */
+  async function watchThenPublish(watcher: SipTestClient, prefix: string, documents: Record<string, number>) {
+    const aor = uniqueAor(prefix);
+    const { response, dialog } = await watcher.subscribe({ uri: aor, event: 'presence', expires: 300 });
+    expect(response.status).toBe(200);
+    const first = await nextNotify(watcher, dialog.callId);
+    for (const [tupleId, bytes] of Object.entries(documents)) {
+      expect((await put(aor, bigPidf(aor, tupleId, bytes))).status).toBe(200);
+    }
+    return { aor, callId: dialog.callId, first };
+  }
+
   describe('NOTIFYs too large for a datagram (RFC 3261 §18.1.1)', () => {
     it('reach a UDP watcher over TCP at its contact address, the top Via saying TCP', async () => {
       const watcher = await openClient(ports, 'udp', { listenTcp: true });
       try {
-        const aor = uniqueAor('big');
-        const { response, dialog } = await watcher.subscribe({ uri: aor, event: 'presence', expires: 300 });
-        expect(response.status).toBe(200);
-        const first = await nextNotify(watcher, dialog.callId);
+        const { aor, callId, first } = await watchThenPublish(watcher, 'big', { first: 40_000, second: 40_000 });
         expect(first.receivedOver).toBe('udp');
-
-        expect((await put(aor, bigPidf(aor, 'first', 40_000))).status).toBe(200);
-        expect((await put(aor, bigPidf(aor, 'second', 40_000))).status).toBe(200);
-        const big = await nextNotify(watcher, dialog.callId, 10_000, (m) => m.body.length > 80_000);
+        const big = await nextNotify(watcher, callId, 10_000, (m) => m.body.length > 80_000);
         expect(big.receivedOver).toBe('tcp');
         expect(big.headerValues('via')[0]).toMatch(/^SIP\/2\.0\/TCP /);
         expect(tupleIds(big.body).sort()).toEqual(['first', 'second']);
@@ -114,11 +120,8 @@ describe.each(databaseKinds())('presence limits and bad input on %s', (kind) => 
     it('go to a watcher without TCP as one large datagram when they fit in one', async () => {
       const watcher = await openClient(ports, 'udp');
       try {
-        const aor = uniqueAor('mid');
-        const { dialog } = await watcher.subscribe({ uri: aor, event: 'presence', expires: 300 });
-        await nextNotify(watcher, dialog.callId);
-        expect((await put(aor, bigPidf(aor, 'only', 20_000))).status).toBe(200);
-        const notify = await nextNotify(watcher, dialog.callId, 10_000, (m) => m.body.length > 20_000);
+        const { aor, callId } = await watchThenPublish(watcher, 'mid', { only: 20_000 });
+        const notify = await nextNotify(watcher, callId, 10_000, (m) => m.body.length > 20_000);
         expect(notify.receivedOver).toBe('udp');
         expect(notify.headerValues('via')[0]).toMatch(/^SIP\/2\.0\/UDP /);
         expect(await listedSubscriptions(ports.http, aor)).toHaveLength(1);
@@ -131,11 +134,7 @@ describe.each(databaseKinds())('presence limits and bad input on %s', (kind) => 
       const warn = jest.spyOn(Logger.prototype, 'warn');
       const watcher = await openClient(ports, 'udp');
       try {
-        const aor = uniqueAor('lost');
-        const { dialog } = await watcher.subscribe({ uri: aor, event: 'presence', expires: 300 });
-        await nextNotify(watcher, dialog.callId);
-        expect((await put(aor, bigPidf(aor, 'first', 40_000))).status).toBe(200);
-        expect((await put(aor, bigPidf(aor, 'second', 40_000))).status).toBe(200);
+        const { aor } = await watchThenPublish(watcher, 'lost', { first: 40_000, second: 40_000 });
         await eventually(
           async () => ((await listedSubscriptions(ports.http, aor))?.length === 0 ? true : undefined),
           10_000,
