@@ -135,7 +135,7 @@ function checkBody(rules: PublishRules, req: PublishRequest, body: string): stri
     throw new PackageError(415, 'Unsupported Media Type', { Accept: rules.contentTypes.join(', ') });
   }
   if (Buffer.byteLength(body, 'utf8') > rules.maxBodySize) {
-    throw new PackageError(413, `Request Entity Too Large (body over ${rules.maxBodySize} bytes)`);
+    throw new PackageError(413, `Request Entity Too Large (over ${rules.maxBodySize} bytes)`);
   }
   rules.validate(contentType, body, req.presentity);
   return contentType;
