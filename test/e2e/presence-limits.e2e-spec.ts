@@ -5,21 +5,19 @@
  */
 import { Logger } from '@nestjs/common';
 import WebSocket from 'ws';
-import type { RunningApp } from '../../src/app.factory';
 import { api } from '../utils/e2e-helpers';
 import {
   eventually,
   listedSubscriptions,
   nextNotify,
   openClient,
-  portsOf,
+  startPresenceApp,
   tupleIds,
   uniqueAor,
   type ServerPorts,
 } from '../utils/presence-e2e';
 import { pidf, type SipTestClient } from '../utils/sip-test-client';
-import { startTestApp } from '../utils/test-app';
-import { createTestDatabase, databaseKinds, type TestDatabase } from '../utils/test-database';
+import { databaseKinds } from '../utils/test-database';
 
 const MAX_PUBLICATIONS = 3;
 const MAX_BODY = 48_000;
@@ -66,22 +64,19 @@ async function openWs(
 }
 
 describe.each(databaseKinds())('presence limits and bad input on %s', (kind) => {
-  let db: TestDatabase;
-  let app: RunningApp;
+  let server: Awaited<ReturnType<typeof startPresenceApp>>;
   let ports: ServerPorts;
   let publisher: SipTestClient;
 
   beforeAll(async () => {
-    db = await createTestDatabase(kind);
-    app = await startTestApp(db, ENV);
-    ports = portsOf(app);
+    server = await startPresenceApp(kind, ENV);
+    ports = server.ports;
     publisher = await openClient(ports, 'udp');
   });
 
   afterAll(async () => {
     await publisher.close();
-    await app.close();
-    await db.drop();
+    await server.stop();
   });
 
   const put = (aor: string, body: string, query = '') => api(ports.http, 'PUT', presencePath(aor, query), body, PIDF);
