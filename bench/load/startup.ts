@@ -222,9 +222,9 @@ export async function getJson(url: string, timeoutMs = 60_000): Promise<unknown>
   return res.json();
 }
 
-/** `total` of GET /api/subscriptions?kind=sip (the endpoint lists every item; used once, after measuring). */
+/** `total` of GET /api/subscriptions?kind=sip (a page of one item; used once, after measuring). */
 export async function sipSubscriptionTotal(httpPort: number): Promise<number> {
-  const body = await getJson(`http://127.0.0.1:${httpPort}/api/subscriptions?kind=sip`);
+  const body = await getJson(`http://127.0.0.1:${httpPort}/api/subscriptions?kind=sip&limit=1`);
   const total = typeof body === 'object' && body !== null ? (body as { total?: unknown }).total : undefined;
   if (typeof total !== 'number') throw new Error('GET /api/subscriptions: no total');
   return total;

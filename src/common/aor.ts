@@ -5,7 +5,13 @@ import { DomainError } from './domain-error';
  * (taken as sip:). Returns the canonical `sip:user@host` form the location and presence tables use.
  */
 export function parseAor(input: unknown, field = 'aor'): string {
-  if (typeof input !== 'string' || input.trim() === '') throw new DomainError(400, `${field} is required`, field);
+  if (typeof input !== 'string') {
+    const fault =
+      input === undefined || input === null ? 'is required' : 'must be one string, e.g. sip:alice@example.com';
+    throw new DomainError(400, `${field} ${fault}`, field);
+  }
+  if (input.trim() === '') throw new DomainError(400, `${field} is required`, field);
+  if (/\p{Cc}/u.test(input)) throw new DomainError(400, `${field} must not contain control characters`, field);
   let s = input.trim();
   if (!/^[a-z][a-z0-9+.-]*:/i.test(s)) s = `sip:${s}`;
   const m = /^(sips?):([^@\s;?<>"]+)@([A-Za-z0-9.-]+|\[[0-9a-fA-F:.]+\])(?::\d{1,5})?$/i.exec(s);

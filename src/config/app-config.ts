@@ -17,6 +17,8 @@ export interface SipConfig {
   readonly domains: readonly string[];
   /** Largest message accepted, in bytes; a larger one is answered 513. */
   readonly maxMessageSize: number;
+  /** Requests to UDP peers larger than this many bytes go over TCP (RFC 3261 §18.1.1). */
+  readonly udpMaxRequestSize: number;
   /** RFC 3261 §17 timer base values in milliseconds. */
   readonly t1: number;
   readonly t2: number;
@@ -61,6 +63,10 @@ export interface PaConfig {
   readonly maxExpires: number;
   readonly publishMinExpires: number;
   readonly publishMaxExpires: number;
+  /** Most live publications per presentity and event; a new one beyond it is refused (403). */
+  readonly maxPublicationsPerPresentity: number;
+  /** Largest presence PUBLISH body in bytes (413 beyond). */
+  readonly publishMaxBodySize: number;
   /** A user with a live binding and no publication is `open`; without bindings `closed`. */
   readonly registrarSource: boolean;
   /** Seconds between sweeps that expire publications and subscriptions. */

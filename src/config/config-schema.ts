@@ -52,6 +52,12 @@ export const SETTINGS: readonly Setting[] = [
     default: 65_535,
     doc: 'Largest SIP message accepted in bytes; larger ones get 513.',
   },
+  {
+    key: 'sip.udpMaxRequestSize',
+    type: { kind: 'int', min: 512, max: 65_507 },
+    default: 1300,
+    doc: 'Requests to UDP peers larger than this (bytes) go over TCP to the same host and port (RFC 3261 §18.1.1), over UDP again if TCP fails.',
+  },
   { key: 'sip.t1', type: { kind: 'int', min: 1, max: 60_000 }, default: 500, doc: 'RFC 3261 T1 in ms.' },
   { key: 'sip.t2', type: { kind: 'int', min: 1, max: 60_000 }, default: 4000, doc: 'RFC 3261 T2 in ms.' },
   { key: 'sip.t4', type: { kind: 'int', min: 1, max: 60_000 }, default: 5000, doc: 'RFC 3261 T4 in ms.' },
@@ -160,6 +166,18 @@ export const SETTINGS: readonly Setting[] = [
     default: 3600,
     origin: 'presence: max_expires_publish',
     doc: 'Longer PUBLISH expiries are shortened to this.',
+  },
+  {
+    key: 'pa.maxPublicationsPerPresentity',
+    type: { kind: 'int', min: 1, max: 10_000 },
+    default: 16,
+    doc: 'Most live publications per presentity and event; a new one beyond it gets 403 (SIP, REST, WS).',
+  },
+  {
+    key: 'pa.publishMaxBodySize',
+    type: { kind: 'int', min: 256, max: 1_048_576 },
+    default: 65_536,
+    doc: 'Largest presence PUBLISH body (PIDF) in bytes; larger ones get 413 (SIP, REST).',
   },
   {
     key: 'pa.registrarSource',

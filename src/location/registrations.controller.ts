@@ -1,8 +1,10 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Put, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Put } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { parseAor } from '../common/aor';
 import { DomainError } from '../common/domain-error';
+import { MAX_PAGE_LIMIT, pageOf, parsePage } from '../common/pagination';
+import { ScalarQuery } from '../common/query-param';
 import { AorAttributesService } from './aor-attributes.service';
 import {
   AttributeDto,
@@ -12,14 +14,6 @@ import {
   toContactDto,
 } from './dto/registration.dto';
 import { LocationService } from './location.service';
-
-function intParam(raw: string | undefined, field: string, def: number, min: number, max: number): number {
-  if (raw === undefined || raw === '') return def;
-  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-    throw new DomainError(400, `${field} must be an integer from ${min} to ${max}`, field);
-  }
-  return Number(raw);
-}
 
 const DOMAIN = /^[A-Za-z0-9_.-]{1,64}$/;
 
@@ -41,30 +35,29 @@ export class RegistrationsController {
   @Get()
   @ApiOperation({ summary: 'Registered AoRs with their contacts, paginated' })
   @ApiQuery({ name: 'page', required: false, description: '1-based page' })
-  @ApiQuery({ name: 'limit', required: false, description: '1 to 500, default 50' })
+  @ApiQuery({ name: 'limit', required: false, description: `1 to ${MAX_PAGE_LIMIT}, default 50` })
   @ApiQuery({ name: 'domain', required: false, description: 'Location domain, default "location"' })
   @ApiOkResponse({ type: RegistrationPageDto })
   list(
-    @Query('page') pageRaw?: string,
-    @Query('limit') limitRaw?: string,
-    @Query('domain') domainRaw?: string,
+    @ScalarQuery('page') pageRaw?: string,
+    @ScalarQuery('limit') limitRaw?: string,
+    @ScalarQuery('domain') domainRaw?: string,
   ): RegistrationPageDto {
-    const page = intParam(pageRaw, 'page', 1, 1, 1_000_000);
-    const limit = intParam(limitRaw, 'limit', 50, 1, 500);
+    const page = parsePage(pageRaw, limitRaw);
     const now = Date.now();
     const all = this.location.aors(domainRaw ? this.domain(domainRaw) : undefined);
-    const items = all.slice((page - 1) * limit, page * limit).map(({ domain, aor }) => ({
+    return pageOf(all, page, ({ domain, aor }) => ({
       aor,
       domain,
       contacts: this.location.lookup(aor, domain, now).map((b) => toContactDto(b, now)),
     }));
-    return { items, total: all.length, page, limit };
   }
 
   @Get(':aor')
   @ApiOperation({ summary: 'Current contacts of one AoR' })
+  @ApiQuery({ name: 'domain', required: false, description: 'Location domain, default "location"' })
   @ApiOkResponse({ type: RegistrationDto })
-  get(@Param('aor') aorRaw: string, @Query('domain') domainRaw?: string): RegistrationDto {
+  get(@Param('aor') aorRaw: string, @ScalarQuery('domain') domainRaw?: string): RegistrationDto {
     const aor = parseAor(aorRaw);
     const domain = this.domain(domainRaw);
     const now = Date.now();
@@ -79,7 +72,7 @@ export class RegistrationsController {
   async removeContact(
     @Param('aor') aorRaw: string,
     @Param('id') id: string,
-    @Query('domain') domainRaw?: string,
+    @ScalarQuery('domain') domainRaw?: string,
   ): Promise<void> {
     await this.location.remove(this.domain(domainRaw), parseAor(aorRaw), id);
   }

@@ -148,6 +148,7 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
       transports: this.transports,
       timers: { t1: sip.t1, t2: sip.t2, t4: sip.t4 },
       maxMessageSize: sip.maxMessageSize,
+      udpMaxRequestSize: sip.udpMaxRequestSize,
       logger: this.sipLogger(),
     });
     stack.onRequest((req) => {

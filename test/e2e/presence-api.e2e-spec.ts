@@ -259,7 +259,7 @@ describe.each(databaseKinds())('presence REST and browser WebSocket on %s', (kin
       const ws = await http.get('/api/subscriptions').query({ kind: 'ws' }).expect(200);
       expect(ws.body.items.some((s: Msg) => s.presentity === aor)).toBe(true);
       const sip = await http.get('/api/subscriptions').query({ kind: 'sip', presentity: aor }).expect(200);
-      expect(sip.body).toEqual({ items: [], total: 0 });
+      expect(sip.body).toEqual({ items: [], total: 0, page: 1, limit: 50 });
       const bad = await http.get('/api/subscriptions').query({ kind: 'fax' }).expect(400);
       expect(bad.body.field).toBe('kind');
     });

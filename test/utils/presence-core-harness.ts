@@ -4,6 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type WebSocket from 'ws';
+import type { AppConfig } from '../../src/config/app-config';
 import type { LocationService } from '../../src/location/location.service';
 import { EventPackageRegistry } from '../../src/pa/core/event-package.registry';
 import { Notifier } from '../../src/pa/core/notifier.service';
@@ -27,7 +28,10 @@ export interface PresenceCore {
   readonly committed: Map<string, Publication>;
 }
 
-export function createPresenceCore(): PresenceCore {
+/** `limits`: the publication cap (default 16) and the presence package's largest body (default 64 KiB). */
+export function createPresenceCore(
+  limits: { maxPublicationsPerPresentity?: number; publishMaxBodySize?: number } = {},
+): PresenceCore {
   const committed = new Map<string, Publication>();
   const pubRepo = {
     loadAll: () => Promise.resolve([...committed.values()]),
@@ -55,12 +59,15 @@ export function createPresenceCore(): PresenceCore {
       publishMinExpires: 60,
       publishMaxExpires: 7200,
       registrarSource: false,
+      ...(limits.publishMaxBodySize !== undefined && { publishMaxBodySize: limits.publishMaxBodySize }),
     }),
   );
   const store = new PublicationStore(pubRepo);
   const registry = new SubscriptionRegistry();
   const notifier = new Notifier(packages, store, registry, location);
-  const publisher = new PublishService(packages, store, notifier);
+  const publisher = new PublishService(packages, store, notifier, {
+    pa: { maxPublicationsPerPresentity: limits.maxPublicationsPerPresentity ?? 16 },
+  } as AppConfig);
   const subscriptions = new SubscriptionService(registry, subRepo, notifier);
   return { packages, store, notifier, publisher, registry, subscriptions, committed };
 }

@@ -4,6 +4,8 @@
  */
 import * as path from 'node:path';
 import type { RunningApp } from '../../src/app.factory';
+import { startTestApp } from './test-app';
+import { createTestDatabase, type TestDatabaseKind } from './test-database';
 import {
   SipTestClient,
   randomToken,
@@ -26,6 +28,23 @@ export interface ServerPorts {
 
 export function portsOf(app: RunningApp): ServerPorts {
   return { udp: app.sipPorts.udp, tcp: app.sipPorts.tcp, http: app.httpPort };
+}
+
+/** The app on a fresh database of `kind`, with `env`; `stop` closes the app and drops the database. */
+export async function startPresenceApp(
+  kind: TestDatabaseKind,
+  env: Record<string, string> = {},
+): Promise<{ app: RunningApp; ports: ServerPorts; stop(): Promise<void> }> {
+  const db = await createTestDatabase(kind);
+  const app = await startTestApp(db, env);
+  return {
+    app,
+    ports: portsOf(app),
+    stop: async () => {
+      await app.close();
+      await db.drop();
+    },
+  };
 }
 
 /** Opens a raw SIP client to the server; NOTIFYs are answered 200 unless told otherwise. */

@@ -80,6 +80,8 @@ export interface SipTestMessage {
   readonly toTag?: string;
   /** Time the message was received (Date.now()), set by the client. */
   receivedAt?: number;
+  /** How it arrived, set by the client: over its own socket, or over a connection to its TCP listener. */
+  receivedOver?: SipTestTransport;
   /** True when the client saw a request with the same top-Via branch, method and CSeq before. */
   retransmission?: boolean;
 }
@@ -297,6 +299,12 @@ export interface SipTestClientOptions {
   domain?: string;
   /** Max bytes waiting for a TCP frame before the stream is considered broken (default 1 MiB). */
   maxFrameBytes?: number;
+  /**
+   * UDP only: also listen on TCP at the same local port, as a phone whose Contact has no transport does
+   * (RFC 3261 §18.1.1 lets a server send large requests there over TCP). Requests arriving over TCP are
+   * answered over their connection.
+   */
+  listenTcp?: boolean;
 }
 
 export interface RequestOptions {
@@ -488,6 +496,10 @@ export class SipTestClient {
 
   private readonly udp?: dgram.Socket;
   private readonly tcp?: net.Socket;
+  private readonly tcpServer?: net.Server;
+  /** Connections accepted by `tcpServer`, and which one each request came on (answers go back on it). */
+  private readonly accepted = new Set<net.Socket>();
+  private readonly arrivedOn = new WeakMap<SipTestMessage, net.Socket>();
   private readonly ws?: WebSocket;
   private readonly pending = new Map<string, PendingTransaction>();
   private readonly waiters = new Set<Waiter>();
@@ -498,7 +510,7 @@ export class SipTestClient {
   private readonly listeners = new Set<(m: SipTestMessage) => void>();
   private readonly registrations = new Map<string, { callId: string; cseq: number; fromTag: string }>();
   private readonly closeWaiters = new Set<() => void>();
-  private tcpBuffer: Buffer = Buffer.alloc(0);
+  private readonly tcpStream = { buffer: Buffer.alloc(0) };
   private cseqCounter = 1;
   private isClosed = false;
   private peerClosed = false;
@@ -510,7 +522,7 @@ export class SipTestClient {
 
   private constructor(
     readonly options: SipTestClientOptions,
-    sockets: { udp?: dgram.Socket; tcp?: net.Socket; ws?: WebSocket },
+    sockets: { udp?: dgram.Socket; tcp?: net.Socket; ws?: WebSocket; tcpServer?: net.Server },
     contactHost: string,
   ) {
     this.transport = options.transport;
@@ -518,6 +530,7 @@ export class SipTestClient {
     this.udp = sockets.udp;
     this.tcp = sockets.tcp;
     this.ws = sockets.ws;
+    this.tcpServer = sockets.tcpServer;
     this.contactHost = contactHost;
     this.t1 = options.t1 ?? 500;
     this.t2 = options.t2 ?? 4000;
@@ -534,15 +547,29 @@ export class SipTestClient {
     const localHost = options.localHost ?? '127.0.0.1';
     switch (options.transport) {
       case 'udp': {
-        const udp = dgram.createSocket(net.isIPv6(localHost) ? 'udp6' : 'udp4');
-        await new Promise<void>((resolve, reject) => {
-          udp.once('error', reject);
-          udp.bind(0, localHost, () => {
-            udp.off('error', reject);
-            resolve();
+        for (let attempt = 0; ; attempt++) {
+          const udp = dgram.createSocket(net.isIPv6(localHost) ? 'udp6' : 'udp4');
+          await new Promise<void>((resolve, reject) => {
+            udp.once('error', reject);
+            udp.bind(0, localHost, () => {
+              udp.off('error', reject);
+              resolve();
+            });
           });
-        });
-        return new SipTestClient(options, { udp }, localHost);
+          if (!options.listenTcp) return new SipTestClient(options, { udp }, localHost);
+          const tcpServer = net.createServer();
+          const listening = await new Promise<boolean>((resolve) => {
+            tcpServer.once('error', () => {
+              resolve(false);
+            });
+            tcpServer.listen(udp.address().port, localHost, () => {
+              resolve(true);
+            });
+          });
+          if (listening) return new SipTestClient(options, { udp, tcpServer }, localHost);
+          udp.close();
+          if (attempt >= 20) throw new Error('no local port free on both UDP and TCP');
+        }
       }
       case 'tcp': {
         const tcp = await new Promise<net.Socket>((resolve, reject) => {
@@ -779,7 +806,7 @@ export class SipTestClient {
   respond(req: SipTestMessage, status: number, options: ResponseOptions = {}): string {
     const raw = this.buildResponse(req, status, options);
     if (status >= 200) this.answered.set(requestKey(req), raw);
-    this.send(raw);
+    this.sendBack(req, raw);
     return raw;
   }
 
@@ -914,6 +941,8 @@ export class SipTestClient {
       w.reject(new Error('client closed'));
     }
     this.waiters.clear();
+    for (const c of this.accepted) c.destroy();
+    this.tcpServer?.close();
     await new Promise<void>((resolve) => {
       if (this.udp)
         this.udp.close(() => {
@@ -952,7 +981,31 @@ export class SipTestClient {
     return (this.ws as unknown as { _socket?: net.Socket } | undefined)?._socket;
   }
 
+  /** Sends an answer to a request the way it came: over its TCP connection, or over the client's socket. */
+  private sendBack(req: SipTestMessage, raw: string): void {
+    const connection = this.arrivedOn.get(req);
+    if (connection === undefined) {
+      this.send(raw);
+      return;
+    }
+    this.sent.push(raw);
+    connection.write(raw);
+  }
+
   private attach(): void {
+    this.tcpServer?.on('connection', (socket) => {
+      this.accepted.add(socket);
+      const stream = { buffer: Buffer.alloc(0) };
+      socket.on('data', (chunk) => {
+        this.onStreamData(stream, chunk, (data) => {
+          this.onData(data, socket);
+        });
+      });
+      socket.on('close', () => this.accepted.delete(socket));
+      socket.on('error', () => {
+        /* reported through 'close' */
+      });
+    });
     if (this.udp) {
       this.udp.on('message', (data) => {
         this.onData(data);
@@ -960,7 +1013,9 @@ export class SipTestClient {
     } else if (this.tcp) {
       const tcp = this.tcp;
       tcp.on('data', (chunk) => {
-        this.onStreamData(chunk);
+        this.onStreamData(this.tcpStream, chunk, (data) => {
+          this.onData(data);
+        });
       });
       tcp.on('close', () => {
         this.onPeerClose();
@@ -990,36 +1045,37 @@ export class SipTestClient {
   }
 
   /** Content-Length framing on a stream (RFC 3261 §18.3), across split and coalesced segments. */
-  private onStreamData(chunk: Buffer): void {
-    this.tcpBuffer = this.tcpBuffer.length === 0 ? chunk : Buffer.concat([this.tcpBuffer, chunk]);
+  private onStreamData(stream: { buffer: Buffer }, chunk: Buffer, deliver: (message: Buffer) => void): void {
+    stream.buffer = stream.buffer.length === 0 ? chunk : Buffer.concat([stream.buffer, chunk]);
     for (;;) {
       let skip = 0;
-      while (skip < this.tcpBuffer.length && (this.tcpBuffer[skip] === 0x0d || this.tcpBuffer[skip] === 0x0a)) skip++;
+      while (skip < stream.buffer.length && (stream.buffer[skip] === 0x0d || stream.buffer[skip] === 0x0a)) skip++;
       if (skip > 0) {
         this.keepAlivesReceived += Math.floor(skip / 4) || (skip >= 2 ? 1 : 0);
-        this.tcpBuffer = this.tcpBuffer.subarray(skip);
+        stream.buffer = stream.buffer.subarray(skip);
       }
-      if (this.tcpBuffer.length === 0) return;
-      const end = this.tcpBuffer.indexOf('\r\n\r\n');
+      if (stream.buffer.length === 0) return;
+      const end = stream.buffer.indexOf('\r\n\r\n');
       if (end < 0) {
-        if (this.tcpBuffer.length > this.maxFrameBytes) {
-          this.unparsed.push(this.tcpBuffer);
-          this.tcpBuffer = Buffer.alloc(0);
+        if (stream.buffer.length > this.maxFrameBytes) {
+          this.unparsed.push(stream.buffer);
+          stream.buffer = Buffer.alloc(0);
         }
         return;
       }
-      const head = this.tcpBuffer.subarray(0, end).toString('utf8');
+      const head = stream.buffer.subarray(0, end).toString('utf8');
       const m = /(?:^|\r\n)(?:content-length|l)[ \t]*:[ \t]*(\d+)/i.exec(head);
       const length = m ? Number(m[1]) : 0;
       const total = end + 4 + length;
-      if (this.tcpBuffer.length < total) return;
-      const message = this.tcpBuffer.subarray(0, total);
-      this.tcpBuffer = this.tcpBuffer.subarray(total);
-      this.onData(Buffer.from(message));
+      if (stream.buffer.length < total) return;
+      const message = stream.buffer.subarray(0, total);
+      stream.buffer = stream.buffer.subarray(total);
+      deliver(Buffer.from(message));
     }
   }
 
-  private onData(data: Buffer): void {
+  /** A message received on the client's own socket, or (with `connection`) on a connection to its TCP listener. */
+  private onData(data: Buffer, connection?: net.Socket): void {
     let msg: SipTestMessage;
     try {
       msg = parse(data);
@@ -1029,6 +1085,8 @@ export class SipTestClient {
       return;
     }
     msg.receivedAt = Date.now();
+    msg.receivedOver = connection ? 'tcp' : this.transport;
+    if (connection) this.arrivedOn.set(msg, connection);
     if (msg.kind === 'request') {
       const key = requestKey(msg);
       msg.retransmission = this.seenRequests.has(key);
@@ -1058,7 +1116,7 @@ export class SipTestClient {
   private onRequest(req: SipTestMessage): void {
     const previous = this.answered.get(requestKey(req));
     if (previous !== undefined) {
-      this.send(previous);
+      this.sendBack(req, previous);
       return;
     }
     if (req.retransmission) return;

@@ -1,6 +1,9 @@
 import { DomainError } from '../../common/domain-error';
 import { PackageError } from '../core/event-package';
 
+/** The part of a SIP reason phrase in parentheses (`Forbidden (sip:a@b has 16 ...)`), else all of it. */
+const detail = (reason: string): string => /\((.+)\)$/.exec(reason)?.[1] ?? reason;
+
 /** Fields whose name a package's 400 reason starts with (`pidfFromStatus`, `composePidf`). */
 const FIELDS_IN_REASONS = ['status', 'note', 'tupleId', 'entity', 'contact', 'timestamp'];
 
@@ -24,6 +27,10 @@ export function fromPackageError(e: unknown): unknown {
         `Content-Type is not accepted here; use ${e.headers.Accept ?? 'a type the event package accepts'}`,
         'Content-Type',
       );
+    case 403:
+      return new DomainError(403, `aor: ${detail(e.reason)}; refresh, modify or remove one with If-Match`, 'aor');
+    case 413:
+      return new DomainError(413, `body is too large: ${detail(e.reason)}`, 'body');
     case 423: {
       const min = e.headers['Min-Expires'];
       return new DomainError(400, `expires is too short: at least ${min ?? 'the minimum'} seconds`, 'expires');

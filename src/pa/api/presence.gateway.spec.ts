@@ -1,6 +1,6 @@
 import { createPresenceCore, FakeSocket, until, type PresenceCore } from '../../../test/utils/presence-core-harness';
 import { PresenceApiService } from './presence-api.service';
-import { PresenceGateway } from './presence.gateway';
+import { MAX_SUBSCRIPTIONS_PER_SOCKET, PresenceGateway } from './presence.gateway';
 
 describe('PresenceGateway', () => {
   let core: PresenceCore;
@@ -122,6 +122,19 @@ describe('PresenceGateway', () => {
     expect(core.registry.list({ kind: 'ws' })).toHaveLength(2);
   });
 
+  it(`refuses a subscription beyond ${MAX_SUBSCRIPTIONS_PER_SOCKET} on one socket until one ends`, async () => {
+    const s = connect();
+    for (let i = 0; i < MAX_SUBSCRIPTIONS_PER_SOCKET; i++) {
+      await reply(s, { type: 'subscribe', id: i, aor: `sip:u${i}@example.com` }, withId(i));
+    }
+    const refused = await reply(s, { type: 'subscribe', id: 'more', aor: 'sip:x@example.com' }, withId('more'));
+    expect(refused).toMatchObject({ type: 'error', message: expect.stringMatching(/most allowed/) });
+    await reply(s, { type: 'unsubscribe', id: 0 }, withId(0));
+    const again = await reply(s, { type: 'subscribe', id: 'more', aor: 'sip:x@example.com' }, withId('more'));
+    expect(again).toMatchObject({ type: 'state' });
+    expect(core.registry.list({ kind: 'ws' })).toHaveLength(MAX_SUBSCRIPTIONS_PER_SOCKET);
+  });
+
   it.each([
     ['not JSON', '{nope', undefined, /not valid JSON/],
     ['an array', '[1,2]', undefined, /JSON object/],
@@ -129,6 +142,11 @@ describe('PresenceGateway', () => {
     ['unknown type', { type: 'dance', id: 'x' }, 'x', /^type must be one of/],
     ['bad aor', { type: 'subscribe', id: 'x', aor: 'not an aor' }, 'x', /^aor must be a SIP AoR/],
     ['missing aor', { type: 'subscribe', id: 'x' }, 'x', /^aor is required/],
+    ['a NUL in aor', { type: 'subscribe', id: 'x', aor: 'sip:a\u0000b@c.d' }, 'x', /^aor must not contain control/],
+    ['a newline in aor', { type: 'publish', id: 'x', aor: 'sip:ab@c.d\n', status: 'open' }, 'x', /^aor must not/],
+    ['an array aor', { type: 'subscribe', id: 'x', aor: ['sip:a@b.c'] }, 'x', /^aor must be one string/],
+    ['an array event', { type: 'subscribe', id: 'x', aor: 'sip:a@b.c', event: ['presence'] }, 'x', /^event must be/],
+    ['a control char in user', { type: 'subscribe', id: 'x', aor: 'sip:a@b.c', user: 'a\u0007' }, 'x', /^user must/],
     ['unknown event', { type: 'subscribe', id: 'x', aor: 'sip:a@b.c', event: 'weather' }, 'x', /^event "weather"/],
     ['bad status', { type: 'publish', id: 'x', aor: 'sip:a@b.c', status: 'away' }, 'x', /^status must be/],
     ['no status', { type: 'publish', id: 'x', aor: 'sip:a@b.c' }, 'x', /^status is required/],

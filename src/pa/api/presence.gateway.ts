@@ -24,6 +24,8 @@ const MAX_QUEUED = 64;
 /** Bytes queued to a socket that does not read; beyond it the socket is closed. */
 const MAX_BUFFERED = 4 * 1024 * 1024;
 const MAX_ID_LENGTH = 128;
+/** Subscriptions one socket may hold; more are refused with an `error` until it unsubscribes some. */
+export const MAX_SUBSCRIPTIONS_PER_SOCKET = 1000;
 
 type MessageId = string | number;
 
@@ -213,9 +215,22 @@ export class PresenceGateway implements OnGatewayConnection, OnGatewayDisconnect
     if (client.subscriptions.has(key)) {
       throw new DomainError(409, `id ${JSON.stringify(id)} already names a subscription on this socket`, 'id');
     }
+    if (client.subscriptions.size >= MAX_SUBSCRIPTIONS_PER_SOCKET) {
+      throw new DomainError(
+        403,
+        `this socket already holds ${MAX_SUBSCRIPTIONS_PER_SOCKET} subscriptions, the most allowed`,
+      );
+    }
     const user = msg.user;
-    if (user !== undefined && (typeof user !== 'string' || user.trim() === '' || user.length > 256)) {
-      throw new DomainError(400, 'user must be a non-empty string of at most 256 characters', 'user');
+    if (
+      user !== undefined &&
+      (typeof user !== 'string' || user.trim() === '' || user.length > 256 || /\p{Cc}/u.test(user))
+    ) {
+      throw new DomainError(
+        400,
+        'user must be a non-empty string of at most 256 characters, without control characters',
+        'user',
+      );
     }
     const watcher = user ?? `ws:${client.id}`;
     const verdict = pkg.authorize?.({ kind: 'ws', uri: watcher, accept: [] }, presentity) ?? 'active';

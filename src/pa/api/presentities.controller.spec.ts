@@ -225,6 +225,18 @@ describe('API input helpers', () => {
       field: 'event',
     });
     expect(fromPackageError(new PackageError(400, 'note contains character U+0001'))).toMatchObject({ field: 'note' });
+    expect(fromPackageError(new PackageError(403, 'Forbidden (sip:a@b.c has 16 presence publications)'))).toMatchObject(
+      {
+        status: 403,
+        field: 'aor',
+        message: 'aor: sip:a@b.c has 16 presence publications; refresh, modify or remove one with If-Match',
+      },
+    );
+    expect(fromPackageError(new PackageError(413, 'Request Entity Too Large (over 9 bytes)'))).toMatchObject({
+      status: 413,
+      field: 'body',
+      message: 'body is too large: over 9 bytes',
+    });
     expect(fromPackageError(new PackageError(503, 'Service Unavailable'))).toMatchObject({ status: 503 });
     const other = new Error('x');
     expect(fromPackageError(other)).toBe(other);

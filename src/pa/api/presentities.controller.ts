@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Put, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Put, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -18,6 +18,7 @@ import {
 import type { Response } from 'express';
 import { parseAor } from '../../common/aor';
 import { DomainError } from '../../common/domain-error';
+import { ScalarQuery } from '../../common/query-param';
 import { ApiErrorDto, PublishedDto, PutPresenceDto } from './dto/presence.dto';
 import { PresenceApiService, type ApiPublish } from './presence-api.service';
 import {
@@ -73,7 +74,7 @@ export class PresentitiesController {
   @ApiOkResponse({ description: 'The state', schema: { type: 'object' } })
   async get(
     @Param('aor') aorRaw: string,
-    @Query('event') eventRaw: string | undefined,
+    @ScalarQuery('event') eventRaw: string | undefined,
     @Headers('accept') accept: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ): Promise<unknown> {
@@ -107,8 +108,8 @@ export class PresentitiesController {
   @ApiUnsupportedMediaTypeResponse({ type: ApiErrorDto })
   async put(
     @Param('aor') aorRaw: string,
-    @Query('event') eventRaw: string | undefined,
-    @Query('expires') expiresRaw: string | undefined,
+    @ScalarQuery('event') eventRaw: string | undefined,
+    @ScalarQuery('expires') expiresRaw: string | undefined,
     @Headers('content-type') contentTypeRaw: string | undefined,
     @Headers('if-match') ifMatchRaw: string | undefined,
     @Body() body: unknown,
@@ -163,7 +164,7 @@ export class PresentitiesController {
   @ApiPreconditionFailedResponse({ type: ApiErrorDto, description: 'If-Match names no live publication' })
   async remove(
     @Param('aor') aorRaw: string,
-    @Query('event') eventRaw: string | undefined,
+    @ScalarQuery('event') eventRaw: string | undefined,
     @Headers('if-match') ifMatchRaw: string | undefined,
   ): Promise<void> {
     const presentity = parseAor(aorRaw);

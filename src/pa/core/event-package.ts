@@ -114,6 +114,8 @@ export interface PublishRules {
   /** Content types a PUBLISH body may have (lowercase). */
   readonly contentTypes: readonly string[];
   readonly expires: ExpiresBounds;
+  /** Largest body in bytes (UTF-8); a larger one is refused with 413 before it is validated. */
+  readonly maxBodySize: number;
   /** Throws {@link PackageError} (400 naming the fault, 415 with Accept) when the body is not acceptable. */
   validate(contentType: string, body: string, presentity: string): void;
 }

@@ -1,7 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { timeOrderedId } from '../../common/ids';
 import { KeyedMutex } from '../../common/keyed-mutex';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { PackageError, type PublishRules } from './event-package';
 import { EventPackageRegistry } from './event-package.registry';
 import { grantExpires } from './expires';
@@ -16,7 +17,9 @@ function newEtag(): string {
 /**
  * PUBLISH (RFC 3903 §6) from every source — SIP, REST, browser WebSocket — through one path: initial,
  * refresh, modify and remove, a new entity tag on every success, committed before it is acknowledged,
- * and one `changed` to the notifier when the state changed.
+ * and one `changed` to the notifier when the state changed. Limits for every source alike: at most
+ * `pa.maxPublicationsPerPresentity` live publications per presentity and event (a new one beyond is refused
+ * with 403, the others are left alone), and the package's largest body (413).
  */
 @Injectable()
 export class PublishService {
@@ -26,6 +29,7 @@ export class PublishService {
     private readonly packages: EventPackageRegistry,
     private readonly store: PublicationStore,
     private readonly notifier: Notifier,
+    @Inject(APP_CONFIG) private readonly config: Pick<AppConfig, 'pa'>,
   ) {}
 
   publish(req: PublishRequest): Promise<PublishResult> {
@@ -44,6 +48,13 @@ export class PublishService {
       if (body === '') throw new PackageError(400, 'Bad Request (PUBLISH without body needs SIP-If-Match)');
       if (expires === 0) throw new PackageError(400, 'Bad Request (Expires 0 needs SIP-If-Match)');
       const contentType = checkBody(rules, req, body);
+      const max = this.config.pa.maxPublicationsPerPresentity;
+      if (this.store.find(req.presentity, pkg.name, now).length >= max) {
+        throw new PackageError(
+          403,
+          `Forbidden (${req.presentity} has ${max} ${pkg.name} publications, the most allowed)`,
+        );
+      }
       const publication: Publication = {
         id: timeOrderedId(now),
         presentity: req.presentity,
@@ -120,12 +131,15 @@ export class PublishService {
   }
 }
 
-/** The body's content type, after the package's checks (RFC 3903 §6 steps 4–5): 400, 415 with Accept. */
+/** The body's content type, after the package's checks (RFC 3903 §6 steps 4–5): 400, 415 with Accept, 413. */
 function checkBody(rules: PublishRules, req: PublishRequest, body: string): string {
   const contentType = req.contentType;
   if (!contentType) throw new PackageError(400, 'Bad Request (Content-Type missing)');
   if (!rules.contentTypes.includes(contentType)) {
     throw new PackageError(415, 'Unsupported Media Type', { Accept: rules.contentTypes.join(', ') });
+  }
+  if (Buffer.byteLength(body, 'utf8') > rules.maxBodySize) {
+    throw new PackageError(413, `Request Entity Too Large (over ${rules.maxBodySize} bytes)`);
   }
   rules.validate(contentType, body, req.presentity);
   return contentType;

@@ -18,7 +18,8 @@ interface Flight {
  * Delivers state to SIP watchers as NOTIFY in their dialog (RFC 6665 §4.2.2): CSeq increasing and
  * reserved in blocks in the database so that it keeps increasing across a restart; one NOTIFY in flight
  * per dialog, later changes coalesced into the newest; NOTIFYs to TCP and WS watchers over their
- * connection; a NOTIFY answered 481 or timing out ends the subscription.
+ * connection (and to UDP watchers over TCP when too large for a datagram, as the stack decides); a NOTIFY
+ * answered 481, timing out or failing to be sent ends the subscription, with a warning in the log.
  */
 @Injectable()
 export class SipNotifyChannel implements WatcherChannel, OnModuleInit {
@@ -80,6 +81,11 @@ export class SipNotifyChannel implements WatcherChannel, OnModuleInit {
       const res = await this.bridge.sendRequest(req, target);
       if (res.status >= 200 && res.status < 300) return false;
       if (ENDS_SUBSCRIPTION.has(res.status) && !d.terminated) {
+        // Never silently: a watcher that cannot be reached (timeout, transport error, a NOTIFY too large for
+        // any transport) loses its subscription, and the operator should see why.
+        this.log.warn(
+          `NOTIFY to ${sub.watcher} (${sub.event} of ${sub.presentity}) answered ${res.status} ${res.reason}: subscription ended`,
+        );
         await this.subscriptions.drop(sub, `NOTIFY answered ${res.status}`);
         return true;
       }

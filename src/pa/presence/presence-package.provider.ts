@@ -21,6 +21,7 @@ export class PresencePackageProvider implements OnModuleInit {
         publishMinExpires: pa.publishMinExpires,
         publishMaxExpires: pa.publishMaxExpires,
         registrarSource: pa.registrarSource,
+        publishMaxBodySize: pa.publishMaxBodySize,
       }),
     );
   }

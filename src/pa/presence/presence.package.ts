@@ -24,7 +24,12 @@ export interface PresencePackageOptions {
   readonly publishDefaultExpires?: number;
   /** Whether registrations count as presence (the `pa` module's registrar source). */
   readonly registrarSource: boolean;
+  /** Largest PIDF body of a PUBLISH in bytes (default {@link PRESENCE_MAX_BODY_SIZE}). */
+  readonly publishMaxBodySize?: number;
 }
+
+/** Default largest PIDF body of a PUBLISH: 64 KiB, about what one UDP datagram carries. */
+export const PRESENCE_MAX_BODY_SIZE = 65_536;
 
 /** JSON state of a presentity for REST and the browser WebSocket. */
 export interface PresenceJson extends PidfJson {
@@ -147,6 +152,7 @@ export function createPresencePackage(opts: PresencePackageOptions): EventPackag
         min: opts.publishMinExpires,
         max: opts.publishMaxExpires,
       },
+      maxBodySize: opts.publishMaxBodySize ?? PRESENCE_MAX_BODY_SIZE,
       validate(contentType: string, body: string, presentity: string): void {
         if (mediaType(contentType) !== PIDF_CONTENT_TYPE) {
           throw new PackageError(415, 'Unsupported Media Type', { Accept: PIDF_CONTENT_TYPE });

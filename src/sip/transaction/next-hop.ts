@@ -4,7 +4,7 @@ import { SipParseError } from '../errors/sip-parse-error';
 import { NameAddr } from '../message/name-addr';
 import type { SipRequest } from '../message/sip-message';
 import type { SipUri } from '../message/sip-uri';
-import type { TransportProtocol } from '../transport/transport';
+import type { Flow, Transport, TransportProtocol } from '../transport/transport';
 
 /** Resolves a host name to an address (default `dns.lookup`). */
 export type Resolver = (host: string) => Promise<string>;
@@ -66,4 +66,19 @@ export function nextHopTarget(req: SipRequest): {
   const port = uri.port ?? (protocol === 'tls' || protocol === 'wss' ? 5061 : 5060);
   const bare = host.startsWith('[') ? host.slice(1, -1) : host;
   return { protocol, host: bare, address: isIP(bare) !== 0 ? bare : undefined, port };
+}
+
+/**
+ * The transport a request to a given flow goes out on: the one holding the flow's connection, else the one
+ * bound to the flow's local port, else any of its protocol.
+ */
+export function transportFor(transports: readonly Transport[], flow: Flow): Transport | undefined {
+  let fallback: Transport | undefined;
+  for (const t of transports) {
+    if (t.protocol !== flow.protocol) continue;
+    if (flow.connectionId !== undefined && t.hasConnection(flow.connectionId)) return t;
+    if (t.localPort === flow.localPort) return t;
+    fallback ??= t;
+  }
+  return fallback;
 }

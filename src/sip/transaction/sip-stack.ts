@@ -11,11 +11,12 @@ import { noopLogger, type SipLogger } from '../ports/logger';
 import { cryptoRandom, type Random } from '../ports/random';
 import type { Flow, Transport } from '../transport/transport';
 import { buildResponse, ServerRequest, type IncomingRequest } from './incoming-request';
-import { dnsResolver, nextHop, nextHopTarget, type Resolver } from './next-hop';
+import { DEFAULT_UDP_MAX_REQUEST_SIZE, sendLargeRequest, viaFor, type ClientOutcome } from './large-request';
+import { dnsResolver, nextHop, nextHopTarget, transportFor, type Resolver } from './next-hop';
 import { NonInviteClientTransaction, type ClientTransactionHost } from './non-invite-client.transaction';
 import { NonInviteServerTransaction } from './non-invite-server.transaction';
 import { responseFlow, stampTopVia } from './response-routing';
-import { clientOutcome, serverKey, traceMessage } from './stack-support';
+import { responseFor, serverKey, traceMessage } from './stack-support';
 import { TimerQueues, type TimerQueue } from './timer-queue';
 import { DEFAULT_TIMERS, type TimerValues } from './transaction-state';
 
@@ -28,6 +29,11 @@ export interface SipStackOptions {
   readonly timers?: Partial<TimerValues>;
   /** Larger messages get 513 (requests) or are dropped (default 65535; RFC 3261 §18.1.1). */
   readonly maxMessageSize?: number;
+  /**
+   * Requests over UDP larger than this go over TCP to the same address and port (default 1300; RFC 3261
+   * §18.1.1), see {@link DEFAULT_UDP_MAX_REQUEST_SIZE}.
+   */
+  readonly udpMaxRequestSize?: number;
   readonly logger?: SipLogger;
   /** Host name resolution for the next hop (default `dns.lookup`). */
   readonly resolver?: Resolver;
@@ -54,6 +60,7 @@ export class SipStack {
   readonly timers: TimerValues;
   private readonly transports: readonly Transport[];
   private readonly maxMessageSize: number;
+  private readonly udpMaxRequestSize: number;
   private readonly log: SipLogger;
   private readonly resolver: Resolver;
   private handler: RequestHandler | undefined;
@@ -68,6 +75,7 @@ export class SipStack {
     this.random = options.random ?? cryptoRandom;
     this.timers = { ...DEFAULT_TIMERS, ...options.timers };
     this.maxMessageSize = options.maxMessageSize ?? 65535;
+    this.udpMaxRequestSize = options.udpMaxRequestSize ?? DEFAULT_UDP_MAX_REQUEST_SIZE;
     this.log = options.logger ?? noopLogger;
     this.resolver = options.resolver ?? dnsResolver;
     const queues = new TimerQueues(this.clock);
@@ -108,7 +116,9 @@ export class SipStack {
    * Sends `req` in a new non-INVITE client transaction (RFC 3261 §17.1.2) and resolves with the final
    * response, a synthesized 408 on Timer F, or a 503 on a transport error (§8.1.3.1). Adds the top Via
    * (sent-by from the transport, a new branch, `rport`) and Max-Forwards: 70 when absent. Without `target`
-   * the next hop comes from the top Route or the Request-URI (see {@link nextHop}).
+   * the next hop comes from the top Route or the Request-URI (see {@link nextHop}). A request for UDP larger
+   * than `udpMaxRequestSize` goes over TCP to the same address and port (RFC 3261 §18.1.1, see
+   * {@link sendLargeRequest}).
    */
   async sendRequest(req: SipRequest, target?: Flow): Promise<SipResponse> {
     if (req.method === 'ACK') throw new SipError(500, 'ACK has no transaction');
@@ -117,7 +127,7 @@ export class SipStack {
     try {
       if (target !== undefined) {
         flow = target;
-        transport = this.transportFor(flow);
+        transport = transportFor(this.transports, flow);
       } else {
         // An IP address needs no lookup: no await, so the request goes out in this same call.
         const direct = nextHopTarget(req);
@@ -126,7 +136,7 @@ export class SipStack {
             ? { protocol: direct.protocol, address: direct.address, port: direct.port }
             : await nextHop(req, this.resolver);
         transport = this.transports.find((t) => t.protocol === hop.protocol);
-        if (transport === undefined) return this.synthesize(req, 503, `No ${hop.protocol} transport`);
+        if (transport === undefined) return createResponse(req, 503, `No ${hop.protocol} transport`);
         flow = {
           protocol: hop.protocol,
           localAddress: transport.localAddress,
@@ -137,32 +147,35 @@ export class SipStack {
       }
     } catch (e) {
       this.log.warn({ err: String(e), callId: req.headers.get('call-id') }, 'next hop not found');
-      return this.synthesize(req, 503, 'Next hop not found');
+      return createResponse(req, 503, 'Next hop not found');
     }
-    if (transport === undefined) return this.synthesize(req, 503, `No ${flow.protocol} transport`);
+    if (transport === undefined) return createResponse(req, 503, `No ${flow.protocol} transport`);
     const branch = this.random.branch();
-    const host = transport.advertisedHost;
-    req.headers.prepend(
-      'Via',
-      `SIP/2.0/${flow.protocol.toUpperCase()} ${host}:${transport.advertisedPort};branch=${branch};rport`,
-    );
+    req.headers.prepend('Via', viaFor(transport, flow.protocol, branch));
     if (!req.headers.has('max-forwards')) req.headers.set('Max-Forwards', '70');
     const data = serializeMessage(req);
     const key = `${branch}|${req.method}`;
-    return new Promise<SipResponse>((resolve) => {
-      // The host and the outcome callback are made in helpers of their own: a closure keeps alive the whole
-      // scope it was created in, and a transaction waiting for Timer K must not hold the request.
+    if (flow.protocol === 'udp' && data.length > this.udpMaxRequestSize) {
+      const tcp = this.transports.find((t) => t.protocol === 'tcp');
+      const viaTcp = tcp && { transport: tcp, branch: this.random.branch() };
+      return sendLargeRequest(req, { key, data, flow, transport }, viaTcp, this.run, this.log);
+    }
+    return this.run(key, data, flow, transport).then((result) => responseFor(req, result));
+  }
+
+  /** Runs a non-INVITE client transaction (RFC 3261 §17.1.2) sending `data` over `flow`, to its outcome. */
+  private readonly run = (key: string, data: Buffer, flow: Flow, transport: Transport): Promise<ClientOutcome> =>
+    new Promise((resolve) => {
       const tx = new NonInviteClientTransaction<SipResponse>(
         key,
         data,
         transport.reliable,
         this.clientHost(key, flow, transport),
-        clientOutcome(req, resolve),
+        resolve,
       );
       this.clients.set(key, tx);
       tx.start();
     });
-  }
 
   private clientHost(key: string, flow: Flow, transport: Transport): ClientTransactionHost {
     return {
@@ -177,21 +190,6 @@ export class SipStack {
         this.clients.delete(key);
       },
     };
-  }
-
-  private synthesize(req: SipRequest, status: number, reason: string): SipResponse {
-    return createResponse(req, status, reason);
-  }
-
-  private transportFor(flow: Flow): Transport | undefined {
-    let fallback: Transport | undefined;
-    for (const t of this.transports) {
-      if (t.protocol !== flow.protocol) continue;
-      if (flow.connectionId !== undefined && t.hasConnection(flow.connectionId)) return t;
-      if (t.localPort === flow.localPort) return t;
-      fallback ??= t;
-    }
-    return fallback;
   }
 
   private trace(dir: 'send' | 'recv', data: Buffer, flow: Flow): void {

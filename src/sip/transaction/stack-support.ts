@@ -38,18 +38,9 @@ export function traceMessage(log: SipLogger, dir: 'send' | 'recv', data: Buffer,
   );
 }
 
-/**
- * The outcome callback of a client transaction: the final response, or a synthesized 408 (Timer F) or 503
- * (transport error). Made here, not inside `sendRequest`, because a closure keeps its whole scope alive and
- * a transaction waiting for Timer K must not hold more than this.
- */
-export function clientOutcome(
-  req: SipRequest,
-  resolve: (res: SipResponse) => void,
-): (result: SipResponse | ClientFailure) => void {
-  return (result) => {
-    if (result === 'timeout') resolve(createResponse(req, 408, 'Request Timeout'));
-    else if (result === 'transport') resolve(createResponse(req, 503, 'Service Unavailable'));
-    else resolve(result);
-  };
+/** The final response of a client transaction, or the 408 (Timer F) or 503 (transport error) it stands for. */
+export function responseFor(req: SipRequest, result: SipResponse | ClientFailure): SipResponse {
+  if (result === 'timeout') return createResponse(req, 408, 'Request Timeout');
+  if (result === 'transport') return createResponse(req, 503, 'Service Unavailable');
+  return result;
 }

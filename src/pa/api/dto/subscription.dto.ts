@@ -13,9 +13,12 @@ export class SubscriptionDto {
   @ApiProperty({ description: 'Seconds left' }) expires!: number;
 }
 
+/** One page of subscriptions; `total` counts all that match the filters. */
 export class SubscriptionListDto {
   @ApiProperty({ type: [SubscriptionDto] }) items!: SubscriptionDto[];
   @ApiProperty() total!: number;
+  @ApiProperty() page!: number;
+  @ApiProperty() limit!: number;
 }
 
 /** The one place a subscription becomes its REST form. */
