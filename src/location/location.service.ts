@@ -8,11 +8,19 @@ import {
 } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { DomainError } from '../common/domain-error';
+import { ExpiryQueue } from '../common/expiry-queue';
 import { KeyedMutex } from '../common/keyed-mutex';
 import type { Binding, ContactChange, ContactEvent } from './binding';
 import { LocationRepository } from './location.repository';
 
 export type ContactChangeListener = (change: ContactChange) => void;
+
+/** The earliest expiry among bindings. */
+function earliest(bindings: readonly Binding[]): number {
+  let min = Infinity;
+  for (const b of bindings) if (b.expiresAt < min) min = b.expiresAt;
+  return min;
+}
 
 /**
  * The location service (usrloc): bindings per location domain and AoR, cached in memory and written
@@ -31,6 +39,10 @@ export class LocationService implements OnModuleInit, OnApplicationBootstrap, On
   private readonly byConnection = new Map<string, Set<string>>();
   private timer: NodeJS.Timeout | undefined;
   private sweeping = false;
+  /** How many AoRs have bindings (the live entries of `expiry`). */
+  private liveLists = 0;
+  /** Each AoR's binding list, by its earliest expiry: the sweep looks only at lists that have something due. */
+  private readonly expiry = new ExpiryQueue<Binding[]>();
 
   constructor(
     private readonly repo: LocationRepository,
@@ -140,9 +152,12 @@ export class LocationService implements OnModuleInit, OnApplicationBootstrap, On
     this.sweeping = true;
     let removed = 0;
     try {
-      for (const [domain, aors] of this.cache) {
-        for (const [aor, bindings] of aors) {
-          if (!bindings.some((b) => b.expiresAt <= now)) continue;
+      const live = (list: Binding[]): boolean => list.length > 0 && this.get(list[0].domain, list[0].aor) === list;
+      const due = this.expiry.due(now, (list) => (live(list) ? earliest(list) : undefined));
+      this.expiry.compact(this.liveLists, live);
+      for (const list of due) {
+        const { domain, aor } = list[0];
+        try {
           removed += await this.update(domain, aor, (current) => {
             const gone = current.filter((b) => b.expiresAt <= now);
             return {
@@ -151,10 +166,12 @@ export class LocationService implements OnModuleInit, OnApplicationBootstrap, On
               result: gone.length,
             };
           });
+        } catch (e) {
+          this.log.error(`expiry sweep of ${aor} failed: ${(e as Error).message}`);
         }
+        // Not replaced (the write failed): due again at the next sweep.
+        if (this.get(domain, aor) === list) this.expiry.push(list, earliest(list));
       }
-    } catch (e) {
-      this.log.error(`expiry sweep failed: ${(e as Error).message}`);
     } finally {
       this.sweeping = false;
     }
@@ -170,8 +187,12 @@ export class LocationService implements OnModuleInit, OnApplicationBootstrap, On
     if (!aors) this.cache.set(domain, (aors = new Map<string, Binding[]>()));
     const key = `${domain}\u0000${aor}`;
     for (const b of aors.get(aor) ?? []) this.unindex(b.source.connectionId, key);
-    if (bindings.length) aors.set(aor, bindings);
-    else aors.delete(aor);
+    const had = aors.has(aor);
+    if (bindings.length) {
+      aors.set(aor, bindings);
+      this.expiry.push(bindings, earliest(bindings));
+    } else aors.delete(aor);
+    this.liveLists += (bindings.length ? 1 : 0) - (had ? 1 : 0);
     for (const b of bindings) {
       const id = b.source.connectionId;
       if (id === undefined) continue;
