@@ -39,6 +39,8 @@ export async function startApp(config: AppConfig): Promise<RunningApp> {
     // Parsers are registered below, so that the error mapping can follow them.
     bodyParser: false,
   });
+  // GET presence sends the publication's entity tag itself; Express's body hash would not work as If-Match.
+  app.set('etag', false);
   const origins = new OriginPolicy(config.http.corsOrigins);
   // Without configured origins no CORS headers are sent: browsers then allow the same origin only.
   if (config.http.corsOrigins.length > 0) {
