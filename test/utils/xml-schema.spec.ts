@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { validateXml } from './xml-schema';
 
@@ -11,6 +12,11 @@ describe('validateXml (libxml2-wasm, no system xmllint)', () => {
     expect(validateXml(pidf('open', 'en'), join(XSD, 'pidf.xsd'))).toEqual({ ok: true, errors: '' });
     const reginfo = '<reginfo xmlns="urn:ietf:params:xml:ns:reginfo" version="0" state="full"/>';
     expect(validateXml(reginfo, 'test/fixtures/xsd/reginfo.xsd')).toEqual({ ok: true, errors: '' });
+  });
+
+  it("accepts the README's sample document, examples/alice.pidf", () => {
+    const sample = readFileSync(join(__dirname, '..', '..', 'examples', 'alice.pidf'), 'utf8');
+    expect(validateXml(sample, join(XSD, 'pidf.xsd'))).toEqual({ ok: true, errors: '' });
   });
 
   it('rejects an invalid document with one line per fault', () => {
