@@ -54,9 +54,14 @@ describe.each(databaseKinds())('start-up log on %s', (kind) => {
   }, 150_000);
 });
 
+/** A socket holding a port, released by `close`. */
+interface Holder {
+  close(): Promise<void>;
+}
+
 describe('a port in use', () => {
   let db: TestDatabase;
-  let holder: { close(): Promise<void> } | undefined;
+  let holder: Holder | undefined;
 
   beforeAll(async () => {
     db = await createTestDatabase('sqlite');
@@ -71,30 +76,29 @@ describe('a port in use', () => {
     await db.drop();
   });
 
-  async function holdUdp(port: number): Promise<{ close(): Promise<void> }> {
+  const releasedBy = (close: (done: () => void) => void): Holder => ({
+    close: () =>
+      new Promise<void>((done) => {
+        close(done);
+      }),
+  });
+
+  async function holdUdp(port: number): Promise<Holder> {
     const sock: Socket = createSocket('udp4');
     await new Promise<void>((done) => sock.bind(port, '127.0.0.1', done));
-    return {
-      close: () =>
-        new Promise<void>((done) => {
-          sock.close(() => {
-            done();
-          });
-        }),
-    };
+    return releasedBy((done) => {
+      sock.close(done);
+    });
   }
 
-  async function holdTcp(port: number): Promise<{ close(): Promise<void> }> {
+  async function holdTcp(port: number): Promise<Holder> {
     const srv: Server = createServer();
     await new Promise<void>((done) => srv.listen(port, '127.0.0.1', done));
-    return {
-      close: () =>
-        new Promise<void>((done) => {
-          srv.close(() => {
-            done();
-          });
-        }),
-    };
+    return releasedBy((done) => {
+      srv.close(() => {
+        done();
+      });
+    });
   }
 
   it.each([
