@@ -2,13 +2,18 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { AddressInfo } from 'node:net';
+import { DataSource } from 'typeorm';
 import { AppModule } from './app.module';
 import { createPino, PinoNestLogger } from './common/app-logger';
 import { ApiErrorFilter, bodyParserErrorToDomainError } from './common/domain-error.filter';
+import { assertTcpPortFree } from './common/listen-failure';
+import { OriginPolicy } from './common/origin-policy';
 import { SharedWsAdapter } from './common/shared-ws.adapter';
+import { startReport } from './common/start-report';
 import type { AppConfig } from './config/app-config';
+import { describeDatabase } from './database/data-source-options';
 import { GroupCommit } from './database/group-commit';
-import { SipBridge } from './sip-bridge/sip-bridge.service';
+import { SIP_WS_PATH, SipBridge } from './sip-bridge/sip-bridge.service';
 
 /** Writes queued for commit above which new SIP work is refused with 503 (about two seconds of commits). */
 const MAX_PENDING_WRITES = 20_000;
@@ -26,18 +31,32 @@ export interface RunningApp {
  * Used by `main.ts` and by the end-to-end tests, so both run exactly the same application.
  */
 export async function startApp(config: AppConfig): Promise<RunningApp> {
+  // A taken HTTP port is reported before the database and SIP are opened (main.ts: one line, exit code 2).
+  await assertTcpPortFree(config.http.host, config.http.port);
   const pino = createPino(config.log.level);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, pino), {
     logger: new PinoNestLogger(pino),
     // Parsers are registered below, so that the error mapping can follow them.
     bodyParser: false,
   });
+  // GET presence sends the publication's entity tag itself; Express's body hash would not work as If-Match.
+  app.set('etag', false);
+  const origins = new OriginPolicy(config.http.corsOrigins);
+  // Without configured origins no CORS headers are sent: browsers then allow the same origin only.
+  if (config.http.corsOrigins.length > 0) {
+    app.enableCors({
+      origin: (origin: string | undefined, cb: (err: Error | null, allow?: boolean) => void) => {
+        cb(null, origin !== undefined && origins.allowsCrossOrigin(origin));
+      },
+      exposedHeaders: ['ETag'],
+    });
+  }
   app.useGlobalFilters(new ApiErrorFilter());
   app.useBodyParser('json');
   app.useBodyParser('urlencoded', { extended: true });
   app.useBodyParser('text', { type: ['application/pidf+xml', 'application/*+xml', 'application/xml'] });
   app.use(bodyParserErrorToDomainError);
-  app.useWebSocketAdapter(new SharedWsAdapter(app, ['/sip']));
+  app.useWebSocketAdapter(new SharedWsAdapter(app, [SIP_WS_PATH], (req) => origins.allowsRequest(req)));
   app.enableShutdownHooks();
   const doc = new DocumentBuilder()
     .setTitle('Presence Hub')
@@ -51,7 +70,10 @@ export async function startApp(config: AppConfig): Promise<RunningApp> {
   const commits = app.get(GroupCommit);
   bridge.addOverloadProbe(() => commits.pending > MAX_PENDING_WRITES);
   await app.listen(config.http.port, config.http.host);
-  const httpPort = (app.getHttpServer().address() as AddressInfo).port;
+  const httpAddress = app.getHttpServer().address() as AddressInfo;
+  const httpPort = httpAddress.port;
+  const report = startReport(bridge.listeners(), httpAddress, describeDatabase(app.get(DataSource).options));
+  pino.info({ context: 'PresenceHub', ...report.fields }, report.message);
   return {
     app,
     httpPort,

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { listenFailure } from './common/listen-failure';
 import { ConfigError } from './config/load-config';
 import { processConfig } from './config/process-config';
 import { startApp } from './app.factory';
@@ -14,7 +15,15 @@ async function bootstrap(): Promise<void> {
     }
     throw e;
   }
-  await startApp(config);
+  try {
+    await startApp(config);
+  } catch (e) {
+    // A port taken or not ours to use: one line and the configuration error's exit code, not a stack trace.
+    const line = listenFailure(e, config);
+    if (line === undefined) throw e;
+    process.stderr.write(`${line}\n`);
+    process.exit(2);
+  }
 }
 
 void bootstrap();

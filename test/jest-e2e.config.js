@@ -10,6 +10,8 @@ module.exports = {
     '^.+/node_modules/sip\\.js/.+\\.js$': ['ts-jest', { diagnostics: false, tsconfig: { allowJs: true } }],
   },
   transformIgnorePatterns: ['/node_modules/(?!sip\\.js/)'],
+  // Installs (as root) or asks for the system tools the tests drive, such as sipp, before any test runs.
+  globalSetup: '<rootDir>/test/utils/prerequisites.ts',
   testEnvironment: 'node',
   testTimeout: 60000,
 };

@@ -5,9 +5,13 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { SharedWsAdapter } from './shared-ws.adapter';
 
 /** Opens a client WebSocket; resolves with the open socket or the HTTP status / error that refused it. */
-function connect(url: string, protocols?: string[]): Promise<{ ws?: WebSocket; status?: number; error?: string }> {
+function connect(
+  url: string,
+  protocols?: string[],
+  origin?: string,
+): Promise<{ ws?: WebSocket; status?: number; error?: string }> {
   return new Promise((resolve) => {
-    const ws = new WebSocket(url, protocols);
+    const ws = new WebSocket(url, protocols, origin === undefined ? {} : { origin });
     ws.once('open', () => {
       resolve({ ws });
     });
@@ -31,7 +35,7 @@ describe('SharedWsAdapter', () => {
 
   beforeEach(async () => {
     server = http.createServer();
-    adapter = new SharedWsAdapter(server, ['/sip']);
+    adapter = new SharedWsAdapter(server, ['/sip'], (req) => req.headers.origin !== 'https://evil.example');
     // What Nest does for `@WebSocketGateway({ path: '/ws' })` on the application's HTTP server (port 0).
     gateway = adapter.create(0, { path: '/ws' }) as WebSocketServer;
     gateway.on('connection', (ws) => {
@@ -107,6 +111,15 @@ describe('SharedWsAdapter', () => {
     await expect(roundTrip(b.ws!, 'y')).resolves.toBe('sip:y');
     a.ws!.close();
     b.ws!.close();
+  });
+
+  it('refuses with 403 an upgrade for its gateway that allowUpgrade refuses (an Origin check)', async () => {
+    const refused = await connect(`${base}/ws`, undefined, 'https://evil.example');
+    expect(refused.status).toBe(403);
+    expect(gateway.clients.size).toBe(0);
+    const allowed = await connect(`${base}/ws`, undefined, 'https://board.example');
+    expect(allowed.ws).toBeDefined();
+    allowed.ws!.close();
   });
 
   it('refuses and closes upgrades for any other path', async () => {

@@ -32,6 +32,11 @@ export interface SipConfig {
 export interface HttpConfig {
   readonly host: string;
   readonly port: number;
+  /**
+   * Browser origins allowed besides the server's own (lower case, `scheme://host[:port]`), or `*` for any: CORS
+   * on the REST API and the Origin check of WebSocket upgrades. Empty: same origin only.
+   */
+  readonly corsOrigins: readonly string[];
 }
 
 export interface DbConfig {

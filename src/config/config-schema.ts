@@ -7,7 +7,8 @@ export type SettingType =
   | { readonly kind: 'bool' }
   | { readonly kind: 'string'; readonly pattern?: RegExp; readonly hint?: string }
   | { readonly kind: 'enum'; readonly values: readonly string[] }
-  | { readonly kind: 'list' };
+  /** Comma-separated in the environment, an array of strings in the file; `item` checks each entry. */
+  | { readonly kind: 'list'; readonly item?: RegExp; readonly hint?: string };
 
 export interface Setting {
   /** Dotted path, e.g. `pa.defaultExpires`. */
@@ -70,6 +71,18 @@ export const SETTINGS: readonly Setting[] = [
   },
   { key: 'http.host', type: str, default: '0.0.0.0', doc: 'Address of the HTTP, REST and WebSocket listener.' },
   { key: 'http.port', type: port, default: 3000, doc: 'Port of HTTP (REST /api, /docs, /health, WS /ws and /sip).' },
+  {
+    key: 'http.corsOrigins',
+    type: {
+      kind: 'list',
+      item: /^\*$|^https?:\/\/[^/\s]+$/,
+      hint: 'a comma-separated list of origins such as https://app.example.com, or *',
+    },
+    default: [],
+    doc:
+      "Browser origins (scheme://host[:port]) allowed besides the server's own: CORS on the REST API, and the " +
+      'Origin of WebSocket upgrades to /ws and /sip. Empty: same origin only; `*`: any origin.',
+  },
   {
     key: 'db.url',
     type: { kind: 'string', pattern: /^$|^mysql:\/\/\S+$|^sqlite:\S+$/, hint: 'mysql://user:pass@host:port/db' },

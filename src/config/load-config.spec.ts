@@ -51,6 +51,25 @@ describe('loadConfig', () => {
     expect(c.sip.domains).toEqual(['example.com', 'example.org']);
   });
 
+  it('reads allowed browser origins: empty by default (same origin only), a list, or *', () => {
+    expect(loadConfig({}).http.corsOrigins).toEqual([]);
+    const c = loadConfig({ HTTP_CORS_ORIGINS: 'https://App.example.com, http://localhost:8080' });
+    expect(c.http.corsOrigins).toEqual(['https://app.example.com', 'http://localhost:8080']);
+    expect(loadConfig({ HTTP_CORS_ORIGINS: '*' }).http.corsOrigins).toEqual(['*']);
+    const e = errorOf(() => loadConfig({ HTTP_CORS_ORIGINS: 'https://app.example.com/page' }));
+    expect(e.problems).toEqual([
+      'http.corsOrigins (HTTP_CORS_ORIGINS) must be a comma-separated list of origins such as ' +
+        'https://app.example.com, or *, got "https://app.example.com/page"',
+    ]);
+  });
+
+  it('refuses one TCP port for SIP and HTTP', () => {
+    expect(errorOf(() => loadConfig({ SIP_PORT: '3000', HTTP_PORT: '3000' })).problems).toEqual([
+      'sip.port and http.port (3000) must differ: SIP over TCP and HTTP both listen on TCP',
+    ]);
+    expect(loadConfig({ SIP_PORT: '3000', HTTP_PORT: '3000', SIP_TCP: 'false' }).sip.port).toBe(3000);
+  });
+
   it('names the key, the variable and what is allowed when a value is bad', () => {
     const e = errorOf(() => loadConfig({ SIP_PORT: 'abc', LOG_LEVEL: 'loud', DB_URL: 'postgres://x' }));
     expect(e.problems).toEqual(

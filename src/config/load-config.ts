@@ -25,7 +25,7 @@ function describe(setting: Setting): string {
     case 'enum':
       return `one of ${t.values.join(', ')}`;
     case 'list':
-      return 'a comma-separated list or an array of strings';
+      return t.hint ?? 'a comma-separated list or an array of strings';
   }
 }
 
@@ -51,17 +51,18 @@ function coerce(setting: Setting, input: unknown): Value | undefined {
       return !t.pattern || t.pattern.test(input) ? input : undefined;
     case 'enum':
       return typeof input === 'string' && t.values.includes(input) ? input : undefined;
-    case 'list':
-      if (Array.isArray(input) && input.every((v) => typeof v === 'string'))
-        return input.map((v) => v.trim().toLowerCase());
-      if (typeof input === 'string') {
-        return input
-          .split(',')
-          .map((v) => v.trim().toLowerCase())
-          .filter((v) => v.length > 0);
-      }
-      return undefined;
+    case 'list': {
+      const items = listItems(input);
+      return items?.every((v) => t.item?.test(v) ?? true) ? items : undefined;
+    }
   }
+}
+
+/** The entries of a list setting, trimmed and lower-cased: an array of strings, or a comma-separated string. */
+function listItems(input: unknown): string[] | undefined {
+  if (typeof input === 'string') input = input.split(',').filter((v) => v.trim() !== '');
+  if (!Array.isArray(input) || !input.every((v) => typeof v === 'string')) return undefined;
+  return input.map((v) => v.trim().toLowerCase());
 }
 
 function readFileConfig(path: string, problems: string[]): Raw {
@@ -122,6 +123,9 @@ function crossChecks(c: AppConfig): string[] {
     out.push(`pa.publishMinExpires (${c.pa.publishMinExpires}) must not exceed pa.publishMaxExpires`);
   }
   if (c.sip.t1 > c.sip.t2) out.push(`sip.t1 (${c.sip.t1}) must not exceed sip.t2 (${c.sip.t2})`);
+  if (c.sip.tcp && c.sip.port !== 0 && c.sip.port === c.http.port) {
+    out.push(`sip.port and http.port (${c.http.port}) must differ: SIP over TCP and HTTP both listen on TCP`);
+  }
   return out;
 }
 

@@ -62,6 +62,25 @@ export function dataSourceOptions(target: DatabaseTarget, mariadb = false): Data
 }
 
 /**
+ * The database in use for the start log: the SQLite file's absolute path, or MySQL/MariaDB `user@host:port/db`
+ * (never the password).
+ */
+export function describeDatabase(options: DataSourceOptions): string {
+  if (options.type === 'better-sqlite3') {
+    return options.database === ':memory:' ? 'SQLite in memory' : `SQLite ${resolve(options.database)}`;
+  }
+  if (options.type !== 'mysql' && options.type !== 'mariadb') return options.type;
+  const kind = options.type === 'mariadb' ? 'MariaDB' : 'MySQL';
+  try {
+    const u = new URL(options.url ?? '');
+    const user = u.username === '' ? '' : `${decodeURIComponent(u.username)}@`;
+    return `${kind} ${user}${u.hostname}:${u.port === '' ? '3306' : u.port}${u.pathname}`;
+  } catch {
+    return kind;
+  }
+}
+
+/**
  * Like {@link dataSourceOptions}, asking a MySQL-protocol server whether it is MariaDB first: TypeORM reads
  * MariaDB's column defaults differently, and a wrong guess shows up as schema drift.
  */

@@ -16,6 +16,8 @@ import {
   type Transport,
 } from '../sip';
 import { PINO } from '../common/app-logger';
+import { OriginPolicy } from '../common/origin-policy';
+import type { Listener } from '../common/start-report';
 import type { Logger as Pino } from 'pino';
 import { OverloadGuard, type OverloadProbe } from './overload-guard';
 import { KNOWN_METHODS, SUPPORTED_EXTENSIONS, type SipCapabilities, type SipRequestHandler } from './sip-handler';
@@ -24,6 +26,9 @@ import { KNOWN_METHODS, SUPPORTED_EXTENSIONS, type SipCapabilities, type SipRequ
 const SHED_METHODS: ReadonlySet<string> = new Set(['REGISTER', 'SUBSCRIBE', 'PUBLISH']);
 
 const ANY_EVENT = '*';
+
+/** URL path of SIP over WebSocket on the HTTP server. */
+export const SIP_WS_PATH = '/sip';
 
 /**
  * Largest WebSocket frame taken in (twice the largest sip.maxMessageSize allowed): frames up to it reach
@@ -117,7 +122,7 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
     };
   }
 
-  /** Starts the transports: UDP and TCP on sip.host:sip.port, WS at /sip on the HTTP server. */
+  /** Starts the transports: UDP and TCP on sip.host:sip.port, WS at {@link SIP_WS_PATH} on the HTTP server. */
   async start(httpServer: Server | undefined): Promise<void> {
     const { sip } = this.config;
     const advertisedHost = this.advertisedHost();
@@ -129,10 +134,19 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
         new TcpTransport({ host: sip.host, port: port ?? 0, advertisedHost, maxMessageSize: sip.maxMessageSize }),
       );
     }
-    if (sip.ws && httpServer)
+    if (sip.ws && httpServer) {
+      // Browsers' SIP clients come under the same Origin rule as the browser WebSocket at /ws.
+      const origins = new OriginPolicy(this.config.http.corsOrigins);
       this.transports.push(
-        new WsTransport({ server: httpServer, path: '/sip', advertisedHost, maxMessageSize: WS_FRAME_LIMIT }),
+        new WsTransport({
+          server: httpServer,
+          path: SIP_WS_PATH,
+          advertisedHost,
+          maxMessageSize: WS_FRAME_LIMIT,
+          allowUpgrade: (req) => origins.allowsRequest(req),
+        }),
       );
+    }
     for (const t of this.transports) {
       t.onConnectionClosed((flow) => {
         for (const l of this.closeListeners) {
@@ -157,9 +171,6 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
     await stack.start();
     this.stack = stack;
     this.overload.start();
-    this.log.log(
-      `SIP listening: ${this.transports.map((t) => `${t.protocol}/${t.localAddress}:${t.localPort}`).join(', ')}`,
-    );
   }
 
   /** Host written in Via/Contact of what we send: sip.advertisedHost, else the listen address. */
@@ -180,6 +191,16 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
         : flow.localPort;
     const transport = flow.protocol === 'udp' ? '' : `;transport=${flow.protocol}`;
     return `<sip:${h}:${port}${transport}>`;
+  }
+
+  /** Where each transport listens; WS on the HTTP server's address once that listens. */
+  listeners(): Listener[] {
+    return this.transports.map((t) => ({
+      protocol: t.protocol,
+      address: t.localAddress,
+      port: t.localPort,
+      ...(t.protocol === 'ws' && { path: SIP_WS_PATH }),
+    }));
   }
 
   /** Ports the transports are bound to (useful with port 0). */

@@ -13,7 +13,7 @@ import {
   type SipTestMessage,
   type SipTestTransport,
 } from './sip-test-client';
-import { validateXml } from './xmllint';
+import { validateXml } from './xml-schema';
 
 export const TRANSPORTS: readonly SipTestTransport[] = ['udp', 'tcp', 'ws'];
 
@@ -111,7 +111,7 @@ export async function notifyArrives(client: SipTestClient, callId: string, ms: n
 /** Calls `check` until it returns a value other than undefined, or throws after `timeoutMs`. */
 export { pollUntil as eventually } from './e2e-helpers';
 
-/** Checks a NOTIFY body against the PIDF schema (RFC 3863); throws with xmllint's diagnostics. */
+/** Checks a NOTIFY body against the PIDF schema (RFC 3863); throws with libxml2's diagnostics. */
 export function expectValidPidf(body: string): void {
   const result = validateXml(body, PIDF_XSD);
   if (!result.ok) throw new Error(`PIDF body does not validate against pidf.xsd: ${result.errors}\n${body}`);

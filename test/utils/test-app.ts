@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
@@ -80,14 +81,14 @@ async function waitForHealth(
   throw new Error(`server did not become healthy within ${timeoutMs} ms:\n${output()}`);
 }
 
-/** Starts `src/main.ts` in a child process with the given ports and database; resolves when healthy. */
-export async function spawnServer(
+/** `src/main.ts` (through ts-node) in a child process with the given ports and database. */
+function startServerProcess(
   db: TestDatabase,
   ports: { sipPort: number; httpPort: number },
-  env: Record<string, string> = {},
-): Promise<ServerProcess> {
+  env: Record<string, string>,
+): ChildProcess {
   const root = join(__dirname, '..', '..');
-  const child = spawn(
+  return spawn(
     process.execPath,
     [join(root, 'node_modules/ts-node/dist/bin.js'), '--transpile-only', join(root, 'src/main.ts')],
     {
@@ -107,6 +108,33 @@ export async function spawnServer(
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
+}
+
+/** Runs the server process expected to stop by itself (a start-up failure); resolves with its exit and output. */
+export async function runServerToExit(
+  db: TestDatabase,
+  ports: { sipPort: number; httpPort: number },
+  env: Record<string, string> = {},
+  timeoutMs = 60_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = startServerProcess(db, ports, env);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const [code] = (await once(child, 'close')) as [number | null];
+  clearTimeout(timer);
+  return { code, stdout, stderr };
+}
+
+/** Starts `src/main.ts` in a child process with the given ports and database; resolves when healthy. */
+export async function spawnServer(
+  db: TestDatabase,
+  ports: { sipPort: number; httpPort: number },
+  env: Record<string, string> = {},
+): Promise<ServerProcess> {
+  const child = startServerProcess(db, ports, env);
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../../common/domain-error';
-import type { EventPackage, NotifyBody } from '../core/event-package';
+import type { EventPackage } from '../core/event-package';
 import { EventPackageRegistry } from '../core/event-package.registry';
 import { Notifier } from '../core/notifier.service';
 import type { PublishResult } from '../core/publication';
@@ -24,6 +24,15 @@ export interface ApiPublish {
   readonly document?: { readonly contentType: string; readonly body: string };
   readonly status?: StatusInput;
   readonly source: string;
+}
+
+/** A presentity's state as REST GET answers it. */
+export interface StateRead {
+  /** The package's JSON, or a document's text. */
+  readonly body: unknown;
+  /** The document's type; absent for JSON. */
+  readonly contentType?: string;
+  readonly etag?: string;
 }
 
 /**
@@ -57,15 +66,17 @@ export class PresenceApiService {
     return pkg;
   }
 
-  /** The state as the package's JSON (REST GET, WebSocket `state`). */
-  async stateJson(presentity: string, pkg: EventPackage): Promise<unknown> {
-    return pkg.toJson(await this.notifier.state(presentity, pkg.name));
-  }
-
-  /** The state rendered as a document of one of the package's NOTIFY types, as a watcher would get it. */
-  async stateDocument(presentity: string, pkg: EventPackage, accept: string): Promise<NotifyBody | null> {
+  /**
+   * The state for REST GET: the package's JSON, or with `documentType` the document a watcher would get in its
+   * NOTIFY (null when the package renders none). `etag` is the entity tag of the one live publication (RFC 3903),
+   * to send as If-Match; with none or several publications there is none, as no single tag names the state.
+   */
+  async readState(presentity: string, pkg: EventPackage, documentType?: string): Promise<StateRead | null> {
     const state = await this.notifier.state(presentity, pkg.name);
-    return pkg.render(state, { kind: 'internal', uri: 'rest', accept: [accept] });
+    const tag = state.publications.length === 1 ? { etag: state.publications[0].etag } : {};
+    if (documentType === undefined) return { body: pkg.toJson(state), ...tag };
+    const doc = pkg.render(state, { kind: 'internal', uri: 'rest', accept: [documentType] });
+    return doc && { body: doc.body, contentType: doc.contentType, ...tag };
   }
 
   /** Initial publication, refresh (no document), modification (document and ifMatch) or removal (expires 0). */

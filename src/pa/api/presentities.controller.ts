@@ -71,7 +71,12 @@ export class PresentitiesController {
   })
   @ApiQuery({ name: 'event', required: false, description: 'Event package, default "presence"' })
   @ApiProduces(JSON_TYPE, 'application/pidf+xml')
-  @ApiOkResponse({ description: 'The state', schema: { type: 'object' } })
+  @ApiOkResponse({
+    description:
+      'The state. ETag: the entity tag of the publication when exactly one is live (usable as If-Match); ' +
+      'absent with none or several (each is listed with its etag in the JSON).',
+    schema: { type: 'object' },
+  })
   async get(
     @Param('aor') aorRaw: string,
     @ScalarQuery('event') eventRaw: string | undefined,
@@ -82,11 +87,11 @@ export class PresentitiesController {
     const pkg = this.api.resolveEvent(eventRaw);
     res.vary('Accept');
     const type = negotiate(accept, pkg.notifyContentTypes);
-    if (type === undefined) return this.api.stateJson(presentity, pkg);
-    const doc = await this.api.stateDocument(presentity, pkg, type);
-    if (doc === null) throw new DomainError(404, `no ${type} document for ${presentity}`, 'aor');
-    res.type(doc.contentType);
-    return doc.body;
+    const read = await this.api.readState(presentity, pkg, type);
+    if (read === null) throw new DomainError(404, `no ${type} document for ${presentity}`, 'aor');
+    if (read.etag !== undefined) res.setHeader('ETag', `"${read.etag}"`);
+    if (read.contentType !== undefined) res.type(read.contentType);
+    return read.body;
   }
 
   @Put(':aor/presence')

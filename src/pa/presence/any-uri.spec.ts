@@ -1,11 +1,11 @@
 import { join } from 'node:path';
-import { validateXml } from '../../../test/utils/xmllint';
+import { validateXml } from '../../../test/utils/xml-schema';
 import { isAnyUri, toAnyUri } from './any-uri';
 import { escapeAttr } from './xml-tree';
 
 const XSD = join(__dirname, '../../../test/fixtures/xsd/pidf.xsd');
 
-/** One document with every value as a tuple contact, so a single xmllint run checks them all. */
+/** One document with every value as a tuple contact, so a single validation checks them all. */
 function documentOf(values: readonly string[]): string {
   const tuples = values
     .map((v, i) => `<tuple id="t${i}"><status/><contact>${escapeAttr(v)}</contact></tuple>`)
@@ -67,13 +67,13 @@ describe('isAnyUri / toAnyUri', () => {
     for (const v of bad) expect(isAnyUri(v)).toBe(false);
     expect(toAnyUri('sip:alice@[2001:db8::1]:5060')).toBe('sip:alice@%5B2001:db8::1%5D:5060');
     const result = validateXml(documentOf(bad.map(toAnyUri)), XSD);
-    expect(result.errors).toMatch(/validates/);
+    expect(result.errors).toBe('');
   });
 
-  it('never calls a value valid that xmllint rejects, and always repairs (randomised)', () => {
+  it('never calls a value valid that libxml2 rejects, and always repairs (randomised)', () => {
     const values = randomValues(1500, 3856);
     const claimed = values.filter((v) => isAnyUri(v));
-    expect(validateXml(documentOf(claimed), XSD).errors).toMatch(/validates/);
-    expect(validateXml(documentOf(values.map(toAnyUri)), XSD).errors).toMatch(/validates/);
+    expect(validateXml(documentOf(claimed), XSD).errors).toBe('');
+    expect(validateXml(documentOf(values.map(toAnyUri)), XSD).errors).toBe('');
   });
 });

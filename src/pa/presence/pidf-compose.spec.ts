@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { validateXml } from '../../../test/utils/xmllint';
+import { validateXml } from '../../../test/utils/xml-schema';
 import { PackageError } from '../core/event-package';
 import { pidfToJson, validatePidf } from './pidf';
 import { closedPidf, composePidf, openPidf, pidfFromStatus, toTupleId } from './pidf-compose';

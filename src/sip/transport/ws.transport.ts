@@ -21,6 +21,8 @@ export interface WsTransportOptions {
    * killing SIP upgrades. Upgrades for other paths are passed on untouched.
    */
   claimFirst?: boolean;
+  /** Whether an upgrade for `path` may proceed (e.g. an Origin check); refused ones get 403. Default: all. */
+  allowUpgrade?: (req: IncomingMessage) => boolean;
 }
 
 type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
@@ -94,6 +96,10 @@ export class WsTransport implements Transport {
    */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
     if (!this.isOurPath(req)) return false;
+    if (this.options.allowUpgrade && !this.options.allowUpgrade(req)) {
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return true;
+    }
     const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
     if (!offered.includes('sip')) {
       // RFC 7118 §4: the `sip` subprotocol is required.
