@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
+import { checkLength } from '../../common/field-limits';
 import { timeOrderedId } from '../../common/ids';
 import { KeyedMutex } from '../../common/keyed-mutex';
 import { PackageError, type PublishRules } from './event-package';
@@ -123,6 +124,7 @@ function checkBody(rules: PublishRules, req: PublishRequest, body: string): stri
   if (!rules.contentTypes.includes(contentType)) {
     throw new PackageError(415, 'Unsupported Media Type', { Accept: rules.contentTypes.join(', ') });
   }
+  checkLength('body', body);
   rules.validate(contentType, body, req.presentity);
   return contentType;
 }
