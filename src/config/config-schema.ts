@@ -79,6 +79,12 @@ export const SETTINGS: readonly Setting[] = [
     doc: 'Longest time a write waits to be committed with others (group commit), in ms.',
   },
   {
+    key: 'db.queryTimeoutMs',
+    type: { kind: 'int', min: 100, max: 600_000 },
+    default: 2000,
+    doc: 'Time limit of every query and of a write waiting for its commit, in ms; past it REGISTER/SUBSCRIBE/PUBLISH get 503 with Retry-After, REST 503.',
+  },
+  {
     key: 'log.level',
     type: { kind: 'enum', values: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] },
     default: 'info',

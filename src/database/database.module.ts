@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { resolveDataSourceOptions } from './data-source-options';
 import { GroupCommit } from './group-commit';
+import { guardMysqlPool } from './mysql-pool-guard';
 
 /**
  * The TypeORM data source on SQLite (default) or MySQL/MariaDB, with pending migrations applied at
@@ -27,7 +28,10 @@ import { GroupCommit } from './group-commit';
     {
       provide: GroupCommit,
       inject: [DataSource, APP_CONFIG],
-      useFactory: (ds: DataSource, config: AppConfig) => new GroupCommit(ds, config.db.commitDelayMs),
+      useFactory: (ds: DataSource, config: AppConfig) => {
+        guardMysqlPool(ds);
+        return new GroupCommit(ds, config.db.commitDelayMs, { timeoutMs: config.db.queryTimeoutMs });
+      },
     },
   ],
   exports: [GroupCommit],
