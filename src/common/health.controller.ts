@@ -45,7 +45,10 @@ export class HealthController {
     const transports = this.bridge.ports();
     const ok = database.ok && Object.keys(transports).length > 0;
     const report: HealthReport = { status: ok ? 'ok' : 'error', database, transports };
-    if (!ok) throw new HttpException(report, 503);
+    if (!ok) {
+      const why = database.ok ? 'no SIP transport listens' : `database: ${database.error ?? 'down'}`;
+      throw new HttpException({ ...report, message: why }, 503);
+    }
     return report;
   }
 }
