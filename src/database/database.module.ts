@@ -1,4 +1,4 @@
-import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
@@ -30,7 +30,10 @@ import { guardMysqlPool } from './mysql-pool-guard';
       inject: [DataSource, APP_CONFIG],
       useFactory: (ds: DataSource, config: AppConfig) => {
         guardMysqlPool(ds);
-        return new GroupCommit(ds, config.db.commitDelayMs, { timeoutMs: config.db.queryTimeoutMs });
+        return new GroupCommit(ds, config.db.commitDelayMs, {
+          timeoutMs: config.db.queryTimeoutMs,
+          logger: new Logger('GroupCommit'),
+        });
       },
     },
   ],

@@ -75,6 +75,8 @@ export interface GroupCommitOptions {
   readonly timeoutMs?: number;
   /** Most writes per transaction. */
   readonly maxBatch?: number;
+  /** Told when the database becomes unavailable and when it is back. */
+  readonly logger?: { warn(message: string): void; log(message: string): void };
 }
 
 /** Whether writes are being committed, for /health. */
@@ -109,6 +111,7 @@ export class GroupCommit {
   private readonly timeoutMs: number;
   private readonly maxBatch: number;
   private readonly retryAfter: number;
+  private readonly logger: GroupCommitOptions['logger'];
   private readonly columns = new Map<EntityTarget<ObjectLiteral>, readonly TextColumn[]>();
   private pauseMs = 0;
   private pausedUntil = 0;
@@ -125,6 +128,7 @@ export class GroupCommit {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
     this.maxBatch = options.maxBatch ?? 5000;
     this.retryAfter = retryAfterSeconds(this.timeoutMs);
+    this.logger = options.logger;
   }
 
   /**
@@ -270,7 +274,11 @@ export class GroupCommit {
       for (const op of second) op.reject(error);
       return false;
     }
-    this.lastSuccessAt = Date.now();
+    const now = Date.now();
+    if (this.lastFailureAt > this.lastSuccessAt) {
+      this.logger?.log(`database available again (last failed write at ${new Date(this.lastFailureAt).toISOString()})`);
+    }
+    this.lastSuccessAt = now;
     this.pauseMs = 0;
     this.pausedUntil = 0;
     batch.forEach((op, i) => {
@@ -281,6 +289,9 @@ export class GroupCommit {
 
   private failed(e: unknown): void {
     const now = Date.now();
+    if (this.lastFailureAt <= this.lastSuccessAt) {
+      this.logger?.warn(`database unavailable, writes get 503 until it answers: ${(e as Error).message}`);
+    }
     this.lastFailureAt = now;
     this.lastFailure = (e as Error).message;
     this.pauseMs = Math.min(Math.max(this.pauseMs * 2, FIRST_PAUSE_MS), LAST_PAUSE_MS);
