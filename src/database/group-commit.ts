@@ -38,6 +38,12 @@ const CHUNK = 256;
 const FIRST_PAUSE_MS = 50;
 const LAST_PAUSE_MS = 1000;
 
+/**
+ * Attempts of a batch whose connection was lost before anything could commit: the pool may hand out other
+ * connections the server closed before the driver noticed, and each of those fails at once.
+ */
+const LOST_CONNECTION_ATTEMPTS = 5;
+
 /** How long a failed write keeps {@link GroupCommit.health} down when no write has been tried since. */
 const FAILURE_MEMORY_MS = 10_000;
 
@@ -301,10 +307,10 @@ export class GroupCommit {
   /**
    * One transaction on the committer's own long-lived query runner: TypeORM caches prepared statements
    * per runner, and a runner per transaction would prepare every statement anew. A runner whose connection
-   * failed is replaced; when the connection was lost before anything could commit, the batch is tried once
-   * more on the new one, so that a restarted or killed connection costs no write.
+   * failed is replaced; when the connection was lost before anything could commit, the batch is tried again
+   * on a new one, so that a restarted or killed connection costs no write.
    */
-  private async transaction(batch: readonly Op[], retry = true): Promise<unknown[]> {
+  private async transaction(batch: readonly Op[], attempt = 1): Promise<unknown[]> {
     this.runner ??= this.dataSource.createQueryRunner();
     const runner = this.runner;
     let committing = false;
@@ -324,7 +330,9 @@ export class GroupCommit {
             )
           : !committing;
       if (unavailable || !rolledBack) await this.replaceRunner(runner);
-      if (retry && !committing && connectionLost(e)) return this.transaction(batch, false);
+      if (attempt < LOST_CONNECTION_ATTEMPTS && !committing && connectionLost(e)) {
+        return this.transaction(batch, attempt + 1);
+      }
       throw e;
     }
   }

@@ -104,7 +104,8 @@ describe.each(databaseKinds())('database faults on %s', (kind) => {
       );
       const ids = (rows as { id: number }[]).map((r) => r.id);
       expect(ids.length).toBeGreaterThan(0);
-      for (const id of ids) await c.query(`KILL CONNECTION ${id}`);
+      // A connection may end by itself meanwhile ("Unknown thread id").
+      for (const id of ids) await c.query(`KILL CONNECTION ${id}`).catch(() => undefined);
       await c.end();
       // A batch whose connection was lost before its commit is retried at once on a new one: no write fails.
       await expectWritesSucceed();
