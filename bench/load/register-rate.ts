@@ -8,6 +8,14 @@
  *
  * Prints one JSON line. The default prefix holds a random run id, so each run creates new AoRs; they expire
  * after --expires seconds (or pass --unregister to remove them after the measurement, not timed).
+ *
+ * With --rate R the valid REGISTERs are sent at R per second (open loop, at most --window outstanding)
+ * instead of keeping the window full, and --bad-rate B mixes in B REGISTERs per second that do not fit the
+ * schema (a 300-character AoR, a 2 KB Contact, a 300-character Call-ID, in turn). Latencies of the valid
+ * ones are reported apart from the answers to the bad ones:
+ *
+ *   npx ts-node --transpile-only bench/load/register-rate.ts --port 5060 --count 30000 --rate 3000 \
+ *     --bad-rate 50 --window 2000
  */
 import * as dgram from 'node:dgram';
 import {
@@ -40,7 +48,13 @@ const args = parseArgs({
   t1: 500,
   localHost: '127.0.0.1',
   unregister: false,
+  rate: 0,
+  badRate: 0,
 });
+
+/** The ways a bad REGISTER does not fit the schema, in turn. */
+const BAD_KINDS = ['aor', 'contact', 'callId'] as const;
+type BadKind = (typeof BAD_KINDS)[number];
 assertLoopback(args.host);
 assertLoopback(args.localHost);
 
@@ -50,11 +64,15 @@ interface Reg {
   sentAt: number;
   done: boolean;
   phase: 'register' | 'unregister';
+  bad?: BadKind;
 }
 
 const regs = new Map<string, Reg>();
 const statuses: Record<string, number> = {};
 const latencies: number[] = [];
+const badStatuses: Record<string, number> = {};
+const badLatencies: number[] = [];
+let badStarted = 0;
 const sockets: dgram.Socket[] = [];
 const ports: number[] = [];
 let started = 0;
@@ -71,7 +89,10 @@ let finish: () => void = () => undefined;
 const rtx = new UdpRetransmitter(
   (callId) => {
     const reg = regs.get(callId);
-    if (reg && !reg.done && reg.phase === 'register') {
+    if (reg?.bad && !reg.done) {
+      reg.done = true;
+      badStatuses.timeout = (badStatuses.timeout ?? 0) + 1;
+    } else if (reg && !reg.done && reg.phase === 'register') {
       timedOut++;
       settle(reg);
     }
@@ -87,10 +108,18 @@ function settle(reg: Reg): void {
   pump();
 }
 
-function registerRequest(i: number, sock: number, callId: string, cseq: number, expires: number): Buffer {
+function registerRequest(
+  i: number,
+  sock: number,
+  callId: string,
+  cseq: number,
+  expires: number,
+  bad?: BadKind,
+): Buffer {
   const port = ports[sock];
-  const user = `${args.prefix}${i}`;
+  const user = bad === 'aor' ? `${args.prefix}bad${i}-${'a'.repeat(300)}` : `${args.prefix}${i}`;
   const aor = `sip:${user}@${args.domain}`;
+  const contactParams = bad === 'contact' ? `;x=${'c'.repeat(2048)}` : '';
   return Buffer.from(
     `REGISTER sip:${args.domain} SIP/2.0\r\n` +
       `Via: SIP/2.0/UDP ${args.localHost}:${port};branch=z9hG4bK${run}r${i}c${cseq};rport\r\n` +
@@ -99,24 +128,41 @@ function registerRequest(i: number, sock: number, callId: string, cseq: number, 
       `To: <${aor}>\r\n` +
       `Call-ID: ${callId}\r\n` +
       `CSeq: ${cseq} REGISTER\r\n` +
-      `Contact: <sip:${user}@${args.localHost}:${port}>\r\n` +
+      `Contact: <sip:${user}@${args.localHost}:${port}${contactParams}>\r\n` +
       `Expires: ${expires}\r\n` +
       `Content-Length: 0\r\n\r\n`,
   );
 }
 
+function startOne(bad?: BadKind): void {
+  const i = bad ? args.count + badStarted++ : started++;
+  const sock = i % sockets.length;
+  const callId =
+    bad === 'callId' ? `${run}-${i}-${'i'.repeat(300)}@${args.localHost}` : `${run}-${i}@${args.localHost}`;
+  const t = now();
+  if (firstSend === 0) firstSend = t;
+  regs.set(callId, { i, sock, sentAt: t, done: false, phase: 'register', bad });
+  if (!bad) outstanding++;
+  rtx.send(callId, sockets[sock], registerRequest(i, sock, callId, 1, args.expires, bad), args.host, args.port);
+}
+
+/** Closed loop: keeps --window valid REGISTERs outstanding. */
 function pump(): void {
-  while (!stopStarting && outstanding < args.window && started < args.count) {
-    const i = started++;
-    const sock = i % sockets.length;
-    const callId = `${run}-${i}@${args.localHost}`;
-    const t = now();
-    if (firstSend === 0) firstSend = t;
-    regs.set(callId, { i, sock, sentAt: t, done: false, phase: 'register' });
-    outstanding++;
-    rtx.send(callId, sockets[sock], registerRequest(i, sock, callId, 1, args.expires), args.host, args.port);
-  }
+  while (args.rate === 0 && !stopStarting && outstanding < args.window && started < args.count) startOne();
   if (outstanding === 0 && (started >= args.count || stopStarting)) finish();
+}
+
+/** Open loop (--rate, --bad-rate): every 5 ms, starts what is due by now. */
+function pace(): NodeJS.Timeout {
+  return setInterval(() => {
+    if (firstSend === 0) firstSend = now();
+    const elapsed = now() - firstSend;
+    if (stopStarting || started >= args.count) return;
+    const due = Math.min(args.count, Math.floor((elapsed * args.rate) / 1000));
+    while (started < due && outstanding < args.window) startOne();
+    const badDue = Math.floor((elapsed * args.badRate) / 1000);
+    while (badStarted < badDue) startOne(BAD_KINDS[badStarted % BAD_KINDS.length]);
+  }, 5);
 }
 
 let unregistered = 0;
@@ -142,6 +188,13 @@ function onMessage(data: Buffer, sockIndex: number): void {
     if (status < 300) unregistered++;
     return;
   }
+  if (reg.bad) {
+    if (reg.done) return;
+    reg.done = true;
+    badStatuses[status] = (badStatuses[status] ?? 0) + 1;
+    badLatencies.push(now() - reg.sentAt);
+    return;
+  }
   statuses[status] = (statuses[status] ?? 0) + 1;
   if (reg.done) return;
   if (status < 300) {
@@ -154,6 +207,7 @@ function onMessage(data: Buffer, sockIndex: number): void {
 async function unregisterAll(): Promise<void> {
   let sent = 0;
   for (const [callId, reg] of regs) {
+    if (reg.bad) continue;
     reg.phase = 'unregister';
     rtx.send(callId, sockets[reg.sock], registerRequest(reg.i, reg.sock, callId, 2, 0), args.host, args.port);
     if (++sent % args.window === 0) await sleep(5);
@@ -190,8 +244,10 @@ async function main(): Promise<void> {
       }
     }, 50);
   });
+  const pacer = args.rate > 0 ? pace() : undefined;
   pump();
   await Promise.race([done, drained]);
+  if (pacer) clearInterval(pacer);
   clearTimeout(stopTimer);
   if (drainTimer) clearTimeout(drainTimer);
   const elapsedMs = (lastDone || now()) - firstSend;
@@ -224,6 +280,13 @@ async function main(): Promise<void> {
       elapsedMs: Math.round(elapsedMs),
       registersPerSec: perSecond(ok, elapsedMs),
       registerTo200Ms: summarize(latencies),
+      ...(args.badRate > 0 && {
+        rate: args.rate,
+        badRate: args.badRate,
+        badSent: badStarted,
+        badStatuses,
+        badAnswerMs: summarize(badLatencies),
+      }),
     }),
   );
 }

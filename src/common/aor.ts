@@ -1,4 +1,5 @@
 import { DomainError } from './domain-error';
+import { checkLength } from './field-limits';
 
 /**
  * Reads an AoR given in a URL or a JSON body: `sip:alice@example.com`, `sips:...` or `alice@example.com`
@@ -21,5 +22,7 @@ export function parseAor(input: unknown, field = 'aor'): string {
       `${field} must be a SIP AoR such as sip:alice@example.com, got ${JSON.stringify(input)}`,
       field,
     );
-  return `${m[1].toLowerCase()}:${m[2]}@${m[3].toLowerCase()}`;
+  const aor = `${m[1].toLowerCase()}:${m[2]}@${m[3].toLowerCase()}`;
+  checkLength('aor', aor, field);
+  return aor;
 }

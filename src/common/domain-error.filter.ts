@@ -5,7 +5,7 @@ import { DomainError } from './domain-error';
 
 /**
  * Maps errors to the REST error body `{statusCode, error, message, field?}`: domain errors with their
- * status, Nest's HTTP exceptions as they are, anything else as 500 without internals.
+ * status (and Retry-After when they carry one), Nest's HTTP exceptions as they are, anything else as 500 without internals.
  */
 @Catch()
 export class ApiErrorFilter implements ExceptionFilter {
@@ -21,6 +21,7 @@ export class ApiErrorFilter implements ExceptionFilter {
       status = exception.status;
       message = exception.message;
       field = exception.field;
+      if (exception.retryAfter !== undefined) res.setHeader('Retry-After', String(exception.retryAfter));
     } else if (exception instanceof HttpException) {
       status = exception.getStatus();
       const body = exception.getResponse();

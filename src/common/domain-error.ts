@@ -9,6 +9,8 @@ export class DomainError extends Error {
     message: string,
     /** The request field at fault, when there is one. */
     readonly field?: string,
+    /** Seconds after which a retry may succeed (Retry-After in SIP and HTTP), for 503. */
+    readonly retryAfter?: number,
   ) {
     super(message);
     this.name = 'DomainError';

@@ -46,6 +46,8 @@ export interface DbConfig {
   readonly dataDir: string;
   /** Longest time a write waits for its group commit, in milliseconds. */
   readonly commitDelayMs: number;
+  /** Time limit of every query, and of a write waiting for its commit, in milliseconds. */
+  readonly queryTimeoutMs: number;
 }
 
 /** Registrar (RFC 3261 §10.3) — the parameters of the SIP servers' `registrar` and `usrloc` modules. */

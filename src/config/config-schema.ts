@@ -62,7 +62,12 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'sip.t1', type: { kind: 'int', min: 1, max: 60_000 }, default: 500, doc: 'RFC 3261 T1 in ms.' },
   { key: 'sip.t2', type: { kind: 'int', min: 1, max: 60_000 }, default: 4000, doc: 'RFC 3261 T2 in ms.' },
   { key: 'sip.t4', type: { kind: 'int', min: 1, max: 60_000 }, default: 5000, doc: 'RFC 3261 T4 in ms.' },
-  { key: 'sip.trace', type: bool, default: false, doc: 'Log every SIP message sent and received (at level trace, shown whatever the log level).' },
+  {
+    key: 'sip.trace',
+    type: bool,
+    default: false,
+    doc: 'Log every SIP message sent and received (at level trace, shown whatever the log level).',
+  },
   {
     key: 'sip.overloadDelayMs',
     type: { kind: 'int', min: 0, max: 60_000 },
@@ -96,6 +101,12 @@ export const SETTINGS: readonly Setting[] = [
     type: { kind: 'int', min: 0, max: 1000 },
     default: 2,
     doc: 'Longest time a write waits to be committed with others (group commit), in ms.',
+  },
+  {
+    key: 'db.queryTimeoutMs',
+    type: { kind: 'int', min: 100, max: 600_000 },
+    default: 2000,
+    doc: 'Time limit of every query and of a write waiting for its commit, in ms; past it REGISTER/SUBSCRIBE/PUBLISH get 503 with Retry-After, REST 503.',
   },
   {
     key: 'log.level',
@@ -188,9 +199,9 @@ export const SETTINGS: readonly Setting[] = [
   },
   {
     key: 'pa.publishMaxBodySize',
-    type: { kind: 'int', min: 256, max: 1_048_576 },
-    default: 65_536,
-    doc: 'Largest presence PUBLISH body (PIDF) in bytes; larger ones get 413 (SIP, REST).',
+    type: { kind: 'int', min: 256, max: 65_535 },
+    default: 65_535,
+    doc: 'Largest presence PUBLISH body (PIDF) in bytes, at most what a stored body holds (65,535); larger ones get 413 (SIP, REST).',
   },
   {
     key: 'pa.registrarSource',

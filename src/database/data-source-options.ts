@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createConnection } from 'mysql2/promise';
-import type { DataSourceOptions } from 'typeorm';
+import type { DataSourceOptions, Logger } from 'typeorm';
 import { MIGRATIONS } from '../../migrations';
 import { ENTITIES } from './entities';
 
@@ -9,7 +9,31 @@ import { ENTITIES } from './entities';
 export interface DatabaseTarget {
   readonly url: string;
   readonly dataDir: string;
+  /** Time limit of every query in ms (db.queryTimeoutMs); {@link DEFAULT_QUERY_TIMEOUT_MS} when absent. */
+  readonly queryTimeoutMs?: number;
 }
+
+export const DEFAULT_QUERY_TIMEOUT_MS = 2000;
+
+/**
+ * TypeORM logs nothing: with `logging: false` it would still print "query is slow" to the console for every
+ * query that reached the time limit; failures reach the callers, which report them.
+ */
+const SILENT: Logger = {
+  logQuery: () => undefined,
+  logQueryError: () => undefined,
+  logQuerySlow: () => undefined,
+  logSchemaBuild: () => undefined,
+  logMigration: () => undefined,
+  log: () => undefined,
+};
+
+/**
+ * How long SQLite waits for a lock another connection holds. better-sqlite3 waits synchronously, with the
+ * event loop stopped, so the wait stays short: a busy database fails the write (503) and the group commit
+ * tries again after a pause, rather than freezing the server for the whole time limit.
+ */
+const SQLITE_BUSY_WAIT_MS = 50;
 
 /** `sqlite::memory:` and `sqlite:/path/file.sqlite` name SQLite explicitly; empty means the data-dir file. */
 export function sqlitePath(target: DatabaseTarget): string {
@@ -27,14 +51,18 @@ export function isMysql(target: DatabaseTarget): boolean {
  * TypeORM options for the target. `synchronize` is never on: the schema comes from `migrations/` only.
  * SQLite runs in WAL mode with synchronous=NORMAL: a commit survives a killed process (kill -9), which is
  * the durability contract; FULL would also survive power loss at about a third of the write rate.
+ * Every MySQL query and connection attempt has the time limit `queryTimeoutMs`; SQLite waits at most
+ * {@link SQLITE_BUSY_WAIT_MS} for a lock.
  */
 export function dataSourceOptions(target: DatabaseTarget, mariadb = false): DataSourceOptions {
+  const timeoutMs = target.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
   const common = {
     entities: ENTITIES,
     migrations: MIGRATIONS,
     migrationsRun: false,
     synchronize: false,
     logging: false,
+    logger: SILENT,
   } as const;
   if (isMysql(target)) {
     return {
@@ -46,7 +74,10 @@ export function dataSourceOptions(target: DatabaseTarget, mariadb = false): Data
       timezone: 'Z',
       supportBigNumbers: true,
       bigNumberStrings: false,
-      extra: { connectionLimit: 10 },
+      // mysql2 gives up on a query after `timeout` ms; the pool guard then replaces the connection.
+      enableQueryTimeout: true,
+      maxQueryExecutionTime: timeoutMs,
+      extra: { connectionLimit: 10, connectTimeout: timeoutMs },
     };
   }
   return {
@@ -56,7 +87,7 @@ export function dataSourceOptions(target: DatabaseTarget, mariadb = false): Data
     enableWAL: true,
     prepareDatabase: (db: { pragma: (s: string) => unknown }) => {
       db.pragma('synchronous = NORMAL');
-      db.pragma('busy_timeout = 5000');
+      db.pragma(`busy_timeout = ${Math.min(SQLITE_BUSY_WAIT_MS, timeoutMs)}`);
     },
   };
 }
@@ -86,7 +117,10 @@ export function describeDatabase(options: DataSourceOptions): string {
  */
 export async function resolveDataSourceOptions(target: DatabaseTarget): Promise<DataSourceOptions> {
   if (!isMysql(target)) return dataSourceOptions(target);
-  const connection = await createConnection(target.url);
+  const connection = await createConnection({
+    uri: target.url,
+    connectTimeout: target.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS,
+  });
   try {
     const [rows] = await connection.query('SELECT VERSION() AS v');
     const version = (rows as { v?: string }[])[0]?.v ?? '';

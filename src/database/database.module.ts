@@ -1,9 +1,10 @@
-import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { resolveDataSourceOptions } from './data-source-options';
 import { GroupCommit } from './group-commit';
+import { guardMysqlPool } from './mysql-pool-guard';
 
 /**
  * The TypeORM data source on SQLite (default) or MySQL/MariaDB, with pending migrations applied at
@@ -27,7 +28,13 @@ import { GroupCommit } from './group-commit';
     {
       provide: GroupCommit,
       inject: [DataSource, APP_CONFIG],
-      useFactory: (ds: DataSource, config: AppConfig) => new GroupCommit(ds, config.db.commitDelayMs),
+      useFactory: (ds: DataSource, config: AppConfig) => {
+        guardMysqlPool(ds);
+        return new GroupCommit(ds, config.db.commitDelayMs, {
+          timeoutMs: config.db.queryTimeoutMs,
+          logger: new Logger('GroupCommit'),
+        });
+      },
     },
   ],
   exports: [GroupCommit],

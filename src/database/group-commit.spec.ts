@@ -1,9 +1,13 @@
+import { createConnection } from 'mysql2/promise';
 import { DataSource } from 'typeorm';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../../test/utils/test-database';
 import { AorAttributeEntity } from '../location/entities/aor-attribute.entity';
 import { PublicationEntity } from '../pa/entities/publication.entity';
-import { resolveDataSourceOptions } from './data-source-options';
+import { FieldTooLongError } from '../common/field-limits';
+import { DatabaseUnavailableError } from './database-errors';
+import { resolveDataSourceOptions, sqlitePath } from './data-source-options';
 import { GroupCommit } from './group-commit';
+import { guardMysqlPool } from './mysql-pool-guard';
 
 function publication(id: string, body: string): PublicationEntity {
   return Object.assign(new PublicationEntity(), {
@@ -73,4 +77,137 @@ describe.each(databaseKinds())('GroupCommit on %s', (kind) => {
     await expect(good).resolves.toBeUndefined();
     expect(await ds.getRepository(PublicationEntity).countBy({ id: 'good' })).toBe(1);
   });
+});
+
+describe.each(databaseKinds())('GroupCommit faults on %s', (kind) => {
+  let db: TestDatabase;
+  let ds: DataSource;
+
+  beforeAll(async () => {
+    db = await createTestDatabase(kind);
+    ds = new DataSource({ ...(await resolveDataSourceOptions({ ...db, queryTimeoutMs: 500 })), migrationsRun: true });
+    await ds.initialize();
+    guardMysqlPool(ds);
+  });
+
+  afterAll(async () => {
+    await ds.destroy();
+    await db.drop();
+  });
+
+  /**
+   * A write of row `id` while another client holds what it needs fails within the time limit with 503 and
+   * /health down; once the other lets go, the next write commits and /health is up.
+   */
+  async function blockedThenRecovered(id: string, hold: () => Promise<void>, release: () => Promise<void>) {
+    const commits = new GroupCommit(ds, 0, { timeoutMs: 500 });
+    await commits.upsert(PublicationEntity, id, publication(id, 'x'));
+    await hold();
+    try {
+      const started = Date.now();
+      await expect(commits.upsert(PublicationEntity, id, publication(id, 'y'))).rejects.toMatchObject({ status: 503 });
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect(commits.health().ok).toBe(false);
+    } finally {
+      await release();
+    }
+    // Past the longest pause between attempts.
+    await new Promise((r) => setTimeout(r, 1100));
+    await commits.upsert(PublicationEntity, id, publication(id, 'z'));
+    expect(commits.health().ok).toBe(true);
+    await commits.close();
+  }
+
+  it('refuses a row that does not fit its column before it is queued, naming the column', async () => {
+    const commits = new GroupCommit(ds, 5, { timeoutMs: 500 });
+    const bad = commits.upsert(
+      PublicationEntity,
+      'long',
+      Object.assign(publication('long', 'x'), { presentity: 'a'.repeat(256) }),
+    );
+    expect(commits.pending).toBe(0);
+    await expect(bad).rejects.toBeInstanceOf(FieldTooLongError);
+    await expect(bad).rejects.toMatchObject({ status: 400, field: 'presentity' });
+    await commits.close();
+  });
+
+  it('isolates a failing write by halving the batch, in a few transactions rather than one per write', async () => {
+    const commits = new GroupCommit(ds, 5, { timeoutMs: 500 });
+    const starts = jest.spyOn(commits as unknown as { transaction: () => Promise<unknown[]> }, 'transaction');
+    const writes = Array.from({ length: 64 }, (_, i) =>
+      i === 37
+        ? commits.run((m) => m.query('INSERT INTO no_such_table VALUES (1)'))
+        : commits.upsert(PublicationEntity, `split${i}`, publication(`split${i}`, 'x')),
+    );
+    const settled = await Promise.allSettled(writes);
+    expect(settled.filter((s) => s.status === 'rejected')).toHaveLength(1);
+    expect(settled[37].status).toBe('rejected');
+    expect(await ds.getRepository(PublicationEntity).countBy({ body: 'x', presentity: 'sip:alice@example.com' })).toBe(
+      63,
+    );
+    // 1 + 2·log2(64) transactions at most.
+    expect(starts.mock.calls.length).toBeLessThanOrEqual(13);
+    await commits.close();
+  });
+
+  it('refuses writes still queued when their time limit passes, with 503 and Retry-After', async () => {
+    const commits = new GroupCommit(ds, 1000, { timeoutMs: 200 });
+    const started = Date.now();
+    const write = commits.upsert(PublicationEntity, 'late', publication('late', 'x'));
+    await expect(write).rejects.toBeInstanceOf(DatabaseUnavailableError);
+    await expect(write).rejects.toMatchObject({ status: 503, retryAfter: 1 });
+    expect(Date.now() - started).toBeLessThan(1000);
+    await commits.close();
+  });
+
+  if (kind === 'mysql') {
+    it('replaces its connection when the server kills it, and the next write commits', async () => {
+      const commits = new GroupCommit(ds, 0, { timeoutMs: 500 });
+      await commits.upsert(PublicationEntity, 'before', publication('before', 'x'));
+      const schema = new URL(db.url).pathname.slice(1);
+      const admin = await createConnection(db.url);
+      const [rows] = await admin.query(
+        'SELECT id FROM information_schema.processlist WHERE db = ? AND id <> CONNECTION_ID()',
+        [schema],
+      );
+      // A connection may end by itself meanwhile ("Unknown thread id").
+      for (const { id } of rows as { id: number }[]) await admin.query(`KILL CONNECTION ${id}`).catch(() => undefined);
+      await admin.end();
+      await new Promise((r) => setTimeout(r, 100));
+      await commits.upsert(PublicationEntity, 'after', publication('after', 'x'));
+      expect(await ds.getRepository(PublicationEntity).countBy({ id: 'after' })).toBe(1);
+      expect(commits.health().ok).toBe(true);
+      await commits.close();
+    });
+
+    it('fails a write blocked by another client’s lock within the time limit with 503, then recovers', async () => {
+      const other = await createConnection(db.url);
+      await blockedThenRecovered(
+        'locked',
+        async () => {
+          await other.query('START TRANSACTION');
+          await other.query('SELECT * FROM presentity WHERE id = ? FOR UPDATE', ['locked']);
+        },
+        async () => {
+          await other.query('ROLLBACK');
+          await other.end();
+        },
+      );
+    });
+  } else {
+    it('fails a write while another connection holds the write lock with 503, then recovers', async () => {
+      const other = new DataSource({ type: 'better-sqlite3', database: sqlitePath(db) });
+      await other.initialize();
+      await blockedThenRecovered(
+        'busy',
+        async () => {
+          await other.query('BEGIN IMMEDIATE');
+        },
+        async () => {
+          await other.query('ROLLBACK');
+          await other.destroy();
+        },
+      );
+    });
+  }
 });

@@ -1,6 +1,14 @@
 import type { DataSource, EntityManager, EntityMetadata, EntityTarget, ObjectLiteral, QueryRunner } from 'typeorm';
+import { FieldTooLongError, fits, TEXT_BYTES, type FieldLimit } from '../common/field-limits';
+import { DatabaseUnavailableError, isUnavailable, QueryTimeoutError, retryAfterSeconds } from './database-errors';
+import { DEFAULT_QUERY_TIMEOUT_MS } from './data-source-options';
 
-type Settle = { readonly resolve: (value: unknown) => void; readonly reject: (reason: unknown) => void };
+type Settle = {
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (reason: unknown) => void;
+  /** Date.now() after which the write is refused (503) if its transaction has not started. */
+  readonly deadline: number;
+};
 
 /** A whole-row write keyed by primary key: the last one for a key in a batch wins. */
 interface RowOp extends Settle {
@@ -17,8 +25,27 @@ interface WorkOp extends Settle {
 
 type Op = RowOp | WorkOp;
 
+/** A text column and the size it holds, from the entity metadata. */
+interface TextColumn {
+  readonly property: string;
+  readonly limit: FieldLimit;
+}
+
 /** Most rows per multi-row statement (SQLite allows 32,766 bound variables; 20 columns × 256 stays well below). */
 const CHUNK = 256;
+
+/** Pause before the next transaction after the database was unavailable: doubling from the first to the last. */
+const FIRST_PAUSE_MS = 50;
+const LAST_PAUSE_MS = 1000;
+
+/**
+ * Attempts of a batch whose connection was lost before anything could commit: the pool may hand out other
+ * connections the server closed before the driver noticed, and each of those fails at once.
+ */
+const LOST_CONNECTION_ATTEMPTS = 5;
+
+/** How long a failed write keeps {@link GroupCommit.health} down when no write has been tried since. */
+const FAILURE_MEMORY_MS = 10_000;
 
 /**
  * Rows in the next statement: a power of two, so that a table has at most nine statement shapes and the
@@ -31,6 +58,40 @@ function chunkSize(remaining: number): number {
 }
 
 /**
+ * Errors after which the connection is gone (closed, reset, killed) while nothing of the transaction can
+ * have been committed: the batch is tried once more on a new connection at once.
+ */
+function connectionLost(e: unknown): boolean {
+  if (!isUnavailable(e) || typeof e !== 'object' || e === null) return false;
+  const err = (e as { driverError?: unknown }).driverError ?? e;
+  const { code, fatal, message } = err as { code?: unknown; fatal?: unknown; message?: unknown };
+  if (code === 'PROTOCOL_SEQUENCE_TIMEOUT' || code === 'ETIMEDOUT') return false;
+  return (
+    fatal === true ||
+    code === 'ER_CONNECTION_KILLED' ||
+    (typeof message === 'string' && message.includes('closed state'))
+  );
+}
+
+export interface GroupCommitOptions {
+  /**
+   * The query time limit (db.queryTimeoutMs): a write whose transaction has not started this long after it
+   * was queued is refused with 503, as is a batch whose statements run past it.
+   */
+  readonly timeoutMs?: number;
+  /** Most writes per transaction. */
+  readonly maxBatch?: number;
+  /** Told when the database becomes unavailable and when it is back. */
+  readonly logger?: { warn(message: string): void; log(message: string): void };
+}
+
+/** Whether writes are being committed, for /health. */
+export interface CommitHealth {
+  readonly ok: boolean;
+  readonly error?: string;
+}
+
+/**
  * Group commit: writes queued while one transaction is being committed are committed together in the
  * next. A caller's promise settles only after its transaction has committed, so a 2xx sent on it
  * acknowledges durable state; under load many writes share one commit (DESIGN.md, durability contract).
@@ -38,23 +99,54 @@ function chunkSize(remaining: number): number {
  * Whole-row writes by primary key ({@link upsert}, {@link delete}) are coalesced: per entity, one
  * multi-row `INSERT … ON CONFLICT/DUPLICATE KEY UPDATE` and one `DELETE … WHERE id IN (…)` per batch,
  * the last write of a key winning. Arbitrary work ({@link run}) keeps its place in the order.
- * Callers update in-memory caches after the promise resolves. When a batch fails, each of its writes is
- * retried alone, so that one bad write fails only its own caller.
+ * Callers update in-memory caches after the promise resolves.
+ *
+ * Faults: a row whose text does not fit its column is refused before it is queued, so a batch never meets
+ * one. When a batch fails all the same, it is split in halves until the failing write is alone — a few
+ * transactions, not one per write. When the database is unavailable (connection lost, time limit, lock)
+ * the writes fail with {@link DatabaseUnavailableError} (503, Retry-After), the connection is replaced, and
+ * the next transaction waits a pause that grows while failures last; writes still queued when their time
+ * limit passes are refused without being tried.
  */
 export class GroupCommit {
   private queue: Op[] = [];
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private runner: QueryRunner | undefined;
+  private sweeper: NodeJS.Timeout | undefined;
+  private readonly timeoutMs: number;
+  private readonly maxBatch: number;
+  private readonly retryAfter: number;
+  private readonly logger: GroupCommitOptions['logger'];
+  private readonly columns = new Map<EntityTarget<ObjectLiteral>, readonly TextColumn[]>();
+  private pauseMs = 0;
+  private pausedUntil = 0;
+  private batchStartedAt = 0;
+  private lastSuccessAt = 0;
+  private lastFailureAt = 0;
+  private lastFailure = '';
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly delayMs: number,
-    private readonly maxBatch = 5000,
-  ) {}
+    options: GroupCommitOptions = {},
+  ) {
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
+    this.maxBatch = options.maxBatch ?? 5000;
+    this.retryAfter = retryAfterSeconds(this.timeoutMs);
+    this.logger = options.logger;
+  }
 
-  /** Inserts or replaces the row whose primary key column `id` is `id`. */
+  /**
+   * Inserts or replaces the row whose primary key column `id` is `id`. Rejects with
+   * {@link FieldTooLongError} naming the column, without queueing, when a text does not fit its column.
+   */
   upsert<T extends ObjectLiteral>(entity: EntityTarget<T>, id: string, row: T): Promise<void> {
+    try {
+      this.checkRow(entity, row);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     return this.enqueue<void>((settle) => ({ kind: 'upsert', entity, id, row, ...settle }));
   }
 
@@ -73,12 +165,27 @@ export class GroupCommit {
     return this.queue.length;
   }
 
+  /**
+   * Down while the last write failed because the database was unavailable (and nothing committed since,
+   * within the last ten seconds), or while a transaction runs past the time limit.
+   */
+  health(now = Date.now()): CommitHealth {
+    if (this.batchStartedAt > 0 && now - this.batchStartedAt > this.timeoutMs) {
+      return { ok: false, error: `a commit has been running for ${now - this.batchStartedAt} ms` };
+    }
+    if (this.lastFailureAt > this.lastSuccessAt && now - this.lastFailureAt < FAILURE_MEMORY_MS) {
+      return { ok: false, error: `writes are failing: ${this.lastFailure}` };
+    }
+    return { ok: true };
+  }
+
   /** Resolves when everything queued so far has been committed (or failed). */
   async drain(): Promise<void> {
     while (this.queue.length > 0 || this.running) {
       if (this.timer) {
         clearTimeout(this.timer);
         this.timer = undefined;
+        this.pausedUntil = 0;
         this.start();
       }
       await this.running;
@@ -87,24 +194,46 @@ export class GroupCommit {
 
   private enqueue<T>(make: (settle: Settle) => Op): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push(make({ resolve: resolve as (v: unknown) => void, reject }));
+      this.queue.push(
+        make({ resolve: resolve as (v: unknown) => void, reject, deadline: Date.now() + this.timeoutMs }),
+      );
       this.schedule();
+      this.sweeper ??= setInterval(
+        () => {
+          this.refuseExpired();
+        },
+        Math.max(10, Math.min(250, this.timeoutMs / 4)),
+      ).unref();
     });
+  }
+
+  /** Refuses queued writes whose time limit passed before their transaction started (the queue is in order). */
+  private refuseExpired(now = Date.now()): void {
+    let n = 0;
+    while (n < this.queue.length && this.queue[n].deadline <= now) n++;
+    if (n === 0) return;
+    const error = new DatabaseUnavailableError(new QueryTimeoutError(this.timeoutMs), this.retryAfter);
+    for (const op of this.queue.splice(0, n)) op.reject(error);
   }
 
   private schedule(): void {
     if (this.running || this.timer) return;
-    if (this.delayMs === 0 || this.queue.length >= this.maxBatch) {
+    const wait = Math.max(this.pausedUntil - Date.now(), 0);
+    if (wait === 0 && (this.delayMs === 0 || this.queue.length >= this.maxBatch)) {
       this.start();
       return;
     }
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.start();
-    }, this.delayMs);
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.start();
+      },
+      Math.max(wait, this.delayMs),
+    );
   }
 
   private start(): void {
+    this.refuseExpired();
     if (this.running || this.queue.length === 0) return;
     this.running = this.flush().finally(() => {
       this.running = undefined;
@@ -116,59 +245,139 @@ export class GroupCommit {
 
   private async flush(): Promise<void> {
     const batch = this.queue.splice(0, this.maxBatch);
+    this.batchStartedAt = Date.now();
+    try {
+      await this.commit(batch);
+    } finally {
+      this.batchStartedAt = 0;
+    }
+  }
+
+  /**
+   * Commits `batch`; on a failure that is not the database's, splits it in halves until the failing write
+   * is alone. Returns false when the database was unavailable (every write left is then refused).
+   */
+  private async commit(batch: readonly Op[]): Promise<boolean> {
     let results: unknown[];
     try {
       results = await this.transaction(batch);
-    } catch (batchError) {
+    } catch (e) {
+      if (isUnavailable(e)) {
+        this.failed(e);
+        const error = e instanceof DatabaseUnavailableError ? e : new DatabaseUnavailableError(e, this.retryAfter);
+        for (const op of batch) op.reject(error);
+        return false;
+      }
       if (batch.length === 1) {
-        batch[0]?.reject(batchError);
-        return;
+        batch[0].reject(e);
+        return true;
       }
-      for (const op of batch) {
-        try {
-          const [r] = await this.transaction([op]);
-          op.resolve(r);
-        } catch (e) {
-          op.reject(e);
-        }
-      }
-      return;
+      const half = batch.length >>> 1;
+      const first = batch.slice(0, half);
+      const second = batch.slice(half);
+      if (await this.commit(first)) return this.commit(second);
+      const error = new DatabaseUnavailableError(new Error(this.lastFailure), this.retryAfter);
+      for (const op of second) op.reject(error);
+      return false;
     }
+    const now = Date.now();
+    if (this.lastFailureAt > this.lastSuccessAt) {
+      this.logger?.log(`database available again (last failed write at ${new Date(this.lastFailureAt).toISOString()})`);
+    }
+    this.lastSuccessAt = now;
+    this.pauseMs = 0;
+    this.pausedUntil = 0;
     batch.forEach((op, i) => {
       op.resolve(results[i]);
     });
+    return true;
+  }
+
+  private failed(e: unknown): void {
+    const now = Date.now();
+    if (this.lastFailureAt <= this.lastSuccessAt) {
+      this.logger?.warn(`database unavailable, writes get 503 until it answers: ${(e as Error).message}`);
+    }
+    this.lastFailureAt = now;
+    this.lastFailure = (e as Error).message;
+    this.pauseMs = Math.min(Math.max(this.pauseMs * 2, FIRST_PAUSE_MS), LAST_PAUSE_MS);
+    this.pausedUntil = now + this.pauseMs;
   }
 
   /**
    * One transaction on the committer's own long-lived query runner: TypeORM caches prepared statements
-   * per runner, and a runner per transaction would prepare every statement anew.
+   * per runner, and a runner per transaction would prepare every statement anew. A runner whose connection
+   * failed is replaced; when the connection was lost before anything could commit, the batch is tried again
+   * on a new one, so that a restarted or killed connection costs no write.
    */
-  private async transaction(batch: readonly Op[]): Promise<unknown[]> {
+  private async transaction(batch: readonly Op[], attempt = 1): Promise<unknown[]> {
     this.runner ??= this.dataSource.createQueryRunner();
     const runner = this.runner;
-    await runner.startTransaction();
+    let committing = false;
     try {
+      await runner.startTransaction();
       const results = await execute(runner.manager, batch);
+      committing = true;
       await runner.commitTransaction();
       return results;
     } catch (e) {
-      try {
-        await runner.rollbackTransaction();
-      } catch {
-        // The connection itself failed: start over with a new runner next time.
-        this.runner = undefined;
-        await runner.release().catch(() => undefined);
+      const unavailable = isUnavailable(e);
+      const rolledBack =
+        runner.isTransactionActive && !committing
+          ? await runner.rollbackTransaction().then(
+              () => true,
+              () => false,
+            )
+          : !committing;
+      if (unavailable || !rolledBack) await this.replaceRunner(runner);
+      if (attempt < LOST_CONNECTION_ATTEMPTS && !committing && connectionLost(e)) {
+        return this.transaction(batch, attempt + 1);
       }
       throw e;
     }
   }
 
+  /** Drops the committer's runner; on MySQL its connection is destroyed rather than returned to the pool. */
+  private async replaceRunner(runner: QueryRunner): Promise<void> {
+    if (this.runner === runner) this.runner = undefined;
+    const type = this.dataSource.options.type;
+    if (type === 'mysql' || type === 'mariadb') {
+      const connection = (runner as unknown as { databaseConnection?: { destroy?: () => void } }).databaseConnection;
+      connection?.destroy?.();
+    }
+    await runner.release().catch(() => undefined);
+  }
+
+  /** Throws {@link FieldTooLongError} when a text of `row` does not fit its column. */
+  private checkRow(entity: EntityTarget<ObjectLiteral>, row: ObjectLiteral): void {
+    let columns = this.columns.get(entity);
+    if (!columns) this.columns.set(entity, (columns = textColumns(this.dataSource.getMetadata(entity))));
+    for (const c of columns) {
+      const v: unknown = row[c.property];
+      if (typeof v === 'string' && !fits(v, c.limit)) throw new FieldTooLongError(c.property, c.limit);
+    }
+  }
+
   /** Releases the committer's connection (after {@link drain}). */
   async close(): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = undefined;
     const runner = this.runner;
     this.runner = undefined;
     if (runner && !runner.isReleased) await runner.release().catch(() => undefined);
   }
+}
+
+/** The text columns of an entity with the size each holds (VARCHAR(n): n characters; TEXT: 65,535 bytes). */
+function textColumns(meta: EntityMetadata): TextColumn[] {
+  const out: TextColumn[] = [];
+  for (const c of meta.columns) {
+    if (c.type === 'text') out.push({ property: c.propertyName, limit: { max: TEXT_BYTES, unit: 'bytes' } });
+    else if (c.type === 'varchar' && c.length !== '') {
+      out.push({ property: c.propertyName, limit: { max: Number(c.length), unit: 'characters' } });
+    }
+  }
+  return out;
 }
 
 /** Executes a batch in order, coalescing runs of row writes; returns each op's result. */

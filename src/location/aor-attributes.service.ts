@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { DomainError } from '../common/domain-error';
+import { checkLength } from '../common/field-limits';
 import { LocationRepository } from './location.repository';
 
 const KEY = /^[A-Za-z0-9_.:-]{1,64}$/;
@@ -31,7 +32,7 @@ export class AorAttributesService {
   async set(aor: string, key: string, value: unknown, domain = this.config.registrar.defaultDomain): Promise<string> {
     this.check(key);
     if (typeof value !== 'string') throw new DomainError(400, 'value must be a string', 'value');
-    if (value.length > 65_535) throw new DomainError(400, 'value must be at most 65535 characters', 'value');
+    checkLength('attributeValue', value, 'value');
     await this.repo.setAttribute(domain, aor, key, value, Date.now());
     return value;
   }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { rethrowDatabaseError } from '../database/database-errors';
 import { GroupCommit } from '../database/group-commit';
 import type { TransportProtocol } from '../sip';
 import type { Binding } from './binding';
@@ -20,7 +21,7 @@ function toEntity(b: Binding): ContactEntity {
   e.instance = b.instance ?? null;
   e.regId = b.regId ?? null;
   e.path = b.path.length ? JSON.stringify(b.path) : null;
-  e.userAgent = b.userAgent.slice(0, 255);
+  e.userAgent = b.userAgent;
   e.sourceProto = b.source.protocol;
   e.sourceIp = b.source.remoteAddress;
   e.sourcePort = b.source.remotePort;
@@ -82,12 +83,15 @@ export class LocationRepository {
   }
 
   async getAttribute(domain: string, aor: string, key: string): Promise<string | undefined> {
-    const row = await this.ds.getRepository(AorAttributeEntity).findOneBy({ domain, aor, key });
+    const row = await this.ds
+      .getRepository(AorAttributeEntity)
+      .findOneBy({ domain, aor, key })
+      .catch(rethrowDatabaseError);
     return row?.value;
   }
 
   async listAttributes(domain: string, aor: string): Promise<Record<string, string>> {
-    const rows = await this.ds.getRepository(AorAttributeEntity).findBy({ domain, aor });
+    const rows = await this.ds.getRepository(AorAttributeEntity).findBy({ domain, aor }).catch(rethrowDatabaseError);
     return Object.fromEntries(rows.map((r) => [r.key, r.value]));
   }
 

@@ -1,4 +1,5 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { checkLength } from '../common/field-limits';
 import { timeOrderedId } from '../common/ids';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { SipError, type IncomingRequest, type NameAddr } from '../sip';
@@ -14,6 +15,7 @@ function unquote(v: string): string {
 
 function readContact(c: NameAddr): RegisterContact {
   const uri = c.uri.toString();
+  checkLength('contactUri', uri, 'Contact');
   const expiresParam = c.params.get('expires');
   let expires: number | undefined;
   if (expiresParam !== undefined && expiresParam !== null) {
@@ -34,6 +36,7 @@ function readContact(c: NameAddr): RegisterContact {
     regId = Number(regIdParam);
   }
   const instance = instanceParam ? unquote(instanceParam) : undefined;
+  checkLength('instance', instance, '+sip.instance');
   if (regId !== undefined && instance === undefined)
     throw new SipError(400, 'Bad Contact header (reg-id without +sip.instance)');
   return { uri, key: contactKey(uri), expires, q, instance, regId };
@@ -70,10 +73,15 @@ export class RegisterHandler implements OnModuleInit {
     if (!to.isSip) throw new SipError(404, 'Not Found (To is not a SIP URI)');
     if (!to.user) throw new SipError(400, 'Bad To header (no user part)');
     const aor = to.aor();
+    checkLength('aor', aor, 'To');
+    checkLength('callId', r.callId, 'Call-ID');
     const raw = r.contacts();
     const contacts = raw === '*' ? '*' : raw.map(readContact);
     const supported = r.headers.getAll('supported').map((s) => s.trim().toLowerCase());
     const path = supported.includes('path') ? r.headers.getAll('path') : [];
+    if (path.length) checkLength('path', JSON.stringify(path), 'Path');
+    const userAgent = r.headers.get('user-agent') ?? '';
+    checkLength('userAgent', userAgent, 'User-Agent');
     const domain = this.config.registrar.defaultDomain;
     const now = Date.now();
     const bindings = await this.location.update(domain, aor, (current) => {
@@ -87,7 +95,7 @@ export class RegisterHandler implements OnModuleInit {
           expiresHeader: r.expires,
           contacts,
           path,
-          userAgent: r.headers.get('user-agent') ?? '',
+          userAgent,
           source: req.flow,
         },
         this.config.registrar,

@@ -3,6 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { Server } from 'node:http';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import {
+  reasonPhrase,
   SipError,
   SipStack,
   TcpTransport,
@@ -16,6 +17,7 @@ import {
   type Transport,
 } from '../sip';
 import { PINO } from '../common/app-logger';
+import { DomainError } from '../common/domain-error';
 import { OriginPolicy } from '../common/origin-policy';
 import type { Listener } from '../common/start-report';
 import type { Logger as Pino } from 'pino';
@@ -36,11 +38,20 @@ export const SIP_WS_PATH = '/sip';
  */
 const WS_FRAME_LIMIT = 2 * 1_048_576;
 
-/** Status and reason of an error thrown by a handler: SipError or any error carrying a SIP status. */
+/**
+ * Status and reason of an error thrown by a handler: SipError, a domain error (its message in the reason,
+ * e.g. `400 Bad Request (Call-ID is too long: at most 255 characters)`, Retry-After with a 503), or any
+ * error carrying a SIP status.
+ */
 function statusOf(
   e: unknown,
 ): { status: number; reason: string; headers: Record<string, string | string[]> } | undefined {
   if (e instanceof SipError) return { status: e.status, reason: e.reason, headers: { ...e.headers } };
+  if (e instanceof DomainError) {
+    const headers: Record<string, string> = {};
+    if (e.retryAfter !== undefined) headers['Retry-After'] = String(e.retryAfter);
+    return { status: e.status, reason: `${reasonPhrase(e.status)} (${e.message})`, headers };
+  }
   if (typeof e === 'object' && e !== null && 'status' in e && 'reason' in e) {
     const { status, reason, headers } = e as { status: unknown; reason: unknown; headers?: unknown };
     if (typeof status === 'number' && status >= 300 && status < 700 && typeof reason === 'string') {

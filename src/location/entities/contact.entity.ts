@@ -1,4 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { FIELD_LIMITS } from '../../common/field-limits';
 import { bigintNumber } from '../../database/transformers';
 
 /** One binding of an AoR in a location domain (the `location` table of the SIP servers' usrloc). */
@@ -7,16 +8,16 @@ import { bigintNumber } from '../../database/transformers';
 @Index('idx_location_expires', ['expiresAt'])
 export class ContactEntity {
   /** Opaque id, also the `{id}` of the REST API (the `ruid` of usrloc). */
-  @PrimaryColumn({ type: 'varchar', length: 40 })
+  @PrimaryColumn({ type: 'varchar', length: FIELD_LIMITS.id.max })
   id!: string;
 
-  @Column({ type: 'varchar', length: 64 })
+  @Column({ type: 'varchar', length: FIELD_LIMITS.domain.max })
   domain!: string;
 
-  @Column({ type: 'varchar', length: 255 })
+  @Column({ type: 'varchar', length: FIELD_LIMITS.aor.max })
   aor!: string;
 
-  @Column({ type: 'varchar', length: 1024 })
+  @Column({ type: 'varchar', length: FIELD_LIMITS.contactUri.max })
   contact!: string;
 
   @Column({ name: 'expires_at', type: 'bigint', transformer: bigintNumber })
@@ -26,14 +27,14 @@ export class ContactEntity {
   @Column({ type: 'integer', nullable: true, default: null })
   q!: number | null;
 
-  @Column({ name: 'call_id', type: 'varchar', length: 255 })
+  @Column({ name: 'call_id', type: 'varchar', length: FIELD_LIMITS.callId.max })
   callId!: string;
 
   @Column({ type: 'integer' })
   cseq!: number;
 
   /** `+sip.instance` (RFC 5626 §4.1). */
-  @Column({ type: 'varchar', length: 255, nullable: true, default: null })
+  @Column({ type: 'varchar', length: FIELD_LIMITS.instance.max, nullable: true, default: null })
   instance!: string | null;
 
   @Column({ name: 'reg_id', type: 'integer', nullable: true, default: null })
@@ -43,26 +44,32 @@ export class ContactEntity {
   @Column({ type: 'text', nullable: true, default: null })
   path!: string | null;
 
-  @Column({ name: 'user_agent', type: 'varchar', length: 255 })
+  @Column({ name: 'user_agent', type: 'varchar', length: FIELD_LIMITS.userAgent.max })
   userAgent!: string;
 
   /** Where the REGISTER came from, for routing back (connection reuse). */
-  @Column({ name: 'source_proto', type: 'varchar', length: 8 })
+  @Column({ name: 'source_proto', type: 'varchar', length: FIELD_LIMITS.protocol.max })
   sourceProto!: string;
 
-  @Column({ name: 'source_ip', type: 'varchar', length: 64 })
+  @Column({ name: 'source_ip', type: 'varchar', length: FIELD_LIMITS.ip.max })
   sourceIp!: string;
 
   @Column({ name: 'source_port', type: 'integer' })
   sourcePort!: number;
 
-  @Column({ name: 'local_ip', type: 'varchar', length: 64 })
+  @Column({ name: 'local_ip', type: 'varchar', length: FIELD_LIMITS.ip.max })
   localIp!: string;
 
   @Column({ name: 'local_port', type: 'integer' })
   localPort!: number;
 
-  @Column({ name: 'connection_id', type: 'varchar', length: 64, nullable: true, default: null })
+  @Column({
+    name: 'connection_id',
+    type: 'varchar',
+    length: FIELD_LIMITS.connectionId.max,
+    nullable: true,
+    default: null,
+  })
   connectionId!: string | null;
 
   @Column({ name: 'created_at', type: 'bigint', transformer: bigintNumber })

@@ -1,4 +1,5 @@
 import { DomainError } from '../../common/domain-error';
+import { checkLength } from '../../common/field-limits';
 
 /** Largest expires we take (seconds): what fits a signed 32-bit integer, like SIP's delta-seconds cap. */
 const MAX_EXPIRES = 2 ** 31 - 1;
@@ -53,6 +54,7 @@ export function readStatusInput(obj: JsonObject): StatusInput {
     throw new DomainError(400, `status must be "open" or "closed", got ${JSON.stringify(status)}`, 'status');
   }
   if (note !== undefined && typeof note !== 'string') throw new DomainError(400, 'note must be a string', 'note');
+  checkLength('note', note);
   if (note !== undefined && status === undefined) {
     throw new DomainError(400, 'status is required with note ("open" or "closed")', 'status');
   }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { FIELD_LIMITS } from '../../common/field-limits';
 import { GroupCommit } from '../../database/group-commit';
 import { PublicationEntity } from '../entities/publication.entity';
 import type { Publication } from './publication';
@@ -13,7 +14,7 @@ function toEntity(p: Publication): PublicationEntity {
     etag: p.etag,
     contentType: p.contentType,
     body: p.body,
-    source: p.source.slice(0, 255),
+    source: p.source.slice(0, FIELD_LIMITS.source.max),
     expiresAt: p.expiresAt,
     modifiedAt: p.modifiedAt,
     createdAt: p.createdAt,

@@ -1,4 +1,5 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { checkLength } from '../../common/field-limits';
 import type { IncomingRequest } from '../../sip';
 import { SipError } from '../../sip';
 import { SipBridge } from '../../sip-bridge/sip-bridge.service';
@@ -24,8 +25,10 @@ export class PublishHandler implements OnModuleInit {
   async handle(pkg: EventPackage, req: IncomingRequest): Promise<void> {
     const r = req.request;
     if (!r.uri.isSip || !r.uri.user) throw new SipError(404, 'Not Found (no presentity in Request-URI)');
+    const presentity = r.uri.aor();
+    checkLength('aor', presentity, 'Request-URI');
     const result = await this.publisher.publish({
-      presentity: r.uri.aor(),
+      presentity,
       event: pkg.name,
       ifMatch: r.headers.get('sip-if-match')?.trim(),
       expires: r.expires,

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
+import { checkLength } from '../../common/field-limits';
 import { timeOrderedId } from '../../common/ids';
 import { KeyedMutex } from '../../common/keyed-mutex';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
@@ -141,6 +142,7 @@ function checkBody(rules: PublishRules, req: PublishRequest, body: string): stri
   if (Buffer.byteLength(body, 'utf8') > rules.maxBodySize) {
     throw new PackageError(413, `Request Entity Too Large (over ${rules.maxBodySize} bytes)`);
   }
+  checkLength('body', body);
   rules.validate(contentType, body, req.presentity);
   return contentType;
 }

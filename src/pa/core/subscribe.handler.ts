@@ -1,4 +1,5 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { checkLength } from '../../common/field-limits';
 import { timeOrderedId } from '../../common/ids';
 import { Dialog, generateTag, ownString, SipError, type IncomingRequest } from '../../sip';
 import { SipBridge } from '../../sip-bridge/sip-bridge.service';
@@ -58,9 +59,16 @@ export class SubscribeHandler implements OnModuleInit {
     if (contacts === '*' || contacts.length !== 1) throw new SipError(400, 'Bad Contact header (one Contact required)');
     if (!r.uri.isSip || !r.uri.user) throw new SipError(404, 'Not Found (no presentity in Request-URI)');
     const presentity = ownString(r.uri.aor());
+    checkLength('aor', presentity, 'Request-URI');
+    checkLength('callId', r.callId, 'Call-ID');
+    checkLength('eventId', r.event?.id, 'Event');
+    checkLength('contactUri', contacts[0].uri.toString(), 'Contact');
     const watcher = ownString(r.from.uri.isSip ? r.from.uri.aor() : r.from.uri.toString());
     const eventParams = eventParamsOf(r.event?.params);
-    if (eventParams) pkg.validateEventParams?.(eventParams);
+    if (eventParams) {
+      checkLength('eventParams', JSON.stringify(eventParams), 'Event');
+      pkg.validateEventParams?.(eventParams);
+    }
     const status =
       pkg.authorize?.({ kind: 'sip', uri: watcher, accept, ...(eventParams && { eventParams }) }, presentity) ??
       'active';

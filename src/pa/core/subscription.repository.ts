@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { FIELD_LIMITS } from '../../common/field-limits';
 import { GroupCommit } from '../../database/group-commit';
 import { Dialog, type Flow } from '../../sip';
 import { SubscriptionEntity } from '../entities/subscription.entity';
@@ -41,9 +42,9 @@ function toEntity(s: SipSubscription): SubscriptionEntity {
     presentity: s.presentity,
     event: s.event,
     eventId: s.eventId ?? null,
-    watcher: s.watcher.slice(0, 255),
+    watcher: s.watcher.slice(0, FIELD_LIMITS.watcher.max),
     status: s.status,
-    accept: s.accept.join(',').slice(0, 512),
+    accept: s.accept.join(',').slice(0, FIELD_LIMITS.accept.max),
     callId: s.dialog.callId,
     localTag: s.dialog.localTag,
     dialog: JSON.stringify(stored),

@@ -1,4 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { FIELD_LIMITS } from '../../common/field-limits';
 import { bigintNumber } from '../../database/transformers';
 
 /**
@@ -8,35 +9,35 @@ import { bigintNumber } from '../../database/transformers';
  */
 @Entity({ name: 'active_watchers' })
 export class SubscriptionEntity {
-  @PrimaryColumn({ type: 'varchar', length: 40 })
+  @PrimaryColumn({ type: 'varchar', length: FIELD_LIMITS.id.max })
   id!: string;
 
-  @Column({ type: 'varchar', length: 16 })
+  @Column({ type: 'varchar', length: FIELD_LIMITS.subscriptionKind.max })
   kind!: string;
 
-  @Column({ type: 'varchar', length: 255 })
+  @Column({ type: 'varchar', length: FIELD_LIMITS.aor.max })
   presentity!: string;
 
-  @Column({ type: 'varchar', length: 64 })
+  @Column({ type: 'varchar', length: FIELD_LIMITS.eventPackage.max })
   event!: string;
 
-  @Column({ name: 'event_id', type: 'varchar', length: 128, nullable: true, default: null })
+  @Column({ name: 'event_id', type: 'varchar', length: FIELD_LIMITS.eventId.max, nullable: true, default: null })
   eventId!: string | null;
 
-  @Column({ type: 'varchar', length: 255 })
+  @Column({ type: 'varchar', length: FIELD_LIMITS.watcher.max })
   watcher!: string;
 
-  @Column({ type: 'varchar', length: 16 })
+  @Column({ type: 'varchar', length: FIELD_LIMITS.subscriptionStatus.max })
   status!: string;
 
   /** Accept header values, comma-separated. */
-  @Column({ type: 'varchar', length: 512 })
+  @Column({ type: 'varchar', length: FIELD_LIMITS.accept.max })
   accept!: string;
 
-  @Column({ name: 'call_id', type: 'varchar', length: 255 })
+  @Column({ name: 'call_id', type: 'varchar', length: FIELD_LIMITS.callId.max })
   callId!: string;
 
-  @Column({ name: 'local_tag', type: 'varchar', length: 64 })
+  @Column({ name: 'local_tag', type: 'varchar', length: FIELD_LIMITS.localTag.max })
   localTag!: string;
 
   /** The dialog state (RFC 3261 §12) as JSON: tags, URIs, route set, remote target, flow. */

@@ -29,7 +29,7 @@ export interface PresencePackageOptions {
 }
 
 /** Default largest PIDF body of a PUBLISH: 64 KiB, about what one UDP datagram carries. */
-export const PRESENCE_MAX_BODY_SIZE = 65_536;
+export const PRESENCE_MAX_BODY_SIZE = 65_535;
 
 /** JSON state of a presentity for REST and the browser WebSocket. */
 export interface PresenceJson extends PidfJson {

@@ -1,0 +1,68 @@
+import { getMetadataArgsStorage } from 'typeorm';
+import { FIELD_LIMITS, TEXT_BYTES, type LimitedField } from '../common/field-limits';
+import { ENTITIES } from './entities';
+
+/** The limit each stored text column is checked against before a write. */
+const COLUMN_FIELDS: Readonly<Record<string, LimitedField>> = {
+  'location.id': 'id',
+  'location.domain': 'domain',
+  'location.aor': 'aor',
+  'location.contact': 'contactUri',
+  'location.call_id': 'callId',
+  'location.instance': 'instance',
+  'location.path': 'path',
+  'location.user_agent': 'userAgent',
+  'location.source_proto': 'protocol',
+  'location.source_ip': 'ip',
+  'location.local_ip': 'ip',
+  'location.connection_id': 'connectionId',
+  'location_attrs.domain': 'domain',
+  'location_attrs.aor': 'aor',
+  'location_attrs.attr_key': 'attributeKey',
+  'location_attrs.value': 'attributeValue',
+  'presentity.id': 'id',
+  'presentity.presentity': 'aor',
+  'presentity.event': 'eventPackage',
+  'presentity.etag': 'entityTag',
+  'presentity.content_type': 'contentType',
+  'presentity.body': 'body',
+  'presentity.source': 'source',
+  'active_watchers.id': 'id',
+  'active_watchers.kind': 'subscriptionKind',
+  'active_watchers.presentity': 'aor',
+  'active_watchers.event': 'eventPackage',
+  'active_watchers.event_id': 'eventId',
+  'active_watchers.watcher': 'watcher',
+  'active_watchers.status': 'subscriptionStatus',
+  'active_watchers.accept': 'accept',
+  'active_watchers.call_id': 'callId',
+  'active_watchers.local_tag': 'localTag',
+  'active_watchers.dialog': 'dialog',
+  'active_watchers.event_params': 'eventParams',
+  'active_watchers.package_state': 'packageState',
+};
+
+function textColumns(): { column: string; type: string; length: number | undefined }[] {
+  const storage = getMetadataArgsStorage();
+  return ENTITIES.flatMap((entity) => {
+    const table = storage.tables.find((t) => t.target === entity)?.name ?? '';
+    return storage
+      .filterColumns(entity)
+      .filter((c) => c.options.type === 'varchar' || c.options.type === 'text')
+      .map((c) => ({
+        column: `${table}.${c.options.name ?? c.propertyName}`,
+        type: String(c.options.type),
+        length: c.options.length === undefined ? undefined : Number(c.options.length),
+      }));
+  });
+}
+
+describe('field limits', () => {
+  it.each(textColumns().map((c) => [c.column, c] as const))('%s is checked against its column size', (column, c) => {
+    const field = COLUMN_FIELDS[column];
+    expect(field).toBeDefined();
+    const limit = FIELD_LIMITS[field];
+    if (c.type === 'text') expect(limit).toEqual({ max: TEXT_BYTES, unit: 'bytes' });
+    else expect(limit).toEqual({ max: c.length, unit: 'characters' });
+  });
+});
