@@ -90,7 +90,9 @@ describe.each(databaseKinds())('field limits on %s', (kind) => {
     expectRefused(await udp.waitForResponse((m) => m.callId === vars.callId), 400, 'Request-URI');
     const uri = `sip:big-${randomToken(3)}@example.com`;
     const res = await tcp.publish({ uri, event: 'presence', body: pidf(uri, 'open', 'n'.repeat(70_000)) });
-    expectRefused(res, 413, 'body');
+    // The package's own limit (pa.publishMaxBodySize, at most what the column holds) speaks first.
+    expect(res.status).toBe(413);
+    expect(res.reason).toContain('over 65535 bytes');
     expect(await rows('presentity')).toBe(before);
   });
 
