@@ -56,6 +56,7 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
   private readonly handlers = new Map<string, Map<string, SipRequestHandler>>();
   private readonly accept = new Set<string>();
   private readonly closeListeners: ((flow: Flow) => void)[] = [];
+  private readonly pins: ((connectionId: string) => boolean)[] = [];
   private readonly overload: OverloadGuard;
   private caps: SipCapabilities | undefined;
   private stack: SipStack | undefined;
@@ -87,6 +88,14 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
     if (byEvent.has(event)) throw new Error(`a ${method} handler for event ${event} is already registered`);
     byEvent.set(event, handler);
     this.caps = undefined;
+  }
+
+  /**
+   * Adds a test of whether a connection carries something of a feature (a binding, a subscription): a
+   * connection no test claims is closed once it has been idle for sip.idleConnectionMs.
+   */
+  addConnectionPin(pinned: (connectionId: string) => boolean): void {
+    this.pins.push(pinned);
   }
 
   /** Subscribes to closed TCP/WS connections (RFC 5626 §5.3: the flow failed). */
@@ -121,17 +130,35 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
   async start(httpServer: Server | undefined): Promise<void> {
     const { sip } = this.config;
     const advertisedHost = this.advertisedHost();
+    const limits = {
+      maxConnections: sip.maxConnections,
+      idleTimeout: sip.idleConnectionMs,
+      partialTimeout: sip.partialMessageMs,
+      isPinned: (flow: Flow) => flow.connectionId !== undefined && this.pins.some((p) => p(flow.connectionId!)),
+    };
     if (sip.udp) this.transports.push(new UdpTransport({ host: sip.host, port: sip.port, advertisedHost }));
     if (sip.tcp) {
       // With port 0, TCP takes the port UDP was given so both listen on one number.
       const port = sip.port === 0 && this.transports[0] ? undefined : sip.port;
       this.transports.push(
-        new TcpTransport({ host: sip.host, port: port ?? 0, advertisedHost, maxMessageSize: sip.maxMessageSize }),
+        new TcpTransport({
+          host: sip.host,
+          port: port ?? 0,
+          advertisedHost,
+          maxMessageSize: sip.maxMessageSize,
+          ...limits,
+        }),
       );
     }
     if (sip.ws && httpServer)
       this.transports.push(
-        new WsTransport({ server: httpServer, path: '/sip', advertisedHost, maxMessageSize: WS_FRAME_LIMIT }),
+        new WsTransport({
+          server: httpServer,
+          path: '/sip',
+          advertisedHost,
+          maxMessageSize: WS_FRAME_LIMIT,
+          ...limits,
+        }),
       );
     for (const t of this.transports) {
       t.onConnectionClosed((flow) => {

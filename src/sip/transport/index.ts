@@ -1,3 +1,5 @@
+export { ConnectionSupervisor } from './connection-supervisor';
+export type { ConnectionLimits, ConnectionPin } from './connection-supervisor';
 export { MemoryTransport } from './memory.transport';
 export type { MemoryTransportOptions } from './memory.transport';
 export { StreamFramer } from './stream-framer';
