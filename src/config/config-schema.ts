@@ -63,6 +63,12 @@ export const SETTINGS: readonly Setting[] = [
     doc: 'Event-loop delay (ms) above which new REGISTER/SUBSCRIBE/PUBLISH get 503 with Retry-After (0: never).',
   },
   {
+    key: 'sip.maxPendingRequests',
+    type: { kind: 'int', min: 0, max: 1_000_000 },
+    default: 1000,
+    doc: 'Most requests taken in and not yet answered; past it, or a lower limit while the UDP socket backs up or drops, new REGISTER/SUBSCRIBE/PUBLISH get 503 with Retry-After (0: no limit).',
+  },
+  {
     key: 'sip.maxConnections',
     type: { kind: 'int', min: 0, max: 1_000_000 },
     default: 10_000,

@@ -1,41 +1,90 @@
+import { systemClock, type AdmissionControl, type Clock, type TimerHandle, type UdpSocketStats } from '../sip';
+
 /** Tells whether one resource is saturated (the commit queue, a connection pool, ...). */
 export type OverloadProbe = () => boolean;
+
+/** Reads the UDP socket's kernel counters (receive queue, drops); undefined where they cannot be read. */
+export type SocketStatsSource = () => Promise<UdpSocketStats | undefined>;
 
 export interface OverloadOptions {
   /** Event-loop delay in ms (how late a timer fires) above which the server counts as overloaded; 0 disables. */
   readonly maxLoopDelayMs: number;
   /** Length of a measurement window in ms. */
   readonly windowMs: number;
+  /** Most requests in flight (taken in, not answered); the admission limit adapts below it (0: no limit). */
+  readonly maxPending?: number;
+  /** Bytes waiting in the UDP socket's receive queue above which it counts as backlogged. */
+  readonly maxQueuedBytes?: number;
+  /** Methods whose new requests may be refused. */
+  readonly methods?: readonly string[];
+  /** Retry-After seconds of the 503. */
+  readonly retryAfter?: number;
+  readonly clock?: Clock;
+  /** Told when shedding starts and ends. */
+  readonly report?: (message: string) => void;
 }
 
+/** The admission limit never falls below this many requests in flight. */
+const MIN_PENDING = 16;
+
 /**
- * Decides when to shed load (DESIGN.md: "under overload it sheds load (503 with Retry-After) and
- * recovers"): how late a timer armed every window fires (event-loop delay), and any registered probe. Work already
- * accepted — transactions, dialogs, NOTIFYs — goes on; only new work is refused while overloaded.
+ * Decides when to shed load (DESIGN.md: "under overload it sheds load (503 with Retry-After) and recovers"),
+ * as the SIP stack's {@link AdmissionControl}. Signals, measured every window: how late the window's timer
+ * fired (event-loop delay), the UDP socket's receive queue and the datagrams the kernel dropped (a flood
+ * shows there first: what the kernel drops never reaches the process), the arrival rate, and any probe (the
+ * commit queue). Work in flight is bounded by a limit that halves in a window where the socket backed up or
+ * dropped, and grows again while the socket keeps up, so queued work (transactions, promises, writes) and
+ * memory stay bounded while 503s, which cost little, take the excess. While the loop lags or a probe fires,
+ * every new request is refused. Work already accepted — transactions, dialogs, NOTIFYs — goes on.
  */
-export class OverloadGuard {
+export class OverloadGuard implements AdmissionControl {
+  readonly methods: ReadonlySet<string>;
+  readonly retryAfter: number;
   private readonly probes: OverloadProbe[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private readonly clock: Clock;
+  private readonly maxPending: number;
+  private timer: TimerHandle | undefined;
+  private stats: SocketStatsSource | undefined;
   private lagging = false;
+  private limit: number;
+  private lastDrops: number | undefined;
+  /** Counts of the current window. */
+  private arrivals = 0;
+  private refusals = 0;
+  private shedTotal = 0;
+  private saturated = false;
+  private shedding = false;
+  private sampling = false;
+  private lastSample = { arrivalsPerSec: 0, queued: 0, drops: 0 };
 
-  constructor(private readonly options: OverloadOptions) {}
+  constructor(private readonly options: OverloadOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.maxPending = options.maxPending ?? 0;
+    this.limit = this.maxPending;
+    this.methods = new Set(options.methods ?? ['REGISTER', 'SUBSCRIBE', 'PUBLISH']);
+    this.retryAfter = options.retryAfter ?? 2;
+  }
 
-  start(): void {
-    if (this.options.maxLoopDelayMs <= 0 || this.timer) return;
+  /** Starts measuring; `stats` reads the UDP socket's counters each window. */
+  start(stats?: SocketStatsSource): void {
+    if (this.timer !== undefined) return;
+    this.stats = stats;
+    const window = this.options.windowMs;
     const tick = (armedAt: number): void => {
+      const now = this.clock.now();
       // The timer fires late by as long as the event loop was kept busy.
-      this.lagging = Date.now() - armedAt - this.options.windowMs > this.options.maxLoopDelayMs;
-      const now = Date.now();
-      this.timer = setTimeout(() => {
+      const late = now - armedAt - window;
+      this.lagging = this.options.maxLoopDelayMs > 0 && late > this.options.maxLoopDelayMs;
+      this.endWindow(late);
+      this.timer = this.clock.setTimeout(() => {
         tick(now);
-      }, this.options.windowMs);
-      this.timer.unref();
+      }, window);
     };
-    tick(Date.now() - this.options.windowMs);
+    tick(this.clock.now() - window);
   }
 
   stop(): void {
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     this.lagging = false;
   }
@@ -44,8 +93,77 @@ export class OverloadGuard {
     this.probes.push(probe);
   }
 
-  /** Whether new work should be refused now. */
+  /** Whether every new request should be refused now (event loop lagging, or a probe saturated). */
   get overloaded(): boolean {
     return this.lagging || this.probes.some((p) => p());
+  }
+
+  /** The current limit on requests in flight (0: none). */
+  get pendingLimit(): number {
+    return this.limit;
+  }
+
+  admit(_method: string, pending: number): boolean {
+    this.arrivals++;
+    let ok = !this.overloaded;
+    if (ok && this.limit > 0 && pending >= this.limit) {
+      this.saturated = true;
+      ok = false;
+    }
+    if (!ok) this.refusals++;
+    return ok;
+  }
+
+  shed(): void {
+    this.shedTotal++;
+  }
+
+  /** Closes a measurement window: adapts the limit to what the socket showed, reports changes of state. */
+  private endWindow(lateMs: number): void {
+    const arrivals = this.arrivals;
+    const refusals = this.refusals;
+    const saturated = this.saturated;
+    this.arrivals = 0;
+    this.refusals = 0;
+    this.saturated = false;
+    this.lastSample.arrivalsPerSec = Math.round((arrivals * 1000) / this.options.windowMs);
+    if (this.stats !== undefined && !this.sampling) {
+      this.sampling = true;
+      this.stats()
+        .then((s) => {
+          this.sampling = false;
+          if (s !== undefined) this.adapt(s);
+        })
+        .catch(() => {
+          this.sampling = false;
+        });
+    } else if (this.maxPending > 0 && !saturated) this.grow();
+    if (refusals > 0 && !this.shedding) {
+      this.shedding = true;
+      this.options.report?.(
+        `overload: refusing new ${[...this.methods].join('/')} with 503 (arrivals ${this.lastSample.arrivalsPerSec}/s, ` +
+          `in-flight limit ${this.limit}, loop late ${Math.max(0, Math.round(lateMs))} ms, ` +
+          `socket queue ${this.lastSample.queued} B, drops ${this.lastSample.drops})`,
+      );
+    } else if (refusals === 0 && this.shedding && arrivals > 0) {
+      this.shedding = false;
+      this.options.report?.(`overload over: ${this.shedTotal} requests answered 503 so far`);
+    }
+  }
+
+  /** Applies a reading of the socket's counters: a backlog or new drops halve the limit, else it grows. */
+  private adapt(s: UdpSocketStats): void {
+    const dropped = this.lastDrops !== undefined && s.drops > this.lastDrops;
+    this.lastDrops = s.drops;
+    this.lastSample.queued = s.queued;
+    this.lastSample.drops = s.drops;
+    if (this.maxPending <= 0) return;
+    if (dropped || s.queued > (this.options.maxQueuedBytes ?? Infinity)) {
+      this.limit = Math.max(MIN_PENDING, Math.floor(this.limit / 2));
+    } else this.grow();
+  }
+
+  private grow(): void {
+    this.limit = Math.min(this.maxPending, this.limit + Math.max(MIN_PENDING, Math.floor(this.limit / 4)));
   }
 }

@@ -3,6 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { Server } from 'node:http';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import {
+  readUdpSocketStats,
   SipError,
   SipStack,
   TcpTransport,
@@ -21,7 +22,10 @@ import { OverloadGuard, type OverloadProbe } from './overload-guard';
 import { KNOWN_METHODS, SUPPORTED_EXTENSIONS, type SipCapabilities, type SipRequestHandler } from './sip-handler';
 
 /** Methods whose new requests (no To tag) are refused while overloaded; in-dialog work goes on. */
-const SHED_METHODS: ReadonlySet<string> = new Set(['REGISTER', 'SUBSCRIBE', 'PUBLISH']);
+const SHED_METHODS = ['REGISTER', 'SUBSCRIBE', 'PUBLISH'];
+
+/** Bytes waiting in the UDP socket above which it counts as backed up (a few hundred requests). */
+const MAX_QUEUED_BYTES = 256 * 1024;
 
 const ANY_EVENT = '*';
 
@@ -67,7 +71,16 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
     @Inject(PINO) private readonly pino: Pino,
     private readonly adapterHost: HttpAdapterHost,
   ) {
-    this.overload = new OverloadGuard({ maxLoopDelayMs: config.sip.overloadDelayMs, windowMs: 250 });
+    this.overload = new OverloadGuard({
+      maxLoopDelayMs: config.sip.overloadDelayMs,
+      windowMs: 100,
+      maxPending: config.sip.maxPendingRequests,
+      maxQueuedBytes: MAX_QUEUED_BYTES,
+      methods: SHED_METHODS,
+      report: (m) => {
+        this.log.warn(m);
+      },
+    });
   }
 
   /** Adds a saturation signal (e.g. the commit queue) to the overload decision. */
@@ -176,13 +189,15 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
       timers: { t1: sip.t1, t2: sip.t2, t4: sip.t4 },
       maxMessageSize: sip.maxMessageSize,
       logger: this.sipLogger(),
+      admission: this.overload,
     });
     stack.onRequest((req) => {
       void this.dispatch(req);
     });
     await stack.start();
     this.stack = stack;
-    this.overload.start();
+    const udp = this.transports.find((t) => t.protocol === 'udp');
+    this.overload.start(udp && (() => readUdpSocketStats(udp.localPort, udp.localAddress.includes(':'))));
     this.log.log(
       `SIP listening: ${this.transports.map((t) => `${t.protocol}/${t.localAddress}:${t.localPort}`).join(', ')}`,
     );
@@ -267,9 +282,6 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
       .filter((t) => t && !SUPPORTED_EXTENSIONS.includes(t));
     if (unsupported.length > 0) throw new SipError(420, 'Bad Extension', { Unsupported: unsupported.join(', ') });
 
-    if (SHED_METHODS.has(method) && r.to.tag === undefined && this.overload.overloaded) {
-      throw new SipError(503, 'Service Unavailable', { 'Retry-After': '2' });
-    }
     const byEvent = this.handlers.get(method);
     if (!byEvent) {
       if (method === 'OPTIONS')

@@ -2,6 +2,7 @@ import { SipError } from '../errors/sip-error';
 import { SipParseError } from '../errors/sip-parse-error';
 import { createResponse } from '../message/create-response';
 import { parseMessage } from '../message/parser';
+import { requestMethod } from '../message/request-head';
 import { serializeMessage } from '../message/serializer';
 import type { SipRequest } from '../message/sip-message';
 import { SipResponse } from '../message/sip-message';
@@ -10,6 +11,7 @@ import { systemClock, type Clock } from '../ports/clock';
 import { noopLogger, type SipLogger } from '../ports/logger';
 import { cryptoRandom, type Random } from '../ports/random';
 import type { Flow, Transport } from '../transport/transport';
+import { shedRequest, type AdmissionControl } from './admission';
 import { buildResponse, ServerRequest, type IncomingRequest } from './incoming-request';
 import { dnsResolver, nextHop, nextHopTarget, type Resolver } from './next-hop';
 import { NonInviteClientTransaction, type ClientTransactionHost } from './non-invite-client.transaction';
@@ -31,6 +33,8 @@ export interface SipStackOptions {
   readonly logger?: SipLogger;
   /** Host name resolution for the next hop (default `dns.lookup`). */
   readonly resolver?: Resolver;
+  /** Decides which new requests are taken in and which get 503 at once (default: all taken in). */
+  readonly admission?: AdmissionControl;
 }
 
 /** Handles requests delivered by the stack; may return a promise (its rejection is handled like a throw). */
@@ -56,6 +60,9 @@ export class SipStack {
   private readonly maxMessageSize: number;
   private readonly log: SipLogger;
   private readonly resolver: Resolver;
+  private readonly admission: AdmissionControl | undefined;
+  /** Server transactions whose request has no final response yet (work in flight). */
+  private pending = 0;
   private handler: RequestHandler | undefined;
   private readonly servers = new Map<string, ServerEntry>();
   private readonly clients = new Map<string, NonInviteClientTransaction<SipResponse>>();
@@ -70,6 +77,7 @@ export class SipStack {
     this.maxMessageSize = options.maxMessageSize ?? 65535;
     this.log = options.logger ?? noopLogger;
     this.resolver = options.resolver ?? dnsResolver;
+    this.admission = options.admission;
     const queues = new TimerQueues(this.clock);
     this.queue = (delay) => queues.for(delay);
   }
@@ -77,6 +85,11 @@ export class SipStack {
   /** Registers the transaction user: called once per new request (not for retransmissions or ACK). */
   onRequest(handler: RequestHandler): void {
     this.handler = handler;
+  }
+
+  /** Requests taken in whose final response is not sent yet. */
+  get pendingRequests(): number {
+    return this.pending;
   }
 
   /** Number of live server and client transactions. */
@@ -205,6 +218,7 @@ export class SipStack {
   private receive(data: Buffer, flow: Flow, transport: Transport, wireLength?: number): void {
     try {
       this.trace('recv', data, flow);
+      if (this.admission !== undefined && wireLength === undefined && this.refused(data, flow, transport)) return;
       // A transport gives `wireLength` only for a message beyond its own size limit.
       const tooLarge = wireLength !== undefined || data.length > this.maxMessageSize;
       let msg: SipRequest | SipResponse;
@@ -232,6 +246,14 @@ export class SipStack {
     } catch (e) {
       this.log.error({ err: e instanceof Error ? e.stack : String(e), flow }, 'error handling message');
     }
+  }
+
+  /** Asks admission control about a request before the full parse; true when it was answered 503 here. */
+  private refused(data: Buffer, flow: Flow, transport: Transport): boolean {
+    const admission = this.admission!;
+    const method = requestMethod(data);
+    if (method === undefined || !admission.methods.has(method) || admission.admit(method, this.pending)) return false;
+    return shedRequest(data, flow, transport, admission, this.random, (key) => this.servers.has(key));
   }
 
   private receiveResponse(res: SipResponse): void {
@@ -290,6 +312,8 @@ export class SipStack {
       },
       terminated: () => {
         this.servers.delete(key);
+        if (entry.incoming !== undefined) this.pending--;
+        entry.incoming = undefined;
       },
       transportError: (error) => {
         this.log.warn({ err: error.message, callId }, 'response could not be sent');
@@ -305,11 +329,15 @@ export class SipStack {
         const sent = tx.respond(res.status, serializeMessage(res));
         // Completed keeps only the serialized response for retransmissions (Timer J holds it 32 s on UDP):
         // dropping the parsed request keeps long-lived memory per transaction small.
-        if (sent && res.status >= 200) entry.incoming = undefined;
+        if (sent && res.status >= 200 && entry.incoming !== undefined) {
+          entry.incoming = undefined;
+          this.pending--;
+        }
         return sent;
       },
     );
     entry.incoming = incoming;
+    this.pending++;
     this.servers.set(key, entry);
     return entry;
   }

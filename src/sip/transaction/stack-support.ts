@@ -9,11 +9,17 @@ import type { ClientFailure } from './non-invite-client.transaction';
 /** The server transaction key (RFC 3261 §17.2.3): branch + sent-by + method, or the RFC 2543 fields. */
 export function serverKey(req: SipRequest, topVia: Via | undefined, method: string): string {
   if (topVia === undefined) throw new SipParseError('Missing Via header');
-  const branch = topVia.branch;
-  const sentBy = `${topVia.host}:${topVia.port ?? ''}`;
-  if (branch?.startsWith('z9hG4bK')) return `${branch}|${sentBy}|${method}`;
+  const key = rfc3261Key(topVia, method);
+  if (key !== undefined) return key;
   const cseq = req.cseq;
+  const sentBy = `${topVia.host}:${topVia.port ?? ''}`;
   return `2543|${req.callId}|${cseq.seq}|${method}|${req.from.tag ?? ''}|${req.to.tag ?? ''}|${req.uriString}|${sentBy}`;
+}
+
+/** The key of an RFC 3261 transaction (magic-cookie branch): branch + sent-by + method; else undefined. */
+export function rfc3261Key(topVia: Via, method: string): string | undefined {
+  const branch = topVia.branch;
+  return branch?.startsWith('z9hG4bK') ? `${branch}|${topVia.host}:${topVia.port ?? ''}|${method}` : undefined;
 }
 
 /** Logs a whole message at trace level; its text is made only when the logger reads it (mostly never). */
