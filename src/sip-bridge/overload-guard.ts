@@ -26,16 +26,21 @@ export interface OverloadOptions {
 
 /** The admission limit never falls below this many requests in flight. */
 const MIN_PENDING = 16;
+/** The admission rate never falls below this many new requests per second. */
+const MIN_RATE = 50;
 
 /**
  * Decides when to shed load (DESIGN.md: "under overload it sheds load (503 with Retry-After) and recovers"),
  * as the SIP stack's {@link AdmissionControl}. Signals, measured every window: how late the window's timer
  * fired (event-loop delay), the UDP socket's receive queue and the datagrams the kernel dropped (a flood
- * shows there first: what the kernel drops never reaches the process), the arrival rate, and any probe (the
- * commit queue). Work in flight is bounded by a limit that halves in a window where the socket backed up or
- * dropped, and grows again while the socket keeps up, so queued work (transactions, promises, writes) and
- * memory stay bounded while 503s, which cost little, take the excess. While the loop lags or a probe fires,
- * every new request is refused. Work already accepted — transactions, dialogs, NOTIFYs — goes on.
+ * shows there first: what the kernel drops never reaches the process), the arrival and admission rates, work
+ * in flight, and any probe (the commit queue). In a window where the socket dropped or its queue grew past a bound, the rate at
+ * which new requests are admitted is cut to 80% of what was admitted in it (a token bucket, at least
+ * MIN_RATE/s), and the in-flight limit is halved; while the socket keeps up both grow back, and the rate limit
+ * is lifted once arrivals fit under it. So the server takes in what it can finish, queued work (transactions,
+ * promises, writes) and memory stay bounded, and 503s, which cost little, take the excess. While the loop
+ * lags or a probe fires, every new request is refused. Work already accepted — transactions, dialogs,
+ * NOTIFYs — goes on.
  */
 export class OverloadGuard implements AdmissionControl {
   readonly methods: ReadonlySet<string>;
@@ -50,12 +55,17 @@ export class OverloadGuard implements AdmissionControl {
   private lastDrops: number | undefined;
   /** Counts of the current window. */
   private arrivals = 0;
+  private admitted = 0;
   private refusals = 0;
+  /** Admissions per second while the socket backs up (Infinity: no limit), and the bucket's tokens. */
+  private rate = Infinity;
+  private tokens = 0;
+  private lastRefill = 0;
   private shedTotal = 0;
   private saturated = false;
   private shedding = false;
   private sampling = false;
-  private lastSample = { arrivalsPerSec: 0, queued: 0, drops: 0 };
+  private lastSample = { arrivalsPerSec: 0, admittedPerSec: 0, queued: 0, drops: 0 };
 
   constructor(private readonly options: OverloadOptions) {
     this.clock = options.clock ?? systemClock;
@@ -103,6 +113,11 @@ export class OverloadGuard implements AdmissionControl {
     return this.limit;
   }
 
+  /** The current admission rate limit per second (Infinity: none). */
+  get rateLimit(): number {
+    return this.rate;
+  }
+
   admit(_method: string, pending: number): boolean {
     this.arrivals++;
     let ok = !this.overloaded;
@@ -110,7 +125,16 @@ export class OverloadGuard implements AdmissionControl {
       this.saturated = true;
       ok = false;
     }
-    if (!ok) this.refusals++;
+    if (ok && this.rate !== Infinity) {
+      const now = this.clock.now();
+      const burst = (this.rate * this.options.windowMs) / 1000;
+      this.tokens = Math.min(burst, this.tokens + ((now - this.lastRefill) * this.rate) / 1000);
+      this.lastRefill = now;
+      if (this.tokens >= 1) this.tokens--;
+      else ok = false;
+    }
+    if (ok) this.admitted++;
+    else this.refusals++;
     return ok;
   }
 
@@ -123,7 +147,9 @@ export class OverloadGuard implements AdmissionControl {
     const arrivals = this.arrivals;
     const refusals = this.refusals;
     const saturated = this.saturated;
+    this.lastSample.admittedPerSec = Math.round((this.admitted * 1000) / this.options.windowMs);
     this.arrivals = 0;
+    this.admitted = 0;
     this.refusals = 0;
     this.saturated = false;
     this.lastSample.arrivalsPerSec = Math.round((arrivals * 1000) / this.options.windowMs);
@@ -137,12 +163,12 @@ export class OverloadGuard implements AdmissionControl {
         .catch(() => {
           this.sampling = false;
         });
-    } else if (this.maxPending > 0 && !saturated) this.grow();
+    } else if (!saturated) this.grow();
     if (refusals > 0 && !this.shedding) {
       this.shedding = true;
       this.options.report?.(
         `overload: refusing new ${[...this.methods].join('/')} with 503 (arrivals ${this.lastSample.arrivalsPerSec}/s, ` +
-          `in-flight limit ${this.limit}, loop late ${Math.max(0, Math.round(lateMs))} ms, ` +
+          `admitted ${this.lastSample.admittedPerSec}/s, in-flight limit ${this.limit}, loop late ${Math.max(0, Math.round(lateMs))} ms, ` +
           `socket queue ${this.lastSample.queued} B, drops ${this.lastSample.drops})`,
       );
     } else if (refusals === 0 && this.shedding && arrivals > 0) {
@@ -154,16 +180,26 @@ export class OverloadGuard implements AdmissionControl {
   /** Applies a reading of the socket's counters: a backlog or new drops halve the limit, else it grows. */
   private adapt(s: UdpSocketStats): void {
     const dropped = this.lastDrops !== undefined && s.drops > this.lastDrops;
+    // A queue above the bound that is still growing: the socket is read slower than it fills.
+    const growing = s.queued > (this.options.maxQueuedBytes ?? Infinity) && s.queued >= this.lastSample.queued;
     this.lastDrops = s.drops;
     this.lastSample.queued = s.queued;
     this.lastSample.drops = s.drops;
-    if (this.maxPending <= 0) return;
-    if (dropped || s.queued > (this.options.maxQueuedBytes ?? Infinity)) {
-      this.limit = Math.max(MIN_PENDING, Math.floor(this.limit / 2));
+    if (dropped || growing) {
+      const admitted = this.lastSample.admittedPerSec;
+      this.rate = Math.max(MIN_RATE, Math.floor(Math.min(this.rate, admitted) * 0.8));
+      this.tokens = 0;
+      if (this.maxPending > 0) this.limit = Math.max(MIN_PENDING, Math.floor(this.limit / 2));
     } else this.grow();
   }
 
   private grow(): void {
-    this.limit = Math.min(this.maxPending, this.limit + Math.max(MIN_PENDING, Math.floor(this.limit / 4)));
+    if (this.maxPending > 0) {
+      this.limit = Math.min(this.maxPending, this.limit + Math.max(MIN_PENDING, Math.floor(this.limit / 4)));
+    }
+    if (this.rate === Infinity) return;
+    // Lifted once the arrivals fit under it; otherwise raised by an eighth a window.
+    if (this.lastSample.arrivalsPerSec < this.rate) this.rate = Infinity;
+    else this.rate = Math.ceil(this.rate * 1.125);
   }
 }

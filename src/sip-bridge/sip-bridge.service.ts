@@ -24,8 +24,11 @@ import { KNOWN_METHODS, SUPPORTED_EXTENSIONS, type SipCapabilities, type SipRequ
 /** Methods whose new requests (no To tag) are refused while overloaded; in-dialog work goes on. */
 const SHED_METHODS = ['REGISTER', 'SUBSCRIBE', 'PUBLISH'];
 
-/** Bytes waiting in the UDP socket above which it counts as backed up (a few hundred requests). */
-const MAX_QUEUED_BYTES = 256 * 1024;
+/**
+ * Bytes waiting in the UDP socket above which a growing queue counts as backed up: about a thousand requests,
+ * a tenth to a fifth of a second of a flood (the kernel counts some 1–2 KiB per small datagram).
+ */
+const MAX_QUEUED_BYTES = 2 * 1024 * 1024;
 
 const ANY_EVENT = '*';
 

@@ -32,8 +32,20 @@ export function requestMethod(data: Buffer): string | undefined {
   return undefined;
 }
 
-const LONG_NAMES: Readonly<Record<string, string>> = { v: 'via', f: 'from', t: 'to', i: 'call-id' };
-const WANTED = new Set(['via', 'from', 'to', 'call-id', 'cseq']);
+/** Long names of the fields read, by any spelling's lowercase form (compact forms of RFC 3261 §7.3.3). */
+const FIELDS: Readonly<Record<string, string>> = {
+  via: 'via',
+  v: 'via',
+  from: 'from',
+  f: 'from',
+  to: 'to',
+  t: 'to',
+  'call-id': 'call-id',
+  i: 'call-id',
+  cseq: 'cseq',
+};
+/** Longest of those names: longer header names are skipped without being lowercased. */
+const LONGEST_NAME = 7;
 const TO_TAG = /;\s*tag\s*=/i;
 
 /**
@@ -48,33 +60,40 @@ export function parseRequestHead(data: Buffer): RequestHead | undefined {
   if (end < 0) end = data.indexOf('\n\n');
   const text = data.toString('latin1', 0, end < 0 ? data.length : end);
   const via: string[] = [];
-  const fields = new Map<string, string>();
-  const lines = text.split(/\r?\n/);
+  let from: string | undefined;
+  let to: string | undefined;
+  let callId: string | undefined;
+  let cseq: string | undefined;
   let last: string | undefined;
-  for (let n = 1; n < lines.length; n++) {
-    const line = lines[n];
-    if (line.startsWith(' ') || line.startsWith('\t')) {
-      if (last === 'via') via[via.length - 1] = `${via[via.length - 1]} ${line.trim()}`.trim();
-      else if (last !== undefined) fields.set(last, `${fields.get(last) ?? ''} ${line.trim()}`.trim());
-      continue;
+  let pos = text.indexOf('\n') + 1;
+  while (pos > 0 && pos < text.length) {
+    let eol = text.indexOf('\n', pos);
+    if (eol < 0) eol = text.length;
+    const lineEnd = text.charCodeAt(eol - 1) === 0x0d ? eol - 1 : eol;
+    const first = text.charCodeAt(pos);
+    if (first === 0x20 || first === 0x09) {
+      // A folded line continues the field above it (RFC 3261 §7.3.1).
+      const more = text.slice(pos, lineEnd).trim();
+      if (last === 'via') via[via.length - 1] = `${via[via.length - 1]} ${more}`.trim();
+      else if (last === 'from') from = `${from ?? ''} ${more}`.trim();
+      else if (last === 'to') to = `${to ?? ''} ${more}`.trim();
+      else if (last === 'call-id') callId = `${callId ?? ''} ${more}`.trim();
+      else if (last === 'cseq') cseq = `${cseq ?? ''} ${more}`.trim();
+    } else {
+      const colon = text.indexOf(':', pos);
+      if (colon < 0 || colon > lineEnd) return undefined;
+      last = colon - pos <= LONGEST_NAME + 2 ? FIELDS[text.slice(pos, colon).trim().toLowerCase()] : undefined;
+      if (last !== undefined) {
+        const value = text.slice(colon + 1, lineEnd).trim();
+        if (last === 'via') via.push(value);
+        else if (last === 'from') from ??= value;
+        else if (last === 'to') to ??= value;
+        else if (last === 'call-id') callId ??= value;
+        else cseq ??= value;
+      }
     }
-    const colon = line.indexOf(':');
-    if (colon <= 0) return undefined;
-    const raw = line.slice(0, colon).trim().toLowerCase();
-    const name = LONG_NAMES[raw] ?? raw;
-    if (!WANTED.has(name)) {
-      last = undefined;
-      continue;
-    }
-    const value = line.slice(colon + 1).trim();
-    if (name === 'via') via.push(value);
-    else if (!fields.has(name)) fields.set(name, value);
-    last = name;
+    pos = eol + 1;
   }
-  const from = fields.get('from');
-  const to = fields.get('to');
-  const callId = fields.get('call-id');
-  const cseq = fields.get('cseq');
   if (via.length === 0 || from === undefined || to === undefined || callId === undefined || cseq === undefined) {
     return undefined;
   }

@@ -38,7 +38,7 @@ export function shedRequest(
 ): boolean {
   const head = parseRequestHead(data);
   if (head === undefined || head.inDialog) return false;
-  const key = rfc3261Key(head.topVia, head.method);
+  const key = rfc3261Key(head.topVia.branch, `${head.topVia.host}:${head.topVia.port ?? ''}`, head.method);
   if (key !== undefined && hasTransaction(key)) return false;
   const res = headResponse(
     head,
