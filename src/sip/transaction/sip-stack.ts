@@ -17,7 +17,7 @@ import { dnsResolver, nextHop, nextHopTarget, type Resolver } from './next-hop';
 import { NonInviteClientTransaction, type ClientTransactionHost } from './non-invite-client.transaction';
 import { NonInviteServerTransaction } from './non-invite-server.transaction';
 import { responseFlow, stampTopVia } from './response-routing';
-import { clientOutcome, serverKey, traceMessage } from './stack-support';
+import { clientOutcome, detached, serverKey, traceMessage } from './stack-support';
 import { TimerQueues, type TimerQueue } from './timer-queue';
 import { DEFAULT_TIMERS, type TimerValues } from './transaction-state';
 
@@ -299,14 +299,18 @@ export class SipStack {
     this.invoke(incomingOf(entry));
   }
 
-  private createServer(req: SipRequest, flow: Flow, transport: Transport, key: string, topVia: Via): ServerEntry {
-    const callId = req.callId;
+  private createServer(req: SipRequest, flow: Flow, transport: Transport, rawKey: string, topVia: Via): ServerEntry {
+    // What the transaction keeps for its life (Timer J: 32 s on UDP) is held per request: copies, not
+    // slices of the request's text or its parsed Via.
+    const key = detached(rawKey);
+    const callId = detached(req.callId);
+    const via = { received: topVia.received, port: topVia.port };
     const tx = new NonInviteServerTransaction(key, transport.reliable, {
       clock: this.clock,
       timers: this.timers,
       queue: this.queue,
       send: (data) => {
-        const to = responseFlow(flow, transport, topVia);
+        const to = responseFlow(flow, transport, via);
         this.trace('send', data, to);
         return transport.send(to, data);
       },

@@ -9,17 +9,28 @@ import type { ClientFailure } from './non-invite-client.transaction';
 /** The server transaction key (RFC 3261 §17.2.3): branch + sent-by + method, or the RFC 2543 fields. */
 export function serverKey(req: SipRequest, topVia: Via | undefined, method: string): string {
   if (topVia === undefined) throw new SipParseError('Missing Via header');
-  const key = rfc3261Key(topVia, method);
+  const sentBy = `${topVia.host}:${topVia.port ?? ''}`;
+  const key = rfc3261Key(topVia.branch, sentBy, method);
   if (key !== undefined) return key;
   const cseq = req.cseq;
-  const sentBy = `${topVia.host}:${topVia.port ?? ''}`;
   return `2543|${req.callId}|${cseq.seq}|${method}|${req.from.tag ?? ''}|${req.to.tag ?? ''}|${req.uriString}|${sentBy}`;
 }
 
-/** The key of an RFC 3261 transaction (magic-cookie branch): branch + sent-by + method; else undefined. */
-export function rfc3261Key(topVia: Via, method: string): string | undefined {
-  const branch = topVia.branch;
-  return branch?.startsWith('z9hG4bK') ? `${branch}|${topVia.host}:${topVia.port ?? ''}|${method}` : undefined;
+/**
+ * The key of an RFC 3261 transaction (magic-cookie branch): branch + sent-by (`host:port`, host lowercase,
+ * port empty when absent) + method; undefined for an RFC 2543 branch.
+ */
+export function rfc3261Key(branch: string | undefined, sentBy: string, method: string): string | undefined {
+  return branch?.startsWith('z9hG4bK') ? `${branch}|${sentBy}|${method}` : undefined;
+}
+
+/**
+ * A copy of `s` in memory of its own. A string cut from a message (a slice, or a concatenation holding one)
+ * keeps the whole message text alive; what is kept for long (Timer J: 32 s on UDP) is detached first.
+ * For ASCII and Latin-1 text, as transaction keys and Call-IDs are in practice.
+ */
+export function detached(s: string): string {
+  return Buffer.from(s, 'latin1').toString('latin1');
 }
 
 /** Logs a whole message at trace level; its text is made only when the logger reads it (mostly never). */
