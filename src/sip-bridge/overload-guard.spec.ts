@@ -91,4 +91,20 @@ describe('OverloadGuard admission', () => {
     expect(guard.pendingLimit).toBe(256);
     guard.stop();
   });
+
+  it('limits the admission rate to 80% of what was admitted when the socket drops, and lifts it once arrivals fit', async () => {
+    const stats = { queued: 0, drops: 0 };
+    const { clock, guard } = guardWith(stats, 0);
+    await windows(clock, 1);
+    for (let i = 0; i < 100; i++) expect(guard.admit('PUBLISH', 0)).toBe(true);
+    stats.drops = 1;
+    await windows(clock, 1);
+    expect(guard.rateLimit).toBe(800); // 100 in a 100 ms window: 1,000/s, cut to 80%
+    let admitted = 0;
+    for (let i = 0; i < 200; i++) if (guard.admit('PUBLISH', 0)) admitted++;
+    expect(admitted).toBe(80); // one window's worth
+    await windows(clock, 3);
+    expect(guard.rateLimit).toBe(Infinity);
+    guard.stop();
+  });
 });

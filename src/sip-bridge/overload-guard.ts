@@ -11,6 +11,8 @@ export interface OverloadOptions {
   readonly maxLoopDelayMs: number;
   /** Length of a measurement window in ms. */
   readonly windowMs: number;
+  /** How often the UDP socket's counters are read, in ms (default a quarter of the window). */
+  readonly sampleMs?: number;
   /** Most requests in flight (taken in, not answered); the admission limit adapts below it (0: no limit). */
   readonly maxPending?: number;
   /** Bytes waiting in the UDP socket's receive queue above which it counts as backlogged. */
@@ -49,6 +51,7 @@ export class OverloadGuard implements AdmissionControl {
   private readonly clock: Clock;
   private readonly maxPending: number;
   private timer: TimerHandle | undefined;
+  private sampler: TimerHandle | undefined;
   private stats: SocketStatsSource | undefined;
   private lagging = false;
   private limit: number;
@@ -65,6 +68,9 @@ export class OverloadGuard implements AdmissionControl {
   private saturated = false;
   private shedding = false;
   private sampling = false;
+  /** The socket backed up or dropped in this window; the limits were already cut in it. */
+  private backlogged = false;
+  private cut = false;
   private lastSample = { arrivalsPerSec: 0, admittedPerSec: 0, queued: 0, drops: 0 };
 
   constructor(private readonly options: OverloadOptions) {
@@ -75,10 +81,18 @@ export class OverloadGuard implements AdmissionControl {
     this.retryAfter = options.retryAfter ?? 2;
   }
 
-  /** Starts measuring; `stats` reads the UDP socket's counters each window. */
+  /** Starts measuring; `stats` reads the UDP socket's counters, several times a window. */
   start(stats?: SocketStatsSource): void {
     if (this.timer !== undefined) return;
     this.stats = stats;
+    if (stats !== undefined) {
+      const every = this.options.sampleMs ?? Math.max(1, Math.floor(this.options.windowMs / 4));
+      const sample = (): void => {
+        this.sample(stats);
+        this.sampler = this.clock.setTimeout(sample, every);
+      };
+      this.sampler = this.clock.setTimeout(sample, every);
+    }
     const window = this.options.windowMs;
     const tick = (armedAt: number): void => {
       const now = this.clock.now();
@@ -95,7 +109,9 @@ export class OverloadGuard implements AdmissionControl {
 
   stop(): void {
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    if (this.sampler !== undefined) this.clock.clearTimeout(this.sampler);
     this.timer = undefined;
+    this.sampler = undefined;
     this.lagging = false;
   }
 
@@ -153,17 +169,11 @@ export class OverloadGuard implements AdmissionControl {
     this.refusals = 0;
     this.saturated = false;
     this.lastSample.arrivalsPerSec = Math.round((arrivals * 1000) / this.options.windowMs);
-    if (this.stats !== undefined && !this.sampling) {
-      this.sampling = true;
-      this.stats()
-        .then((s) => {
-          this.sampling = false;
-          if (s !== undefined) this.adapt(s);
-        })
-        .catch(() => {
-          this.sampling = false;
-        });
-    } else if (!saturated) this.grow();
+    // The limits grow back in a window where the socket kept up (or, without socket counters, where the
+    // in-flight limit was not reached).
+    if (this.stats !== undefined ? !this.backlogged : !saturated) this.grow();
+    this.backlogged = false;
+    this.cut = false;
     if (refusals > 0 && !this.shedding) {
       this.shedding = true;
       this.options.report?.(
@@ -177,7 +187,20 @@ export class OverloadGuard implements AdmissionControl {
     }
   }
 
-  /** Applies a reading of the socket's counters: a backlog or new drops halve the limit, else it grows. */
+  private sample(stats: SocketStatsSource): void {
+    if (this.sampling) return;
+    this.sampling = true;
+    stats()
+      .then((s) => {
+        this.sampling = false;
+        if (s !== undefined) this.adapt(s);
+      })
+      .catch(() => {
+        this.sampling = false;
+      });
+  }
+
+  /** Applies a reading of the socket's counters: a backlog or new drops cut the limits, once a window. */
   private adapt(s: UdpSocketStats): void {
     const dropped = this.lastDrops !== undefined && s.drops > this.lastDrops;
     // A queue above the bound that is still growing: the socket is read slower than it fills.
@@ -185,12 +208,14 @@ export class OverloadGuard implements AdmissionControl {
     this.lastDrops = s.drops;
     this.lastSample.queued = s.queued;
     this.lastSample.drops = s.drops;
-    if (dropped || growing) {
-      const admitted = this.lastSample.admittedPerSec;
-      this.rate = Math.max(MIN_RATE, Math.floor(Math.min(this.rate, admitted) * 0.8));
-      this.tokens = 0;
-      if (this.maxPending > 0) this.limit = Math.max(MIN_PENDING, Math.floor(this.limit / 2));
-    } else this.grow();
+    if (!dropped && !growing) return;
+    this.backlogged = true;
+    if (this.cut) return;
+    this.cut = true;
+    const admitted = this.lastSample.admittedPerSec;
+    this.rate = Math.max(MIN_RATE, Math.floor(Math.min(this.rate, admitted) * 0.8));
+    this.tokens = 0;
+    if (this.maxPending > 0) this.limit = Math.max(MIN_PENDING, Math.floor(this.limit / 2));
   }
 
   private grow(): void {

@@ -25,10 +25,10 @@ import { KNOWN_METHODS, SUPPORTED_EXTENSIONS, type SipCapabilities, type SipRequ
 const SHED_METHODS = ['REGISTER', 'SUBSCRIBE', 'PUBLISH'];
 
 /**
- * Bytes waiting in the UDP socket above which a growing queue counts as backed up: about a thousand requests,
- * a tenth to a fifth of a second of a flood (the kernel counts some 1–2 KiB per small datagram).
+ * Bytes waiting in the UDP socket above which a growing queue counts as backed up: some hundreds of requests,
+ * a tenth of a second of a flood (the kernel counts some 1–2 KiB per small datagram).
  */
-const MAX_QUEUED_BYTES = 2 * 1024 * 1024;
+const MAX_QUEUED_BYTES = 1024 * 1024;
 
 const ANY_EVENT = '*';
 
