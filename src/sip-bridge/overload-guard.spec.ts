@@ -107,4 +107,22 @@ describe('OverloadGuard admission', () => {
     expect(guard.rateLimit).toBe(Infinity);
     guard.stop();
   });
+
+  it('keeps work in flight to what is finished in 200 ms at the measured rate, at least 64', async () => {
+    const clock = new FakeClock();
+    let pending = 0;
+    const guard = new OverloadGuard({ maxLoopDelayMs: 0, windowMs: window, maxPending: 1000, clock });
+    guard.start(undefined, () => pending);
+    expect(guard.pendingLimit).toBe(64);
+    for (let i = 0; i < 20; i++) guard.admit('PUBLISH', i);
+    await windows(clock, 1); // 20 finished in 100 ms: 200/s
+    expect(guard.pendingLimit).toBe(64);
+    for (let i = 0; i < 100; i++) guard.admit('PUBLISH', 0);
+    pending = 50;
+    await windows(clock, 1); // 50 finished: 500/s, busy: smoothed to 350/s, 70 in 200 ms
+    expect(guard.pendingLimit).toBe(70);
+    expect(guard.admit('PUBLISH', 70)).toBe(false);
+    expect(guard.admit('PUBLISH', 69)).toBe(true);
+    guard.stop();
+  });
 });

@@ -28,6 +28,13 @@ export interface OverloadOptions {
 
 /** The admission limit never falls below this many requests in flight. */
 const MIN_PENDING = 16;
+/**
+ * Work in flight is also kept to what the server finishes in this many ms at the rate it has been finishing
+ * requests (Little's law), so that a flood's first burst cannot take in seconds of work; never below
+ * MIN_BURST requests.
+ */
+const TARGET_LATENCY_MS = 200;
+const MIN_BURST = 64;
 /** The admission rate never falls below this many new requests per second. */
 const MIN_RATE = 50;
 
@@ -53,6 +60,10 @@ export class OverloadGuard implements AdmissionControl {
   private timer: TimerHandle | undefined;
   private sampler: TimerHandle | undefined;
   private stats: SocketStatsSource | undefined;
+  private pendingOf: (() => number) | undefined;
+  private prevPending = 0;
+  /** Requests finished per second, smoothed over windows. */
+  private throughput = 0;
   private lagging = false;
   private limit: number;
   private lastDrops: number | undefined;
@@ -81,10 +92,14 @@ export class OverloadGuard implements AdmissionControl {
     this.retryAfter = options.retryAfter ?? 2;
   }
 
-  /** Starts measuring; `stats` reads the UDP socket's counters, several times a window. */
-  start(stats?: SocketStatsSource): void {
+  /**
+   * Starts measuring; `stats` reads the UDP socket's counters, several times a window; `pending` tells how
+   * many requests are in flight (to measure how fast they finish).
+   */
+  start(stats?: SocketStatsSource, pending?: () => number): void {
     if (this.timer !== undefined) return;
     this.stats = stats;
+    this.pendingOf = pending;
     if (stats !== undefined) {
       const every = this.options.sampleMs ?? Math.max(1, Math.floor(this.options.windowMs / 4));
       const sample = (): void => {
@@ -126,7 +141,8 @@ export class OverloadGuard implements AdmissionControl {
 
   /** The current limit on requests in flight (0: none). */
   get pendingLimit(): number {
-    return this.limit;
+    if (this.limit <= 0 || this.pendingOf === undefined) return this.limit;
+    return Math.min(this.limit, Math.max(MIN_BURST, Math.ceil((this.throughput * TARGET_LATENCY_MS) / 1000)));
   }
 
   /** The current admission rate limit per second (Infinity: none). */
@@ -137,7 +153,7 @@ export class OverloadGuard implements AdmissionControl {
   admit(_method: string, pending: number): boolean {
     this.arrivals++;
     let ok = !this.overloaded;
-    if (ok && this.limit > 0 && pending >= this.limit) {
+    if (ok && this.limit > 0 && pending >= this.pendingLimit) {
       this.saturated = true;
       ok = false;
     }
@@ -164,6 +180,7 @@ export class OverloadGuard implements AdmissionControl {
     const refusals = this.refusals;
     const saturated = this.saturated;
     this.lastSample.admittedPerSec = Math.round((this.admitted * 1000) / this.options.windowMs);
+    if (this.pendingOf !== undefined) this.measureThroughput(this.pendingOf());
     this.arrivals = 0;
     this.admitted = 0;
     this.refusals = 0;
@@ -178,13 +195,21 @@ export class OverloadGuard implements AdmissionControl {
       this.shedding = true;
       this.options.report?.(
         `overload: refusing new ${[...this.methods].join('/')} with 503 (arrivals ${this.lastSample.arrivalsPerSec}/s, ` +
-          `admitted ${this.lastSample.admittedPerSec}/s, in-flight limit ${this.limit}, loop late ${Math.max(0, Math.round(lateMs))} ms, ` +
+          `admitted ${this.lastSample.admittedPerSec}/s, in-flight limit ${this.pendingLimit}, loop late ${Math.max(0, Math.round(lateMs))} ms, ` +
           `socket queue ${this.lastSample.queued} B, drops ${this.lastSample.drops})`,
       );
     } else if (refusals === 0 && this.shedding && arrivals > 0) {
       this.shedding = false;
       this.options.report?.(`overload over: ${this.shedTotal} requests answered 503 so far`);
     }
+  }
+
+  /** Requests finished in the window: admitted ones plus those in flight at its start, less those still are. */
+  private measureThroughput(pending: number): void {
+    const perSec = (Math.max(0, this.admitted + this.prevPending - pending) * 1000) / this.options.windowMs;
+    this.prevPending = pending;
+    // While busy the count is the capacity; while idle the estimate fades slowly.
+    this.throughput = pending > 0 ? (this.throughput + perSec) / 2 : Math.max(perSec, this.throughput * 0.95);
   }
 
   private sample(stats: SocketStatsSource): void {

@@ -200,7 +200,10 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
     await stack.start();
     this.stack = stack;
     const udp = this.transports.find((t) => t.protocol === 'udp');
-    this.overload.start(udp && (() => readUdpSocketStats(udp.localPort, udp.localAddress.includes(':'))));
+    this.overload.start(
+      udp && (() => readUdpSocketStats(udp.localPort, udp.localAddress.includes(':'))),
+      () => stack.pendingRequests,
+    );
     this.log.log(
       `SIP listening: ${this.transports.map((t) => `${t.protocol}/${t.localAddress}:${t.localPort}`).join(', ')}`,
     );
