@@ -25,7 +25,7 @@ export interface SipConfig {
   readonly trace: boolean;
   /** Event-loop delay in ms above which new REGISTER/SUBSCRIBE/PUBLISH are refused with 503 (0: never). */
   readonly overloadDelayMs: number;
-  /** Most requests in flight before new REGISTER/SUBSCRIBE/PUBLISH get 503 (an upper bound; 0: no limit). */
+  /** Upper bound of the adaptive in-flight limit; 0 turns off in-flight and socket-driven shedding. */
   readonly maxPendingRequests: number;
   /** Most SIP TCP (and, separately, WS) connections at once; 0: no limit. */
   readonly maxConnections: number;

@@ -94,7 +94,7 @@ describe('OverloadGuard admission', () => {
 
   it('limits the admission rate to 80% of what was admitted when the socket drops, and lifts it once arrivals fit', async () => {
     const stats = { queued: 0, drops: 0 };
-    const { clock, guard } = guardWith(stats, 0);
+    const { clock, guard } = guardWith(stats, 10_000);
     await windows(clock, 1);
     for (let i = 0; i < 100; i++) expect(guard.admit('PUBLISH', 0)).toBe(true);
     stats.drops = 1;

@@ -13,7 +13,10 @@ export interface OverloadOptions {
   readonly windowMs: number;
   /** How often the UDP socket's counters are read, in ms (default a quarter of the window). */
   readonly sampleMs?: number;
-  /** Most requests in flight (taken in, not answered); the admission limit adapts below it (0: no limit). */
+  /**
+   * Most requests in flight (taken in, not answered); the in-flight limit adapts below it, and the admission
+   * rate follows the socket (0: neither, only the event-loop delay and the probes shed).
+   */
   readonly maxPending?: number;
   /** Bytes waiting in the UDP socket's receive queue above which it counts as backlogged. */
   readonly maxQueuedBytes?: number;
@@ -233,7 +236,7 @@ export class OverloadGuard implements AdmissionControl {
     this.lastDrops = s.drops;
     this.lastSample.queued = s.queued;
     this.lastSample.drops = s.drops;
-    if (!dropped && !growing) return;
+    if (this.maxPending <= 0 || (!dropped && !growing)) return;
     this.backlogged = true;
     if (this.cut) return;
     this.cut = true;
