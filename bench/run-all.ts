@@ -34,13 +34,13 @@ function pick(o: unknown, ...path: string[]): unknown {
   return v;
 }
 
-function run(label: string, script: string, args: string[]): string {
+function run(label: string, script: string, args: string[], timeoutMs = 180_000): string {
   const command = `ts-node --transpile-only ${script} ${args.join(' ')}`;
   process.stdout.write(`\n## ${label}\n$ ${command}\n`);
   const r = spawnSync(process.execPath, [...tsNode, join(root, script), ...args], {
     cwd: root,
     encoding: 'utf8',
-    timeout: 180_000,
+    timeout: timeoutMs,
   });
   const out = `${r.stdout}${r.stderr}`.trim();
   process.stdout.write(`${out}\n`);
@@ -162,6 +162,24 @@ async function main(): Promise<void> {
     const start = lastJson(run('Start with 100,000 stored subscriptions (own server)', 'bench/load/startup.ts', []));
     summary.push(
       `| start with 100,000 stored subscriptions to serving | ${String(pick(start, 'servingMs'))} ms (/health ${String(pick(start, 'healthMs'))} ms, OPTIONS ${String(pick(start, 'optionsMs'))} ms, restored ${String(pick(start, 'restoredTotal'))}) | ≤ 5,000 ms |`,
+    );
+    const flood = lastJson(
+      run(
+        'Flood at 3x the sustainable PUBLISH and SUBSCRIBE rates (own servers)',
+        'bench/load/overload.ts',
+        [],
+        600_000,
+      ),
+    );
+    const floods = (pick(flood, 'floods') ?? []) as Record<string, unknown>[];
+    const perKind = floods
+      .map(
+        (f) =>
+          `${String(f.kind)} at ${String(f.ratePerSec)}/s: ${String(f.answeredFraction)} answered, OPTIONS ${String(f.optionsFraction)}, recovery ${String(f.recoveryMs)} ms`,
+      )
+      .join('; ');
+    summary.push(
+      `| flood at 3× capacity | ${perKind}; RSS peak ${String(pick(flood, 'peakRssKiB'))} KiB = ${String(pick(flood, 'peakOverIdle'))}× idle | ≥ 0.9 answered, OPTIONS ≥ 0.99, RSS ≤ 2× idle, recovery ≤ 2,000 ms |`,
     );
     process.stdout.write(`\n## Summary\n| figure | measured | target |\n|---|---|---|\n${summary.join('\n')}\n`);
   } finally {

@@ -27,6 +27,14 @@ export interface SipConfig {
   readonly trace: boolean;
   /** Event-loop delay in ms above which new REGISTER/SUBSCRIBE/PUBLISH are refused with 503 (0: never). */
   readonly overloadDelayMs: number;
+  /** Upper bound of the adaptive in-flight limit; 0 turns off in-flight and socket-driven shedding. */
+  readonly maxPendingRequests: number;
+  /** Most SIP TCP (and, separately, WS) connections at once; 0: no limit. */
+  readonly maxConnections: number;
+  /** Ms after which a connection that sent nothing and carries no binding or subscription is closed; 0: never. */
+  readonly idleConnectionMs: number;
+  /** Ms a connection may hold an incomplete message before it is closed; 0: never. */
+  readonly partialMessageMs: number;
 }
 
 export interface HttpConfig {

@@ -74,6 +74,31 @@ export const SETTINGS: readonly Setting[] = [
     default: 500,
     doc: 'Event-loop delay (ms) above which new REGISTER/SUBSCRIBE/PUBLISH get 503 with Retry-After (0: never).',
   },
+  {
+    key: 'sip.maxPendingRequests',
+    type: { kind: 'int', min: 0, max: 1_000_000 },
+    default: 1000,
+    doc: 'Upper bound of requests taken in and not yet answered; below it the limit follows what the server finishes in 200 ms (at least 64) and the admission rate is cut while the UDP socket backs up or drops; past them new REGISTER/SUBSCRIBE/PUBLISH get 503 with Retry-After (0: neither).',
+  },
+  {
+    key: 'sip.maxConnections',
+    type: { kind: 'int', min: 0, max: 1_000_000 },
+    default: 10_000,
+    doc: 'Most SIP TCP connections, and most SIP WebSocket connections, at once; more are refused (0: no limit). Keep it well below the file-descriptor limit.',
+  },
+  {
+    key: 'sip.idleConnectionMs',
+    type: { kind: 'int', min: 0, max: 86_400_000 },
+    default: 120_000,
+    origin: 'tcp_connection_lifetime (core)',
+    doc: 'A TCP/WS connection that sent nothing for this long and carries no binding or subscription is closed, in ms (0: never).',
+  },
+  {
+    key: 'sip.partialMessageMs',
+    type: { kind: 'int', min: 0, max: 600_000 },
+    default: 5000,
+    doc: 'A TCP connection holding an incomplete message (headers without their end, a body shorter than its Content-Length) this long is closed, in ms (0: never).',
+  },
   { key: 'http.host', type: str, default: '0.0.0.0', doc: 'Address of the HTTP, REST and WebSocket listener.' },
   { key: 'http.port', type: port, default: 3000, doc: 'Port of HTTP (REST /api, /docs, /health, WS /ws and /sip).' },
   {

@@ -76,6 +76,11 @@ export class LocationService implements OnModuleInit, OnApplicationBootstrap, On
       .sort((a, b) => (b.q ?? 1) - (a.q ?? 1));
   }
 
+  /** Whether a binding was registered over this connection (it must stay open while the binding lives). */
+  hasBindingsOn(connectionId: string): boolean {
+    return this.byConnection.has(connectionId);
+  }
+
   /** Every AoR with bindings, in a stable order, for paging. */
   aors(domain?: string): { domain: string; aor: string }[] {
     const out: { domain: string; aor: string }[] = [];

@@ -65,6 +65,7 @@ export class RegisterHandler implements OnModuleInit {
     this.bridge.onConnectionClosed((flow) => {
       if (flow.connectionId) void this.location.flowClosed(flow.connectionId);
     });
+    this.bridge.addConnectionPin((id) => this.location.hasBindingsOn(id));
   }
 
   async handle(req: IncomingRequest): Promise<void> {

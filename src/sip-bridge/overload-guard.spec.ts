@@ -1,3 +1,4 @@
+import { FakeClock } from '../sip';
 import { OverloadGuard } from './overload-guard';
 
 describe('OverloadGuard', () => {
@@ -29,5 +30,99 @@ describe('OverloadGuard', () => {
     } finally {
       guard.stop();
     }
+  });
+});
+
+describe('OverloadGuard admission', () => {
+  const window = 100;
+
+  function guardWith(stats: { queued: number; drops: number }, maxPending = 256) {
+    const clock = new FakeClock();
+    const reports: string[] = [];
+    const guard = new OverloadGuard({
+      maxLoopDelayMs: 0,
+      windowMs: window,
+      maxPending,
+      maxQueuedBytes: 1000,
+      clock,
+      report: (m) => reports.push(m),
+    });
+    guard.start(() => Promise.resolve({ ...stats }));
+    return { clock, guard, reports };
+  }
+
+  async function windows(clock: FakeClock, n: number): Promise<void> {
+    for (let i = 0; i < n; i++) {
+      clock.advance(window);
+      await clock.flush();
+    }
+  }
+
+  it('refuses past the in-flight limit and reports when shedding starts and ends', async () => {
+    const { clock, guard, reports } = guardWith({ queued: 0, drops: 0 });
+    expect(guard.admit('PUBLISH', 255)).toBe(true);
+    expect(guard.admit('PUBLISH', 256)).toBe(false);
+    await windows(clock, 1);
+    expect(reports[0]).toMatch(/^overload: refusing new REGISTER\/SUBSCRIBE\/PUBLISH with 503 \(arrivals 20\/s/);
+    guard.admit('PUBLISH', 0);
+    await windows(clock, 1);
+    expect(reports[1]).toMatch(/^overload over/);
+    guard.stop();
+  });
+
+  it('halves the limit while the socket drops or backs up, and restores it once it keeps up', async () => {
+    const stats = { queued: 0, drops: 0 };
+    const { clock, guard } = guardWith(stats);
+    await windows(clock, 1);
+    expect(guard.pendingLimit).toBe(256);
+    stats.drops = 10;
+    await windows(clock, 1);
+    expect(guard.pendingLimit).toBe(128);
+    stats.drops = 20;
+    await windows(clock, 1);
+    expect(guard.pendingLimit).toBe(64);
+    stats.queued = 5000;
+    await windows(clock, 10);
+    expect(guard.pendingLimit).toBe(16);
+    expect(guard.admit('SUBSCRIBE', 16)).toBe(false);
+    expect(guard.admit('SUBSCRIBE', 3)).toBe(true);
+    stats.queued = 0;
+    await windows(clock, 20);
+    expect(guard.pendingLimit).toBe(256);
+    guard.stop();
+  });
+
+  it('limits the admission rate to 80% of what was admitted when the socket drops, and lifts it once arrivals fit', async () => {
+    const stats = { queued: 0, drops: 0 };
+    const { clock, guard } = guardWith(stats, 10_000);
+    await windows(clock, 1);
+    for (let i = 0; i < 100; i++) expect(guard.admit('PUBLISH', 0)).toBe(true);
+    stats.drops = 1;
+    await windows(clock, 1);
+    expect(guard.rateLimit).toBe(800); // 100 in a 100 ms window: 1,000/s, cut to 80%
+    let admitted = 0;
+    for (let i = 0; i < 200; i++) if (guard.admit('PUBLISH', 0)) admitted++;
+    expect(admitted).toBe(80); // one window's worth
+    await windows(clock, 3);
+    expect(guard.rateLimit).toBe(Infinity);
+    guard.stop();
+  });
+
+  it('keeps work in flight to what is finished in 200 ms at the measured rate, at least 64', async () => {
+    const clock = new FakeClock();
+    let pending = 0;
+    const guard = new OverloadGuard({ maxLoopDelayMs: 0, windowMs: window, maxPending: 1000, clock });
+    guard.start(undefined, () => pending);
+    expect(guard.pendingLimit).toBe(64);
+    for (let i = 0; i < 20; i++) guard.admit('PUBLISH', i);
+    await windows(clock, 1); // 20 finished in 100 ms: 200/s
+    expect(guard.pendingLimit).toBe(64);
+    for (let i = 0; i < 100; i++) guard.admit('PUBLISH', 0);
+    pending = 50;
+    await windows(clock, 1); // 50 finished: 500/s, busy: smoothed to 350/s, 70 in 200 ms
+    expect(guard.pendingLimit).toBe(70);
+    expect(guard.admit('PUBLISH', 70)).toBe(false);
+    expect(guard.admit('PUBLISH', 69)).toBe(true);
+    guard.stop();
   });
 });

@@ -1,42 +1,135 @@
+import { systemClock, type AdmissionControl, type Clock, type TimerHandle, type UdpSocketStats } from '../sip';
+
 /** Tells whether one resource is saturated (the commit queue, a connection pool, ...). */
 export type OverloadProbe = () => boolean;
+
+/** Reads the UDP socket's kernel counters (receive queue, drops); undefined where they cannot be read. */
+export type SocketStatsSource = () => Promise<UdpSocketStats | undefined>;
 
 export interface OverloadOptions {
   /** Event-loop delay in ms (how late a timer fires) above which the server counts as overloaded; 0 disables. */
   readonly maxLoopDelayMs: number;
   /** Length of a measurement window in ms. */
   readonly windowMs: number;
+  /** How often the UDP socket's counters are read, in ms (default a quarter of the window). */
+  readonly sampleMs?: number;
+  /**
+   * Most requests in flight (taken in, not answered); the in-flight limit adapts below it, and the admission
+   * rate follows the socket (0: neither, only the event-loop delay and the probes shed).
+   */
+  readonly maxPending?: number;
+  /** Bytes waiting in the UDP socket's receive queue above which it counts as backlogged. */
+  readonly maxQueuedBytes?: number;
+  /** Methods whose new requests may be refused. */
+  readonly methods?: readonly string[];
+  /** Retry-After seconds of the 503. */
+  readonly retryAfter?: number;
+  readonly clock?: Clock;
+  /** Told when shedding starts and ends. */
+  readonly report?: (message: string) => void;
 }
 
+/** The admission limit never falls below this many requests in flight. */
+const MIN_PENDING = 16;
 /**
- * Decides when to shed load (DESIGN.md: "under overload it sheds load (503 with Retry-After) and
- * recovers"): how late a timer armed every window fires (event-loop delay), and any registered probe. Work already
- * accepted — transactions, dialogs, NOTIFYs — goes on; only new work is refused while overloaded.
+ * Work in flight is also kept to what the server finishes in this many ms at the rate it has been finishing
+ * requests (Little's law), so that a flood's first burst cannot take in seconds of work; never below
+ * MIN_BURST requests.
  */
-export class OverloadGuard {
+const TARGET_LATENCY_MS = 200;
+const MIN_BURST = 64;
+/** The admission rate never falls below this many new requests per second. */
+const MIN_RATE = 50;
+
+/**
+ * Decides when to shed load (DESIGN.md: "under overload it sheds load (503 with Retry-After) and recovers"),
+ * as the SIP stack's {@link AdmissionControl}. Signals, measured every window: how late the window's timer
+ * fired (event-loop delay), the UDP socket's receive queue and the datagrams the kernel dropped (a flood
+ * shows there first: what the kernel drops never reaches the process), the arrival and admission rates, work
+ * in flight, and any probe (the commit queue). In a window where the socket dropped or its queue grew past a bound, the rate at
+ * which new requests are admitted is cut to 80% of what was admitted in it (a token bucket, at least
+ * MIN_RATE/s), and the in-flight limit is halved; while the socket keeps up both grow back, and the rate limit
+ * is lifted once arrivals fit under it. So the server takes in what it can finish, queued work (transactions,
+ * promises, writes) and memory stay bounded, and 503s, which cost little, take the excess. While the loop
+ * lags or a probe fires, every new request is refused. Work already accepted — transactions, dialogs,
+ * NOTIFYs — goes on.
+ */
+export class OverloadGuard implements AdmissionControl {
+  readonly methods: ReadonlySet<string>;
+  readonly retryAfter: number;
   private readonly probes: OverloadProbe[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private readonly clock: Clock;
+  private readonly maxPending: number;
+  private timer: TimerHandle | undefined;
+  private sampler: TimerHandle | undefined;
+  private stats: SocketStatsSource | undefined;
+  private pendingOf: (() => number) | undefined;
+  private prevPending = 0;
+  /** Requests finished per second, smoothed over windows. */
+  private throughput = 0;
   private lagging = false;
+  private limit: number;
+  private lastDrops: number | undefined;
+  /** Counts of the current window. */
+  private arrivals = 0;
+  private admitted = 0;
+  private refusals = 0;
+  /** Admissions per second while the socket backs up (Infinity: no limit), and the bucket's tokens. */
+  private rate = Infinity;
+  private tokens = 0;
+  private lastRefill = 0;
+  private shedTotal = 0;
+  private saturated = false;
+  private shedding = false;
+  private sampling = false;
+  /** The socket backed up or dropped in this window; the limits were already cut in it. */
+  private backlogged = false;
+  private cut = false;
+  private lastSample = { arrivalsPerSec: 0, admittedPerSec: 0, queued: 0, drops: 0 };
 
-  constructor(private readonly options: OverloadOptions) {}
+  constructor(private readonly options: OverloadOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.maxPending = options.maxPending ?? 0;
+    this.limit = this.maxPending;
+    this.methods = new Set(options.methods ?? ['REGISTER', 'SUBSCRIBE', 'PUBLISH']);
+    this.retryAfter = options.retryAfter ?? 2;
+  }
 
-  start(): void {
-    if (this.options.maxLoopDelayMs <= 0 || this.timer) return;
+  /**
+   * Starts measuring; `stats` reads the UDP socket's counters, several times a window; `pending` tells how
+   * many requests are in flight (to measure how fast they finish).
+   */
+  start(stats?: SocketStatsSource, pending?: () => number): void {
+    if (this.timer !== undefined) return;
+    this.stats = stats;
+    this.pendingOf = pending;
+    if (stats !== undefined) {
+      const every = this.options.sampleMs ?? Math.max(1, Math.floor(this.options.windowMs / 4));
+      const sample = (): void => {
+        this.sample(stats);
+        this.sampler = this.clock.setTimeout(sample, every);
+      };
+      this.sampler = this.clock.setTimeout(sample, every);
+    }
+    const window = this.options.windowMs;
     const tick = (armedAt: number): void => {
+      const now = this.clock.now();
       // The timer fires late by as long as the event loop was kept busy.
-      this.lagging = Date.now() - armedAt - this.options.windowMs > this.options.maxLoopDelayMs;
-      const now = Date.now();
-      this.timer = setTimeout(() => {
+      const late = now - armedAt - window;
+      this.lagging = this.options.maxLoopDelayMs > 0 && late > this.options.maxLoopDelayMs;
+      this.endWindow(late);
+      this.timer = this.clock.setTimeout(() => {
         tick(now);
-      }, this.options.windowMs);
-      this.timer.unref();
+      }, window);
     };
-    tick(Date.now() - this.options.windowMs);
+    tick(this.clock.now() - window);
   }
 
   stop(): void {
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    if (this.sampler !== undefined) this.clock.clearTimeout(this.sampler);
     this.timer = undefined;
+    this.sampler = undefined;
     this.lagging = false;
   }
 
@@ -44,8 +137,122 @@ export class OverloadGuard {
     this.probes.push(probe);
   }
 
-  /** Whether new work should be refused now. */
+  /** Whether every new request should be refused now (event loop lagging, or a probe saturated). */
   get overloaded(): boolean {
     return this.lagging || this.probes.some((p) => p());
+  }
+
+  /** The current limit on requests in flight (0: none). */
+  get pendingLimit(): number {
+    if (this.limit <= 0 || this.pendingOf === undefined) return this.limit;
+    return Math.min(this.limit, Math.max(MIN_BURST, Math.ceil((this.throughput * TARGET_LATENCY_MS) / 1000)));
+  }
+
+  /** The current admission rate limit per second (Infinity: none). */
+  get rateLimit(): number {
+    return this.rate;
+  }
+
+  admit(_method: string, pending: number): boolean {
+    this.arrivals++;
+    let ok = !this.overloaded;
+    if (ok && this.limit > 0 && pending >= this.pendingLimit) {
+      this.saturated = true;
+      ok = false;
+    }
+    if (ok && this.rate !== Infinity) {
+      const now = this.clock.now();
+      const burst = (this.rate * this.options.windowMs) / 1000;
+      this.tokens = Math.min(burst, this.tokens + ((now - this.lastRefill) * this.rate) / 1000);
+      this.lastRefill = now;
+      if (this.tokens >= 1) this.tokens--;
+      else ok = false;
+    }
+    if (ok) this.admitted++;
+    else this.refusals++;
+    return ok;
+  }
+
+  shed(): void {
+    this.shedTotal++;
+  }
+
+  /** Closes a measurement window: adapts the limit to what the socket showed, reports changes of state. */
+  private endWindow(lateMs: number): void {
+    const arrivals = this.arrivals;
+    const refusals = this.refusals;
+    const saturated = this.saturated;
+    this.lastSample.admittedPerSec = Math.round((this.admitted * 1000) / this.options.windowMs);
+    if (this.pendingOf !== undefined) this.measureThroughput(this.pendingOf());
+    this.arrivals = 0;
+    this.admitted = 0;
+    this.refusals = 0;
+    this.saturated = false;
+    this.lastSample.arrivalsPerSec = Math.round((arrivals * 1000) / this.options.windowMs);
+    // The limits grow back in a window where the socket kept up (or, without socket counters, where the
+    // in-flight limit was not reached).
+    if (this.stats !== undefined ? !this.backlogged : !saturated) this.grow();
+    this.backlogged = false;
+    this.cut = false;
+    if (refusals > 0 && !this.shedding) {
+      this.shedding = true;
+      this.options.report?.(
+        `overload: refusing new ${[...this.methods].join('/')} with 503 (arrivals ${this.lastSample.arrivalsPerSec}/s, ` +
+          `admitted ${this.lastSample.admittedPerSec}/s, in-flight limit ${this.pendingLimit}, loop late ${Math.max(0, Math.round(lateMs))} ms, ` +
+          `socket queue ${this.lastSample.queued} B, drops ${this.lastSample.drops})`,
+      );
+    } else if (refusals === 0 && this.shedding && arrivals > 0) {
+      this.shedding = false;
+      this.options.report?.(`overload over: ${this.shedTotal} requests answered 503 so far`);
+    }
+  }
+
+  /** Requests finished in the window: admitted ones plus those in flight at its start, less those still are. */
+  private measureThroughput(pending: number): void {
+    const perSec = (Math.max(0, this.admitted + this.prevPending - pending) * 1000) / this.options.windowMs;
+    this.prevPending = pending;
+    // While busy the count is the capacity; while idle the estimate fades slowly.
+    this.throughput = pending > 0 ? (this.throughput + perSec) / 2 : Math.max(perSec, this.throughput * 0.95);
+  }
+
+  private sample(stats: SocketStatsSource): void {
+    if (this.sampling) return;
+    this.sampling = true;
+    stats()
+      .then((s) => {
+        this.sampling = false;
+        if (s !== undefined) this.adapt(s);
+      })
+      .catch(() => {
+        this.sampling = false;
+      });
+  }
+
+  /** Applies a reading of the socket's counters: a backlog or new drops cut the limits, once a window. */
+  private adapt(s: UdpSocketStats): void {
+    const dropped = this.lastDrops !== undefined && s.drops > this.lastDrops;
+    // A queue above the bound that is still growing: the socket is read slower than it fills.
+    const growing = s.queued > (this.options.maxQueuedBytes ?? Infinity) && s.queued >= this.lastSample.queued;
+    this.lastDrops = s.drops;
+    this.lastSample.queued = s.queued;
+    this.lastSample.drops = s.drops;
+    if (this.maxPending <= 0 || (!dropped && !growing)) return;
+    this.backlogged = true;
+    if (this.cut) return;
+    this.cut = true;
+    const admitted = this.lastSample.admittedPerSec;
+    this.rate = Math.max(MIN_RATE, Math.floor(Math.min(this.rate, admitted) * 0.8));
+    this.tokens = 0;
+    if (this.maxPending > 0) this.limit = Math.max(MIN_PENDING, Math.floor(this.limit / 2));
+  }
+
+  private grow(): void {
+    if (this.maxPending > 0) {
+      this.limit = Math.min(this.maxPending, this.limit + Math.max(MIN_PENDING, Math.floor(this.limit / 4)));
+    }
+    if (this.rate === Infinity) return;
+    // Lifted once the arrivals fit under it; otherwise raised by an eighth a window.
+    if (this.lastSample.arrivalsPerSec < this.rate) this.rate = Infinity;
+    else this.rate = Math.ceil(this.rate * 1.125);
   }
 }

@@ -3,6 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { Server } from 'node:http';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import {
+  readUdpSocketStats,
   reasonPhrase,
   SipError,
   SipStack,
@@ -25,7 +26,13 @@ import { OverloadGuard, type OverloadProbe } from './overload-guard';
 import { KNOWN_METHODS, SUPPORTED_EXTENSIONS, type SipCapabilities, type SipRequestHandler } from './sip-handler';
 
 /** Methods whose new requests (no To tag) are refused while overloaded; in-dialog work goes on. */
-const SHED_METHODS: ReadonlySet<string> = new Set(['REGISTER', 'SUBSCRIBE', 'PUBLISH']);
+const SHED_METHODS = ['REGISTER', 'SUBSCRIBE', 'PUBLISH'];
+
+/**
+ * Bytes waiting in the UDP socket above which a growing queue counts as backed up: some hundreds of requests,
+ * a tenth of a second of a flood (the kernel counts some 1–2 KiB per small datagram).
+ */
+const MAX_QUEUED_BYTES = 1024 * 1024;
 
 const ANY_EVENT = '*';
 
@@ -72,6 +79,7 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
   private readonly handlers = new Map<string, Map<string, SipRequestHandler>>();
   private readonly accept = new Set<string>();
   private readonly closeListeners: ((flow: Flow) => void)[] = [];
+  private readonly pins: ((connectionId: string) => boolean)[] = [];
   private readonly overload: OverloadGuard;
   private caps: SipCapabilities | undefined;
   private stack: SipStack | undefined;
@@ -82,7 +90,16 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
     @Inject(PINO) private readonly pino: Pino,
     private readonly adapterHost: HttpAdapterHost,
   ) {
-    this.overload = new OverloadGuard({ maxLoopDelayMs: config.sip.overloadDelayMs, windowMs: 250 });
+    this.overload = new OverloadGuard({
+      maxLoopDelayMs: config.sip.overloadDelayMs,
+      windowMs: 100,
+      maxPending: config.sip.maxPendingRequests,
+      maxQueuedBytes: MAX_QUEUED_BYTES,
+      methods: SHED_METHODS,
+      report: (m) => {
+        this.log.warn(m);
+      },
+    });
   }
 
   /** Adds a saturation signal (e.g. the commit queue) to the overload decision. */
@@ -103,6 +120,14 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
     if (byEvent.has(event)) throw new Error(`a ${method} handler for event ${event} is already registered`);
     byEvent.set(event, handler);
     this.caps = undefined;
+  }
+
+  /**
+   * Adds a test of whether a connection carries something of a feature (a binding, a subscription): a
+   * connection no test claims is closed once it has been idle for sip.idleConnectionMs.
+   */
+  addConnectionPin(pinned: (connectionId: string) => boolean): void {
+    this.pins.push(pinned);
   }
 
   /** Subscribes to closed TCP/WS connections (RFC 5626 §5.3: the flow failed). */
@@ -137,12 +162,24 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
   async start(httpServer: Server | undefined): Promise<void> {
     const { sip } = this.config;
     const advertisedHost = this.advertisedHost();
+    const limits = {
+      maxConnections: sip.maxConnections,
+      idleTimeout: sip.idleConnectionMs,
+      partialTimeout: sip.partialMessageMs,
+      isPinned: (flow: Flow) => flow.connectionId !== undefined && this.pins.some((p) => p(flow.connectionId!)),
+    };
     if (sip.udp) this.transports.push(new UdpTransport({ host: sip.host, port: sip.port, advertisedHost }));
     if (sip.tcp) {
       // With port 0, TCP takes the port UDP was given so both listen on one number.
       const port = sip.port === 0 && this.transports[0] ? undefined : sip.port;
       this.transports.push(
-        new TcpTransport({ host: sip.host, port: port ?? 0, advertisedHost, maxMessageSize: sip.maxMessageSize }),
+        new TcpTransport({
+          host: sip.host,
+          port: port ?? 0,
+          advertisedHost,
+          maxMessageSize: sip.maxMessageSize,
+          ...limits,
+        }),
       );
     }
     if (sip.ws && httpServer) {
@@ -155,6 +192,7 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
           advertisedHost,
           maxMessageSize: WS_FRAME_LIMIT,
           allowUpgrade: (req) => origins.allowsRequest(req),
+          ...limits,
         }),
       );
     }
@@ -175,13 +213,18 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
       maxMessageSize: sip.maxMessageSize,
       udpMaxRequestSize: sip.udpMaxRequestSize,
       logger: this.sipLogger(),
+      admission: this.overload,
     });
     stack.onRequest((req) => {
       void this.dispatch(req);
     });
     await stack.start();
     this.stack = stack;
-    this.overload.start();
+    const udp = this.transports.find((t) => t.protocol === 'udp');
+    this.overload.start(
+      udp && (() => readUdpSocketStats(udp.localPort, udp.localAddress.includes(':'))),
+      () => stack.pendingRequests,
+    );
   }
 
   /** Host written in Via/Contact of what we send: sip.advertisedHost, else the listen address. */
@@ -273,9 +316,6 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
       .filter((t) => t && !SUPPORTED_EXTENSIONS.includes(t));
     if (unsupported.length > 0) throw new SipError(420, 'Bad Extension', { Unsupported: unsupported.join(', ') });
 
-    if (SHED_METHODS.has(method) && r.to.tag === undefined && this.overload.overloaded) {
-      throw new SipError(503, 'Service Unavailable', { 'Retry-After': '2' });
-    }
     const byEvent = this.handlers.get(method);
     if (!byEvent) {
       if (method === 'OPTIONS')

@@ -19,6 +19,7 @@ export async function startTestApp(db: TestDatabase, env: Record<string, string>
     DATA_DIR: db.dataDir,
     // A slow CI machine must not shed a test's requests; overload has its own test with a probe.
     SIP_OVERLOAD_DELAY_MS: '0',
+    SIP_MAX_PENDING_REQUESTS: '0',
     ...env,
   });
   return startApp(config);

@@ -41,6 +41,8 @@ export class SubscribeHandler implements OnModuleInit {
       this.bridge.register('SUBSCRIBE', (req) => this.handle(pkg, req), pkg.name);
       this.bridge.addAccept(...pkg.notifyContentTypes);
     });
+    // A connection that SIP watchers' NOTIFYs go over is kept open however long it stays silent.
+    this.bridge.addConnectionPin((id) => this.registry.usesConnection(id));
   }
 
   async handle(pkg: EventPackage, req: IncomingRequest): Promise<void> {
@@ -116,7 +118,7 @@ export class SubscribeHandler implements OnModuleInit {
       return;
     }
     this.registry.setExpiry(sub, Date.now() + expires * 1000);
-    sub.flow = req.flow;
+    this.registry.setFlow(sub, req.flow);
     await this.subscriptions.refresh(sub);
     this.answer(req, sub.dialog.localTag, expires);
     await this.notifier.notifyOne(sub);

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ExpiryQueue } from '../../common/expiry-queue';
+import type { Flow } from '../../sip';
 import type { SipSubscription, Subscription, WatcherKind } from './subscription';
 
 const watchKey = (presentity: string, event: string): string => `${event}\u0000${presentity}`;
@@ -12,6 +13,8 @@ export class SubscriptionRegistry {
   private readonly byWatched = new Map<string, Set<Subscription>>();
   private readonly byDialog = new Map<string, SipSubscription>();
   private readonly expiry = new ExpiryQueue<Subscription>();
+  /** Connection id → number of SIP subscriptions whose NOTIFYs go over it. */
+  private readonly connectionUse = new Map<string, number>();
 
   add(s: Subscription): void {
     this.byId.set(s.id, s);
@@ -20,7 +23,10 @@ export class SubscriptionRegistry {
     let set = this.byWatched.get(k);
     if (!set) this.byWatched.set(k, (set = new Set()));
     set.add(s);
-    if (s.kind === 'sip') this.byDialog.set(dialogKey(s.dialog.callId, s.dialog.localTag), s);
+    if (s.kind === 'sip') {
+      this.byDialog.set(dialogKey(s.dialog.callId, s.dialog.localTag), s);
+      this.use(s.flow.connectionId, 1);
+    }
   }
 
   remove(s: Subscription): boolean {
@@ -30,8 +36,31 @@ export class SubscriptionRegistry {
     const set = this.byWatched.get(k);
     set?.delete(s);
     if (set?.size === 0) this.byWatched.delete(k);
-    if (s.kind === 'sip') this.byDialog.delete(dialogKey(s.dialog.callId, s.dialog.localTag));
+    if (s.kind === 'sip') {
+      this.byDialog.delete(dialogKey(s.dialog.callId, s.dialog.localTag));
+      this.use(s.flow.connectionId, -1);
+    }
     return true;
+  }
+
+  /** Moves a SIP subscription to the flow its refresh came on. */
+  setFlow(s: SipSubscription, flow: Flow): void {
+    const live = this.byId.get(s.id) === s;
+    if (live) this.use(s.flow.connectionId, -1);
+    s.flow = flow;
+    if (live) this.use(flow.connectionId, 1);
+  }
+
+  /** Whether a subscription's NOTIFYs go over this connection. */
+  usesConnection(connectionId: string): boolean {
+    return this.connectionUse.has(connectionId);
+  }
+
+  private use(connectionId: string | undefined, delta: number): void {
+    if (connectionId === undefined) return;
+    const n = (this.connectionUse.get(connectionId) ?? 0) + delta;
+    if (n > 0) this.connectionUse.set(connectionId, n);
+    else this.connectionUse.delete(connectionId);
   }
 
   get(id: string): Subscription | undefined {

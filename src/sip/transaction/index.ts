@@ -1,3 +1,5 @@
+export { shedRequest } from './admission';
+export type { AdmissionControl } from './admission';
 export type { IncomingRequest, ResponseBody, ResponseHeaders } from './incoming-request';
 export { dnsResolver, nextHop } from './next-hop';
 export type { NextHop, Resolver } from './next-hop';

@@ -59,6 +59,8 @@ export class NonInviteServerTransaction implements TimerTarget {
           this.state = TransactionState.Proceeding; // §17.2.2: provisional → Proceeding
         } else {
           this.state = TransactionState.Completed; // §17.2.2: final → Completed, Timer J
+          // Kept for Timer J (32 s on UDP): a copy of its own, so that it pins no shared 8 KiB pool slab.
+          if (!this.reliable) this.lastResponse = ownCopy(data);
           this.timer = this.timerQueue().add(this, 0);
         }
         return true;
@@ -95,4 +97,12 @@ export class NonInviteServerTransaction implements TimerTarget {
       this.terminate();
     });
   }
+}
+
+/** `data` in a buffer of exactly its size (a small `Buffer.from` is a slice of a shared pool slab). */
+function ownCopy(data: Buffer): Buffer {
+  if (data.byteOffset === 0 && data.buffer.byteLength === data.length) return data;
+  const copy = Buffer.allocUnsafeSlow(data.length);
+  data.copy(copy);
+  return copy;
 }

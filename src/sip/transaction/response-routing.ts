@@ -41,7 +41,11 @@ export function stampTopVia(res: SipResponse, flow: Flow): void {
  * open; on a reliable transport whose connection is gone, to `received` (or the source) at the sent-by port;
  * on UDP to the source address and port (what `received`/`rport` would give, and what crosses NATs).
  */
-export function responseFlow(flow: Flow, transport: Transport, topVia: Via | undefined): Flow {
+export function responseFlow(
+  flow: Flow,
+  transport: Transport,
+  topVia: Pick<Via, 'received' | 'port'> | undefined,
+): Flow {
   if (flow.connectionId === undefined || transport.hasConnection(flow.connectionId)) return flow;
   return {
     ...flow,

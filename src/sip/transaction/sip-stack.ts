@@ -2,14 +2,17 @@ import { SipError } from '../errors/sip-error';
 import { SipParseError } from '../errors/sip-parse-error';
 import { createResponse } from '../message/create-response';
 import { parseMessage } from '../message/parser';
+import { requestMethod } from '../message/request-head';
 import { serializeMessage } from '../message/serializer';
 import type { SipRequest } from '../message/sip-message';
 import { SipResponse } from '../message/sip-message';
 import type { Via } from '../message/via';
+import { ownString } from '../message/text';
 import { systemClock, type Clock } from '../ports/clock';
 import { noopLogger, type SipLogger } from '../ports/logger';
 import { cryptoRandom, type Random } from '../ports/random';
 import type { Flow, Transport } from '../transport/transport';
+import { shedRequest, type AdmissionControl } from './admission';
 import { buildResponse, ServerRequest, type IncomingRequest } from './incoming-request';
 import { DEFAULT_UDP_MAX_REQUEST_SIZE, sendLargeRequest, viaFor, type ClientOutcome } from './large-request';
 import { dnsResolver, nextHop, nextHopTarget, transportFor, type Resolver } from './next-hop';
@@ -37,6 +40,8 @@ export interface SipStackOptions {
   readonly logger?: SipLogger;
   /** Host name resolution for the next hop (default `dns.lookup`). */
   readonly resolver?: Resolver;
+  /** Decides which new requests are taken in and which get 503 at once (default: all taken in). */
+  readonly admission?: AdmissionControl;
 }
 
 /** Handles requests delivered by the stack; may return a promise (its rejection is handled like a throw). */
@@ -63,6 +68,9 @@ export class SipStack {
   private readonly udpMaxRequestSize: number;
   private readonly log: SipLogger;
   private readonly resolver: Resolver;
+  private readonly admission: AdmissionControl | undefined;
+  /** Server transactions whose request has no final response yet (work in flight). */
+  private pending = 0;
   private handler: RequestHandler | undefined;
   private readonly servers = new Map<string, ServerEntry>();
   private readonly clients = new Map<string, NonInviteClientTransaction<SipResponse>>();
@@ -78,6 +86,7 @@ export class SipStack {
     this.udpMaxRequestSize = options.udpMaxRequestSize ?? DEFAULT_UDP_MAX_REQUEST_SIZE;
     this.log = options.logger ?? noopLogger;
     this.resolver = options.resolver ?? dnsResolver;
+    this.admission = options.admission;
     const queues = new TimerQueues(this.clock);
     this.queue = (delay) => queues.for(delay);
   }
@@ -85,6 +94,11 @@ export class SipStack {
   /** Registers the transaction user: called once per new request (not for retransmissions or ACK). */
   onRequest(handler: RequestHandler): void {
     this.handler = handler;
+  }
+
+  /** Requests taken in whose final response is not sent yet. */
+  get pendingRequests(): number {
+    return this.pending;
   }
 
   /** Number of live server and client transactions. */
@@ -203,6 +217,7 @@ export class SipStack {
   private receive(data: Buffer, flow: Flow, transport: Transport, wireLength?: number): void {
     try {
       this.trace('recv', data, flow);
+      if (this.admission !== undefined && wireLength === undefined && this.refused(data, flow, transport)) return;
       // A transport gives `wireLength` only for a message beyond its own size limit.
       const tooLarge = wireLength !== undefined || data.length > this.maxMessageSize;
       let msg: SipRequest | SipResponse;
@@ -230,6 +245,14 @@ export class SipStack {
     } catch (e) {
       this.log.error({ err: e instanceof Error ? e.stack : String(e), flow }, 'error handling message');
     }
+  }
+
+  /** Asks admission control about a request before the full parse; true when it was answered 503 here. */
+  private refused(data: Buffer, flow: Flow, transport: Transport): boolean {
+    const admission = this.admission!;
+    const method = requestMethod(data);
+    if (method === undefined || !admission.methods.has(method) || admission.admit(method, this.pending)) return false;
+    return shedRequest(data, flow, transport, admission, this.random, (key) => this.servers.has(key));
   }
 
   private receiveResponse(res: SipResponse): void {
@@ -275,19 +298,25 @@ export class SipStack {
     this.invoke(incomingOf(entry));
   }
 
-  private createServer(req: SipRequest, flow: Flow, transport: Transport, key: string, topVia: Via): ServerEntry {
-    const callId = req.callId;
+  private createServer(req: SipRequest, flow: Flow, transport: Transport, rawKey: string, topVia: Via): ServerEntry {
+    // What the transaction keeps for its life (Timer J: 32 s on UDP) is held per request: copies, not
+    // slices of the request's text or its parsed Via.
+    const key = ownString(rawKey);
+    const callId = ownString(req.callId);
+    const via = { received: topVia.received, port: topVia.port };
     const tx = new NonInviteServerTransaction(key, transport.reliable, {
       clock: this.clock,
       timers: this.timers,
       queue: this.queue,
       send: (data) => {
-        const to = responseFlow(flow, transport, topVia);
+        const to = responseFlow(flow, transport, via);
         this.trace('send', data, to);
         return transport.send(to, data);
       },
       terminated: () => {
         this.servers.delete(key);
+        if (entry.incoming !== undefined) this.pending--;
+        entry.incoming = undefined;
       },
       transportError: (error) => {
         this.log.warn({ err: error.message, callId }, 'response could not be sent');
@@ -303,11 +332,15 @@ export class SipStack {
         const sent = tx.respond(res.status, serializeMessage(res));
         // Completed keeps only the serialized response for retransmissions (Timer J holds it 32 s on UDP):
         // dropping the parsed request keeps long-lived memory per transaction small.
-        if (sent && res.status >= 200) entry.incoming = undefined;
+        if (sent && res.status >= 200 && entry.incoming !== undefined) {
+          entry.incoming = undefined;
+          this.pending--;
+        }
         return sent;
       },
     );
     entry.incoming = incoming;
+    this.pending++;
     this.servers.set(key, entry);
     return entry;
   }

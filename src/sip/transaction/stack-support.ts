@@ -15,13 +15,21 @@ const MAGIC_COOKIE = 'z9hG4bK';
  */
 export function serverKey(req: SipRequest, topVia: Via | undefined, method: string): string {
   if (topVia === undefined) throw new SipParseError('Missing Via header');
-  const branch = topVia.branch;
   const sentBy = `${topVia.host}:${topVia.port ?? ''}`;
-  if (branch !== undefined && branch.length > MAGIC_COOKIE.length && branch.startsWith(MAGIC_COOKIE)) {
-    return `${branch}|${sentBy}|${method}`;
-  }
+  const key = rfc3261Key(topVia.branch, sentBy, method);
+  if (key !== undefined) return key;
   const cseq = req.cseq;
   return `2543|${req.callId}|${cseq.seq}|${method}|${req.from.tag ?? ''}|${req.to.tag ?? ''}|${req.uriString}|${sentBy}`;
+}
+
+/**
+ * The key of an RFC 3261 transaction (magic-cookie branch): branch + sent-by (`host:port`, host lowercase,
+ * port empty when absent) + method; undefined for an RFC 2543 branch or one that is the magic cookie alone.
+ */
+export function rfc3261Key(branch: string | undefined, sentBy: string, method: string): string | undefined {
+  return branch !== undefined && branch.length > MAGIC_COOKIE.length && branch.startsWith(MAGIC_COOKIE)
+    ? `${branch}|${sentBy}|${method}`
+    : undefined;
 }
 
 /** Logs a whole message at trace level; its text is made only when the logger reads it (mostly never). */

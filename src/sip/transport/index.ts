@@ -1,3 +1,5 @@
+export { ConnectionSupervisor } from './connection-supervisor';
+export type { ConnectionLimits, ConnectionPin } from './connection-supervisor';
 export { MemoryTransport } from './memory.transport';
 export type { MemoryTransportOptions } from './memory.transport';
 export { StreamFramer } from './stream-framer';
@@ -6,5 +8,7 @@ export { TcpTransport } from './tcp.transport';
 export type { TcpTransportOptions } from './tcp.transport';
 export type { ErrorHandler, Flow, MessageHandler, Transport, TransportOptions, TransportProtocol } from './transport';
 export { UdpTransport } from './udp.transport';
+export { parseUdpSocketStats, readUdpSocketStats } from './udp-socket-stats';
+export type { UdpSocketStats } from './udp-socket-stats';
 export { WsTransport } from './ws.transport';
 export type { WsTransportOptions } from './ws.transport';

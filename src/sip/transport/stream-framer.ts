@@ -26,6 +26,11 @@ export class StreamFramer {
 
   constructor(private readonly maxMessageSize: number) {}
 
+  /** Bytes held of a message not yet complete (0 between messages). */
+  get buffered(): number {
+    return this.buffer.length;
+  }
+
   /** Adds received bytes; returns the frames now complete, in order. */
   push(chunk: Buffer): FrameEvent[] {
     if (this.failed) return [];

@@ -1,14 +1,13 @@
 import { connect, createServer, isIPv6, type Server, type Socket } from 'node:net';
+import { ConnectionSupervisor, type ConnectionLimits } from './connection-supervisor';
 import { StreamFramer } from './stream-framer';
 import type { CloseHandler, ErrorHandler, Flow, MessageHandler, Transport, TransportOptions } from './transport';
 import { defaultAdvertisedHost } from './transport';
 
 /** Options of {@link TcpTransport}. */
-export interface TcpTransportOptions extends TransportOptions {
+export interface TcpTransportOptions extends TransportOptions, ConnectionLimits {
   /** Largest message accepted on a connection in bytes (default 65535); beyond it the connection is closed. */
   maxMessageSize?: number;
-  /** Idle connections are closed after this many ms (default 0: never). */
-  idleTimeout?: number;
 }
 
 interface Connection {
@@ -36,9 +35,13 @@ export class TcpTransport implements Transport {
   private closeHandler: CloseHandler = () => undefined;
   private bound = { address: '', port: 0 };
   private readonly maxMessageSize: number;
+  private readonly supervisor: ConnectionSupervisor;
 
   constructor(private readonly options: TcpTransportOptions = {}) {
     this.maxMessageSize = options.maxMessageSize ?? 65535;
+    this.supervisor = new ConnectionSupervisor(options, (message) => {
+      this.errorHandler(new Error(message));
+    });
   }
 
   get localAddress(): string {
@@ -75,7 +78,9 @@ export class TcpTransport implements Transport {
 
   listen(): Promise<void> {
     const server = createServer((socket) => {
-      this.adopt(socket);
+      // Past the cap the socket is closed at once: file descriptors stay for HTTP and existing flows.
+      if (this.supervisor.admit(`${socket.remoteAddress ?? ''}:${socket.remotePort ?? 0}`)) this.adopt(socket);
+      else socket.destroy();
     });
     this.server = server;
     return new Promise((resolve, reject) => {
@@ -106,6 +111,7 @@ export class TcpTransport implements Transport {
   }
 
   close(): Promise<void> {
+    this.supervisor.stop();
     for (const c of this.connections.values()) c.socket.destroy();
     this.connections.clear();
     this.byRemote.clear();
@@ -151,10 +157,12 @@ export class TcpTransport implements Transport {
     this.connections.set(id, conn);
     this.byRemote.set(key, conn);
     socket.setNoDelay(true);
-    if (this.options.idleTimeout) socket.setTimeout(this.options.idleTimeout, () => socket.destroy());
+    this.supervisor.add(id, flow, () => socket.destroy());
     const framer = new StreamFramer(this.maxMessageSize);
     socket.on('data', (chunk) => {
-      for (const ev of framer.push(chunk)) {
+      const events = framer.push(chunk);
+      this.supervisor.activity(id, framer.buffered > 0);
+      for (const ev of events) {
         switch (ev.kind) {
           case 'message':
             try {
@@ -186,6 +194,7 @@ export class TcpTransport implements Transport {
       this.errorHandler(err, flow);
     });
     socket.on('close', () => {
+      this.supervisor.remove(id);
       this.connections.delete(id);
       if (this.byRemote.get(key) === conn) this.byRemote.delete(key);
       this.closeHandler(flow);

@@ -1,11 +1,12 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
+import { ConnectionSupervisor, type ConnectionLimits } from './connection-supervisor';
 import type { CloseHandler, ErrorHandler, Flow, MessageHandler, Transport } from './transport';
 import { defaultAdvertisedHost } from './transport';
 
 /** Options of {@link WsTransport}. */
-export interface WsTransportOptions {
+export interface WsTransportOptions extends ConnectionLimits {
   /** The HTTP server whose upgrades carry SIP over WebSocket. */
   server: Server;
   /** Request path for SIP (default `/sip`); upgrades for other paths are left to their owners. */
@@ -43,9 +44,13 @@ export class WsTransport implements Transport {
   private closeHandler: CloseHandler = () => undefined;
   private detach: (() => void) | undefined;
   private readonly path: string;
+  private readonly supervisor: ConnectionSupervisor;
 
   constructor(private readonly options: WsTransportOptions) {
     this.path = options.path ?? '/sip';
+    this.supervisor = new ConnectionSupervisor(options, (message) => {
+      this.errorHandler(new Error(message));
+    });
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: options.maxMessageSize ?? 65535,
@@ -106,6 +111,10 @@ export class WsTransport implements Transport {
       socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return true;
     }
+    if (!this.supervisor.admit(`${req.socket.remoteAddress ?? ''}:${req.socket.remotePort ?? 0}`)) {
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return true;
+    }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       this.adopt(ws, req);
     });
@@ -164,6 +173,7 @@ export class WsTransport implements Transport {
   close(): Promise<void> {
     this.detach?.();
     this.detach = undefined;
+    this.supervisor.stop();
     for (const { ws } of this.sockets.values()) ws.terminate();
     this.sockets.clear();
     return new Promise((resolve) => {
@@ -191,7 +201,13 @@ export class WsTransport implements Transport {
       connectionId: id,
     };
     this.sockets.set(id, { ws, flow });
+    // One SIP message per WebSocket message: a WS connection never holds part of one (the ws library bounds
+    // a partial frame by maxPayload).
+    this.supervisor.add(id, flow, () => {
+      ws.terminate();
+    });
     ws.on('message', (data) => {
+      this.supervisor.activity(id, false);
       const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
       try {
         this.messageHandler(buf, flow);
@@ -203,6 +219,7 @@ export class WsTransport implements Transport {
       this.errorHandler(err, flow);
     });
     ws.on('close', () => {
+      this.supervisor.remove(id);
       this.sockets.delete(id);
       this.closeHandler(flow);
     });

@@ -1,0 +1,42 @@
+import { readFile } from 'node:fs/promises';
+
+/** What the kernel holds for a UDP socket: bytes waiting in its receive queue and datagrams it dropped. */
+export interface UdpSocketStats {
+  /** Bytes queued for reading (`rx_queue`). */
+  readonly queued: number;
+  /** Datagrams dropped since the socket was opened, mostly for a full receive buffer (`drops`). */
+  readonly drops: number;
+}
+
+/**
+ * Reads the receive queue and drop count of the UDP sockets bound to `port` from Linux's /proc/net/udp (or
+ * udp6): the columns `local_address` (`hex-ip:hex-port`), `tx_queue:rx_queue` (hex) and `drops` (last).
+ * Undefined where there is no such file (another OS) or no such socket. A datagram the kernel drops never
+ * reaches the process: these numbers are the only way to see that the socket is not drained fast enough.
+ */
+export async function readUdpSocketStats(port: number, ipv6 = false): Promise<UdpSocketStats | undefined> {
+  let text: string;
+  try {
+    text = await readFile(ipv6 ? '/proc/net/udp6' : '/proc/net/udp', 'latin1');
+  } catch {
+    return undefined;
+  }
+  return parseUdpSocketStats(text, port);
+}
+
+/** Sums the rows of a /proc/net/udp text whose local port is `port`. */
+export function parseUdpSocketStats(text: string, port: number): UdpSocketStats | undefined {
+  const hexPort = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  let found = false;
+  let queued = 0;
+  let drops = 0;
+  for (const line of text.split('\n')) {
+    const cols = line.trim().split(/\s+/);
+    if (cols.length < 13 || !cols[1].endsWith(hexPort)) continue;
+    const rx = cols[4].split(':')[1];
+    found = true;
+    queued += parseInt(rx ?? '0', 16) || 0;
+    drops += Number(cols[cols.length - 1]) || 0;
+  }
+  return found ? { queued, drops } : undefined;
+}
