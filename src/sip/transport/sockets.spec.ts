@@ -116,6 +116,29 @@ describe('TcpTransport on 127.0.0.1', () => {
     await closed;
   });
 
+  it('still sends the answer to a message before a framing fault, then closes', async () => {
+    await stack.stop();
+    tcp = new TcpTransport({ host: '127.0.0.1', port: 0, maxMessageSize: 4096 });
+    stack = new SipStack({ transports: [tcp] });
+    // Answered late, as a REGISTER waiting for its commit is.
+    stack.onRequest((r) => {
+      setTimeout(() => {
+        r.respond(200, 'OK');
+      }, 200);
+    });
+    await stack.start();
+    const sock = connect(tcp.localPort, '127.0.0.1');
+    const out = collect(sock);
+    await new Promise((r) => sock.once('connect', r));
+    const closed = new Promise((r) => sock.once('close', r));
+    sock.write(
+      Buffer.concat([withBranch('z9hG4bKbefore'), Buffer.from('OPTIONS sip:a@b SIP/2.0\r\nContent-Length: x\r\n\r\n')]),
+    );
+    await closed;
+    expect(out.text()).toMatch(/^SIP\/2\.0 200 OK/);
+    expect(out.text()).toContain('branch=z9hG4bKbefore');
+  });
+
   it('answers 513 to a message exceeding maxMessageSize, then closes the connection', async () => {
     const sock = connect(tcp.localPort, '127.0.0.1');
     sock.on('error', () => undefined);

@@ -18,6 +18,11 @@ interface Connection {
 
 const CRLF = Buffer.from('\r\n');
 
+/** How long a connection whose stream cannot be framed stays open for the answers already under way. */
+const BROKEN_STREAM_GRACE_MS = 2000;
+/** How long an outgoing connection may take to be established (RFC 3261 §18.1.1 fallbacks need a bound). */
+const CONNECT_TIMEOUT_MS = 5000;
+
 /**
  * SIP over TCP (RFC 3261 §18): Content-Length framing, connection reuse for responses and later requests
  * (`flow.connectionId`), outgoing connections opened on demand and read like incoming ones. Double-CRLF
@@ -130,11 +135,18 @@ export class TcpTransport implements Transport {
     return new Promise((resolve, reject) => {
       const socket = connect({ host, port, family: isIPv6(host) ? 6 : 4 });
       const onError = (err: Error): void => {
+        clearTimeout(timer);
         socket.destroy();
         reject(err);
       };
+      // A peer that drops the SYN leaves connect() hanging for minutes: give up well before Timer F.
+      const timer = setTimeout(() => {
+        onError(new Error(`TCP connect to ${host}:${port} timed out after ${CONNECT_TIMEOUT_MS} ms`));
+      }, CONNECT_TIMEOUT_MS);
+      timer.unref();
       socket.once('error', onError);
       socket.once('connect', () => {
+        clearTimeout(timer);
         socket.off('error', onError);
         resolve(this.adopt(socket));
       });
@@ -159,7 +171,9 @@ export class TcpTransport implements Transport {
     socket.setNoDelay(true);
     this.supervisor.add(id, flow, () => socket.destroy());
     const framer = new StreamFramer(this.maxMessageSize);
+    let broken = false;
     socket.on('data', (chunk) => {
+      if (broken) return;
       const events = framer.push(chunk);
       this.supervisor.activity(id, framer.buffered > 0);
       for (const ev of events) {
@@ -183,10 +197,15 @@ export class TcpTransport implements Transport {
             break;
           case 'error':
             this.errorHandler(new Error(`${ev.reason}; closing ${id}`), flow);
-            // end() rather than destroy(): a 513 written just before still goes out.
-            socket.end();
-            setTimeout(() => socket.destroy(), 1000).unref();
-            break;
+            broken = true;
+            // Read no more, but keep the write side open for a moment: the answers to the messages before the
+            // fault (a REGISTER waiting for its commit, a 513 just written) still go out. Then end, then destroy.
+            socket.pause();
+            setTimeout(() => {
+              socket.end();
+              setTimeout(() => socket.destroy(), 1000).unref();
+            }, BROKEN_STREAM_GRACE_MS).unref();
+            return;
         }
       }
     });
