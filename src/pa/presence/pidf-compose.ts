@@ -5,7 +5,7 @@
 import { PackageError } from '../core/event-package';
 import { toAnyUri } from './any-uri';
 import { Basic, PIDF_NS, PidfDocument, isDateTime, validatePidf } from './pidf';
-import { XmlElement, XmlNode, escapeAttr, escapeText, findBadChar, serializeNode } from './xml-tree';
+import { XmlElement, XmlNode, escapeAttr, escapeText, findBadChar, serializeNode } from '../../common/xml/xml-tree';
 
 const XML_HEADER = '<?xml version="1.0" encoding="UTF-8"?>\n';
 // ASCII subset of an XML NCName (what xs:ID requires of a tuple id); other ids are rewritten to fit.
