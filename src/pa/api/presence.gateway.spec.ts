@@ -10,7 +10,15 @@ describe('PresenceGateway', () => {
   beforeEach(() => {
     core = createPresenceCore();
     api = new PresenceApiService(core.packages, core.notifier, core.store, core.publisher);
-    gateway = new PresenceGateway(api, core.packages, core.notifier, core.registry, core.subscriptions);
+    gateway = new PresenceGateway(
+      api,
+      core.packages,
+      core.notifier,
+      core.registry,
+      core.subscriptions,
+      core.clock,
+      core.random,
+    );
     gateway.onModuleInit();
   });
 

@@ -1,9 +1,11 @@
-import { Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { WebSocketGateway, type OnGatewayConnection, type OnGatewayDisconnect } from '@nestjs/websockets';
-import { randomUUID } from 'node:crypto';
 import WebSocket, { type RawData } from 'ws';
 import { parseAor } from '../../common/aor';
 import { DomainError } from '../../common/domain-error';
+import { timeOrderedId } from '../../common/ids';
+import { CLOCK, every, RANDOM } from '../../common/ports.module';
+import type { Clock, Random } from '../../sip';
 import { EventPackageRegistry } from '../core/event-package.registry';
 import { Notifier } from '../core/notifier.service';
 import type { Delivery, WsSubscription } from '../core/subscription';
@@ -65,7 +67,7 @@ export class PresenceGateway implements OnGatewayConnection, OnGatewayDisconnect
   /** `state` message text after the id, per state object (one per change, shared by its watchers). */
   private readonly stateTexts = new WeakMap<object, string>();
   private readonly bySocket = new WeakMap<WebSocket, Client>();
-  private heartbeat?: NodeJS.Timeout;
+  private stopHeartbeat?: () => void;
 
   constructor(
     private readonly api: PresenceApiService,
@@ -73,6 +75,8 @@ export class PresenceGateway implements OnGatewayConnection, OnGatewayDisconnect
     private readonly notifier: Notifier,
     private readonly registry: SubscriptionRegistry,
     private readonly subscriptions: SubscriptionService,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(RANDOM) private readonly random: Random,
   ) {}
 
   onModuleInit(): void {
@@ -82,19 +86,18 @@ export class PresenceGateway implements OnGatewayConnection, OnGatewayDisconnect
         this.deliver(d);
       },
     });
-    this.heartbeat = setInterval(() => {
+    this.stopHeartbeat = every(this.clock, HEARTBEAT_MS, () => {
       this.sweep();
-    }, HEARTBEAT_MS);
-    this.heartbeat.unref();
+    });
   }
 
   onModuleDestroy(): void {
-    clearInterval(this.heartbeat);
+    this.stopHeartbeat?.();
   }
 
   handleConnection(ws: WebSocket): void {
     const client: Client = {
-      id: randomUUID(),
+      id: timeOrderedId(this.clock.now(), this.random),
       ws,
       alive: true,
       closed: false,
@@ -237,10 +240,10 @@ export class PresenceGateway implements OnGatewayConnection, OnGatewayDisconnect
     if (verdict !== 'active') {
       throw new DomainError(403, `${watcher} may not watch ${presentity} (${pkg.name})`, 'aor');
     }
-    const now = Date.now();
+    const now = this.clock.now();
     const sub: WsSubscription = {
       kind: 'ws',
-      id: randomUUID(),
+      id: timeOrderedId(now, this.random),
       presentity,
       event: pkg.name,
       watcher,

@@ -141,7 +141,7 @@ describe('PresentitiesController', () => {
 describe('SubscriptionsController', () => {
   it('lists watchers of every kind with filters and validates them', async () => {
     const core = createPresenceCore();
-    const ctl = new SubscriptionsController(core.registry);
+    const ctl = new SubscriptionsController(core.registry, core.clock);
     const now = Date.now();
     const base = { accept: [], status: 'active' as const, expiresAt: now + 60_000, createdAt: now, event: 'presence' };
     await core.subscriptions.add({
