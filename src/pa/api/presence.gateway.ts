@@ -13,7 +13,7 @@ import { SubscriptionRegistry } from '../core/subscription.registry';
 import { SubscriptionService } from '../core/subscription.service';
 import { fromPackageError } from './package-error.mapping';
 import { PresenceApiService } from './presence-api.service';
-import { isJsonObject, onlyFields, readStatusInput, type JsonObject } from './presence-input';
+import { isJsonObject, onlyFields, type JsonObject } from './presence-input';
 
 /** Interval of WebSocket ping frames; a socket that has not answered the previous one is terminated. */
 export const HEARTBEAT_MS = 30_000;
@@ -278,14 +278,13 @@ export class PresenceGateway implements OnGatewayConnection, OnGatewayDisconnect
   }
 
   private async publish(client: Client, id: MessageId, msg: JsonObject): Promise<void> {
-    onlyFields(msg, ['type', 'id', 'aor', 'event', 'status', 'note', 'expires'], 'publish');
-    const presentity = parseAor(msg.aor, 'aor');
     const pkg = this.api.resolveEvent(msg.event);
-    const input = readStatusInput(msg);
+    const { json, expires } = this.api.readJsonPublish(pkg, msg, ['type', 'id', 'aor', 'event'], 'publish');
+    const presentity = parseAor(msg.aor, 'aor');
     const source = `ws:${client.id}`;
     const key = pubKey(presentity, pkg.name);
     const mine = client.publications.get(key);
-    if (input.expires === 0) {
+    if (expires === 0) {
       if (!mine) {
         throw new DomainError(
           400,
@@ -300,26 +299,16 @@ export class PresenceGateway implements OnGatewayConnection, OnGatewayDisconnect
       this.send(client, { type: 'published', id, etag: mine.etag, expires: 0 });
       return;
     }
-    if (!mine && input.status === undefined) {
-      throw new DomainError(400, 'status is required ("open" or "closed")', 'status');
-    }
-    const request = {
-      presentity,
-      event: pkg.name,
-      source,
-      status: input,
-      ...(input.expires !== undefined && { expires: input.expires }),
-    };
+    // Without document fields: a refresh of this socket's publication, or for a new one the package says what
+    // it needs.
+    const request = { presentity, event: pkg.name, source, json, ...(expires !== undefined && { expires }) };
     let result;
     try {
       result = await this.api.publish({ ...request, ...(mine && { ifMatch: mine.etag }) });
     } catch (e) {
-      // Our publication expired or was removed (REST DELETE): start a new one if we have a status.
+      // Our publication expired or was removed (REST DELETE): start a new one (from the fields given).
       if (!(mine && e instanceof DomainError && e.status === 412)) throw e;
       client.publications.delete(key);
-      if (input.status === undefined) {
-        throw new DomainError(400, `the publication of ${presentity} is gone; send status to publish anew`, 'status');
-      }
       result = await this.api.publish(request);
     }
     // Recorded even if the socket closed meanwhile: the clean-up queued behind this message removes it.

@@ -38,7 +38,9 @@ export class PublishService {
   private async apply(req: PublishRequest): Promise<PublishResult> {
     const pkg = this.packages.get(req.event);
     const rules = pkg?.publish;
-    if (!pkg || !rules) throw new PackageError(489, 'Bad Event', { 'Allow-Events': this.publishable().join(', ') });
+    if (!pkg || !rules) {
+      throw new PackageError(489, 'Bad Event', { 'Allow-Events': this.packages.publishable().join(', ') });
+    }
     const expires = grantExpires(req.expires, rules.expires);
     const now = this.clock.now();
     const body = req.body ?? '';
@@ -125,13 +127,6 @@ export class PublishService {
   /** A new entity tag (RFC 3903 §4.1): 96 random bits, base64url. */
   private newEtag(): string {
     return Buffer.from(this.random.hex(12), 'hex').toString('base64url');
-  }
-
-  private publishable(): string[] {
-    return this.packages
-      .all()
-      .filter((p) => p.publish)
-      .map((p) => p.name);
   }
 }
 
