@@ -54,7 +54,8 @@ export async function startApp(config: AppConfig): Promise<RunningApp> {
   app.useGlobalFilters(new ApiErrorFilter());
   app.useBodyParser('json');
   app.useBodyParser('urlencoded', { extended: true });
-  app.useBodyParser('text', { type: ['application/pidf+xml', 'application/*+xml', 'application/xml'] });
+  // Event packages' documents for REST PUT: XML (PIDF, reginfo, ...) and text types arrive as strings.
+  app.useBodyParser('text', { type: ['application/*+xml', 'application/xml', 'text/*'] });
   app.use(bodyParserErrorToDomainError);
   app.useWebSocketAdapter(new SharedWsAdapter(app, [SIP_WS_PATH], (req) => origins.allowsRequest(req)));
   app.enableShutdownHooks();

@@ -1,4 +1,5 @@
 import { timeOrderedId } from './ids';
+import { SequenceRandom } from '../sip';
 
 describe('timeOrderedId', () => {
   it('is UUID-shaped, unique, and sorts by time', () => {
@@ -8,5 +9,13 @@ describe('timeOrderedId', () => {
     expect(a < b).toBe(true);
     const many = new Set(Array.from({ length: 1000 }, () => timeOrderedId(1)));
     expect(many.size).toBe(1000);
+  });
+});
+
+describe('timeOrderedId with a given Random', () => {
+  it('takes its random part from the port (UUIDv7 version and variant bits set)', () => {
+    const random = new SequenceRandom();
+    expect(timeOrderedId(0x0123456789ab, random)).toBe('01234567-89ab-7000-8000-000000000001');
+    expect(timeOrderedId(0x0123456789ab, random)).toBe('01234567-89ab-7000-8000-000000000002');
   });
 });

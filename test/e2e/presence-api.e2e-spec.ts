@@ -8,71 +8,7 @@ import { startApp, type RunningApp } from '../../src/app.factory';
 import { loadConfig } from '../../src/config/load-config';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../utils/test-database';
 import { validateXml } from '../utils/xml-schema';
-
-type Msg = Record<string, unknown>;
-
-/** A browser-like client of /ws: every message it received, and waiting for the next one that matches. */
-class WsClient {
-  readonly received: Msg[] = [];
-  private waiters: { match: (m: Msg) => boolean; resolve: (m: Msg) => void }[] = [];
-
-  private constructor(readonly ws: WebSocket) {
-    ws.on('message', (data: Buffer) => {
-      const msg = JSON.parse(data.toString('utf8')) as Msg;
-      this.received.push(msg);
-      this.waiters = this.waiters.filter((w) => {
-        if (!w.match(msg)) return true;
-        w.resolve(msg);
-        return false;
-      });
-    });
-  }
-
-  static open(port: number): Promise<WsClient> {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
-    return new Promise((resolve, reject) => {
-      ws.once('open', () => {
-        resolve(new WsClient(ws));
-      });
-      ws.once('error', reject);
-    });
-  }
-
-  /** The next message (from now on, or already received after `since`) that matches, within `ms`. */
-  next(match: (m: Msg) => boolean, ms = 1000, since = this.received.length): Promise<Msg> {
-    const seen = this.received.slice(since).find(match);
-    if (seen) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(new Error(`no matching message within ${ms} ms; got ${JSON.stringify(this.received.slice(since))}`));
-      }, ms);
-      this.waiters.push({
-        match,
-        resolve: (m) => {
-          clearTimeout(timer);
-          resolve(m);
-        },
-      });
-    });
-  }
-
-  /** Sends a message and waits for the answer with its id. */
-  ask(msg: Msg, ms = 1000): Promise<Msg> {
-    const since = this.received.length;
-    this.ws.send(JSON.stringify(msg));
-    return this.next((m) => m.id === msg.id, ms, since);
-  }
-
-  close(): Promise<void> {
-    if (this.ws.readyState === WebSocket.CLOSED) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.ws.once('close', () => {
-        resolve();
-      });
-      this.ws.close();
-    });
-  }
-}
+import { WsClient, type Msg } from '../utils/ws-test-client';
 
 const basic = (m: Msg): string => JSON.stringify(m.state);
 const isState = (id: unknown, text: string) => (m: Msg) => m.type === 'state' && m.id === id && basic(m).includes(text);
@@ -266,7 +202,7 @@ describe.each(databaseKinds())('presence REST and browser WebSocket on %s', (kin
     it('serves the OpenAPI document with the presence routes', async () => {
       const res = await http.get('/docs-json').expect(200);
       expect(Object.keys(res.body.paths)).toEqual(
-        expect.arrayContaining(['/api/presentities/{aor}/presence', '/api/subscriptions']),
+        expect.arrayContaining(['/api/presentities/{aor}/{event}', '/api/subscriptions']),
       );
     });
   });

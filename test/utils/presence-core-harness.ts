@@ -16,6 +16,7 @@ import { SubscriptionRegistry } from '../../src/pa/core/subscription.registry';
 import type { SubscriptionRepository } from '../../src/pa/core/subscription.repository';
 import { SubscriptionService } from '../../src/pa/core/subscription.service';
 import { createPresencePackage } from '../../src/pa/presence/presence.package';
+import { cryptoRandom, systemClock, type Clock, type Random } from '../../src/sip';
 
 export interface PresenceCore {
   readonly packages: EventPackageRegistry;
@@ -24,14 +25,27 @@ export interface PresenceCore {
   readonly publisher: PublishService;
   readonly registry: SubscriptionRegistry;
   readonly subscriptions: SubscriptionService;
+  /** The time and randomness ports every part was given. */
+  readonly clock: Clock;
+  readonly random: Random;
   /** Publications as the fake repository holds them (committed). */
   readonly committed: Map<string, Publication>;
 }
 
-/** `limits`: the publication cap (default 16) and the presence package's largest body (default 64 KiB). */
+/**
+ * `limits`: the publication cap (default 16) and the presence package's largest body (default 64 KiB);
+ * `clock` and `random`: the ports (default the system clock and crypto randomness; a `FakeClock` for expiry).
+ */
 export function createPresenceCore(
-  limits: { maxPublicationsPerPresentity?: number; publishMaxBodySize?: number } = {},
+  limits: {
+    maxPublicationsPerPresentity?: number;
+    publishMaxBodySize?: number;
+    clock?: Clock;
+    random?: Random;
+  } = {},
 ): PresenceCore {
+  const clock = limits.clock ?? systemClock;
+  const random = limits.random ?? cryptoRandom;
   const committed = new Map<string, Publication>();
   const pubRepo = {
     loadAll: () => Promise.resolve([...committed.values()]),
@@ -62,14 +76,21 @@ export function createPresenceCore(
       ...(limits.publishMaxBodySize !== undefined && { publishMaxBodySize: limits.publishMaxBodySize }),
     }),
   );
-  const store = new PublicationStore(pubRepo);
+  const store = new PublicationStore(pubRepo, clock);
   const registry = new SubscriptionRegistry();
-  const notifier = new Notifier(packages, store, registry, location);
-  const publisher = new PublishService(packages, store, notifier, {
-    pa: { maxPublicationsPerPresentity: limits.maxPublicationsPerPresentity ?? 16 },
-  } as AppConfig);
-  const subscriptions = new SubscriptionService(registry, subRepo, notifier);
-  return { packages, store, notifier, publisher, registry, subscriptions, committed };
+  const notifier = new Notifier(packages, store, registry, location, clock);
+  const publisher = new PublishService(
+    packages,
+    store,
+    notifier,
+    {
+      pa: { maxPublicationsPerPresentity: limits.maxPublicationsPerPresentity ?? 16 },
+    } as AppConfig,
+    clock,
+    random,
+  );
+  const subscriptions = new SubscriptionService(registry, subRepo, notifier, clock);
+  return { packages, store, notifier, publisher, registry, subscriptions, committed, clock, random };
 }
 
 /** A `ws` WebSocket stand-in: records what the server sends, lets the test play the browser. */

@@ -4,15 +4,13 @@ import { PackageError } from '../core/event-package';
 /** The part of a SIP reason phrase in parentheses (`Forbidden (sip:a@b has 16 ...)`), else all of it. */
 const detail = (reason: string): string => /\((.+)\)$/.exec(reason)?.[1] ?? reason;
 
-/** Fields whose name a package's 400 reason starts with (`pidfFromStatus`, `composePidf`). */
-const FIELDS_IN_REASONS = ['status', 'note', 'tupleId', 'entity', 'contact', 'timestamp'];
-
 /**
  * Translates a {@link PackageError} of the presence core (a SIP status and reason) into the
  * {@link DomainError} that REST sends as JSON and the browser WebSocket as an `error` message.
- * Anything else is returned unchanged.
+ * A 400 names the field its reason starts with when that is one of `fields` (a package's JSON fields,
+ * {@link JsonPublishing}), else `body`. Anything else is returned unchanged.
  */
-export function fromPackageError(e: unknown): unknown {
+export function fromPackageError(e: unknown, fields: readonly string[] = []): unknown {
   if (!(e instanceof PackageError)) return e;
   switch (e.status) {
     case 412:
@@ -43,7 +41,7 @@ export function fromPackageError(e: unknown): unknown {
       );
     case 400: {
       const first = /^[A-Za-z]+/.exec(e.reason)?.[0];
-      if (first && FIELDS_IN_REASONS.includes(first)) return new DomainError(400, e.reason, first);
+      if (first && fields.includes(first)) return new DomainError(400, e.reason, first);
       return new DomainError(400, `body: ${e.reason}`, 'body');
     }
     default:

@@ -1,18 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../../common/domain-error';
-import type { EventPackage } from '../core/event-package';
+import type { EventPackage, JsonInput, JsonPublishing, NotifyBody, PublishRules } from '../core/event-package';
 import { EventPackageRegistry } from '../core/event-package.registry';
 import { Notifier } from '../core/notifier.service';
 import type { PublishResult } from '../core/publication';
 import { PublicationStore } from '../core/publication.store';
 import { PublishService } from '../core/publish.service';
-import { PIDF_CONTENT_TYPE } from '../presence/pidf';
-import { pidfFromStatus } from '../presence/pidf-compose';
-import { presentityUri } from '../presence/presence.package';
 import { fromPackageError } from './package-error.mapping';
-import type { StatusInput } from './presence-input';
+import { onlyFields, parseExpires, type JsonObject } from './presence-input';
 
 const EVENT_TOKEN = /^[A-Za-z0-9.!%*_+`'~-]{1,64}$/;
+/** The event of a WS message or REST query that names none. */
+export const DEFAULT_EVENT = 'presence';
 
 /** A publish from REST or the browser WebSocket, before it becomes a {@link PublishRequest}. */
 export interface ApiPublish {
@@ -20,10 +19,19 @@ export interface ApiPublish {
   readonly event: string;
   readonly ifMatch?: string;
   readonly expires?: number;
-  /** A raw document of the package's type, or a status the PIDF is built from; neither for a refresh. */
-  readonly document?: { readonly contentType: string; readonly body: string };
-  readonly status?: StatusInput;
+  /**
+   * A raw document of one of the package's types, or the document fields of the package's JSON form
+   * ({@link JsonPublishing}); neither, or JSON without fields together with `ifMatch`, refreshes.
+   */
+  readonly document?: NotifyBody;
+  readonly json?: JsonInput;
   readonly source: string;
+}
+
+/** The parts of a JSON publish: the package's document fields and the API's own `expires`. */
+export interface JsonPublish {
+  readonly json: JsonInput;
+  readonly expires?: number;
 }
 
 /** A presentity's state as REST GET answers it. */
@@ -36,9 +44,9 @@ export interface StateRead {
 }
 
 /**
- * What REST and the browser WebSocket share: resolving event packages, reading and rendering a
- * presentity's state, and publishing through the core's one PUBLISH path (RFC 3903), with the core's
- * {@link PackageError}s translated into {@link DomainError}s naming the field at fault.
+ * What REST and the browser WebSocket share for every registered event package: resolving the package,
+ * reading and rendering a presentity's state, and publishing through the core's one PUBLISH path (RFC 3903),
+ * with the core's {@link PackageError}s translated into {@link DomainError}s naming the field at fault.
  */
 @Injectable()
 export class PresenceApiService {
@@ -49,21 +57,49 @@ export class PresenceApiService {
     private readonly publisher: PublishService,
   ) {}
 
-  /** The package of an `event` parameter (default `presence`); 400 naming `event` when unknown. */
-  resolveEvent(raw: unknown): EventPackage {
-    if (raw === undefined || raw === '') raw = 'presence';
+  /**
+   * The package of an `event` (default {@link DEFAULT_EVENT}); `unknown` (400 for a message field or a query
+   * parameter, 404 for a path) naming `event`, with the known packages, when none is registered by that name.
+   */
+  resolveEvent(raw: unknown, unknown: 400 | 404 = 400): EventPackage {
+    if (raw === undefined || raw === '') raw = DEFAULT_EVENT;
     if (typeof raw !== 'string' || !EVENT_TOKEN.test(raw)) {
-      throw new DomainError(400, 'event must be an event package name such as "presence"', 'event');
+      throw new DomainError(unknown, `event must be an event package name such as "${DEFAULT_EVENT}"`, 'event');
     }
     const pkg = this.packages.get(raw);
     if (!pkg) {
       throw new DomainError(
-        400,
+        unknown,
         `event "${raw}" is not a package this server serves (known: ${this.packages.names().join(', ')})`,
         'event',
       );
     }
     return pkg;
+  }
+
+  /** The package's publish rules; 405 naming `event` for a package that takes no publications. */
+  publishRules(pkg: EventPackage): PublishRules {
+    if (pkg.publish) return pkg.publish;
+    const publishable = this.packages.publishable();
+    throw new DomainError(
+      405,
+      `event "${pkg.name}" takes no publications, its state is only read (publishable: ${publishable.join(', ') || 'none'})`,
+      'event',
+    );
+  }
+
+  /**
+   * Splits a JSON publish into the package's document fields and `expires`; `own` lists the message's other
+   * fields (`type`, `id`, ... of a WS message). 400 naming a field that is none of these; 415 naming
+   * `Content-Type` when the package has no JSON form.
+   */
+  readJsonPublish(pkg: EventPackage, obj: JsonObject, own: readonly string[], where: string): JsonPublish {
+    const form = this.jsonForm(pkg);
+    onlyFields(obj, [...own, ...form.fields, 'expires'], where);
+    const json: Record<string, unknown> = {};
+    for (const f of form.fields) if (obj[f] !== undefined) json[f] = obj[f];
+    const expires = parseExpires(obj.expires);
+    return { json, ...(expires !== undefined && { expires }) };
   }
 
   /**
@@ -84,23 +120,13 @@ export class PresenceApiService {
     if (req.expires === 0 && req.ifMatch === undefined) {
       throw new DomainError(400, 'expires 0 removes a publication and needs the entity tag (If-Match)', 'expires');
     }
-    let contentType: string | undefined;
-    let body: string | undefined;
-    if (req.status?.status !== undefined) {
-      contentType = PIDF_CONTENT_TYPE;
-      try {
-        body = pidfFromStatus(presentityUri(req.presentity), { status: req.status.status, note: req.status.note });
-      } catch (e) {
-        throw fromPackageError(e);
-      }
-    } else if (req.document) {
-      contentType = req.document.contentType;
-      body = req.document.body;
-      if (body.trim() === '' && req.ifMatch === undefined) {
-        throw new DomainError(400, 'body is empty: a new publication needs a document', 'body');
-      }
-    } else if (req.ifMatch === undefined) {
-      throw new DomainError(400, 'status is required ("open" or "closed") for a new publication', 'status');
+    let doc = req.document;
+    if (req.json && (req.ifMatch === undefined || Object.keys(req.json).length > 0)) {
+      doc = this.fromJson(this.resolveEvent(req.event), req.presentity, req.json);
+    } else if (doc && doc.body.trim() === '' && req.ifMatch === undefined) {
+      throw new DomainError(400, 'body is empty: a new publication needs a document', 'body');
+    } else if (!doc && req.ifMatch === undefined) {
+      throw new DomainError(400, 'body is required: a new publication needs a document', 'body');
     }
     try {
       return await this.publisher.publish({
@@ -108,8 +134,7 @@ export class PresenceApiService {
         event: req.event,
         ...(req.ifMatch !== undefined && { ifMatch: req.ifMatch }),
         ...(req.expires !== undefined && { expires: req.expires }),
-        ...(contentType !== undefined && { contentType }),
-        ...(body !== undefined && body.trim() !== '' && { body }),
+        ...(doc && doc.body.trim() !== '' && { contentType: doc.contentType, body: doc.body }),
         source: req.source,
       });
     } catch (e) {
@@ -137,5 +162,25 @@ export class PresenceApiService {
       }
     }
     return removed;
+  }
+
+  /** The package's JSON form; 415 naming `Content-Type` when it takes documents only. */
+  private jsonForm(pkg: EventPackage): JsonPublishing {
+    const rules = this.publishRules(pkg);
+    if (rules.json) return rules.json;
+    throw new DomainError(
+      415,
+      `event "${pkg.name}" takes documents (${rules.contentTypes.join(', ')}), not JSON`,
+      'Content-Type',
+    );
+  }
+
+  private fromJson(pkg: EventPackage, presentity: string, json: JsonInput): NotifyBody {
+    const form = this.jsonForm(pkg);
+    try {
+      return form.fromJson(presentity, json);
+    } catch (e) {
+      throw fromPackageError(e, form.fields);
+    }
   }
 }

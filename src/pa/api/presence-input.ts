@@ -1,15 +1,7 @@
 import { DomainError } from '../../common/domain-error';
-import { checkLength } from '../../common/field-limits';
 
 /** Largest expires we take (seconds): what fits a signed 32-bit integer, like SIP's delta-seconds cap. */
 const MAX_EXPIRES = 2 ** 31 - 1;
-
-/** What a REST or WebSocket client sends to publish a simple presence status. */
-export interface StatusInput {
-  readonly status?: 'open' | 'closed';
-  readonly note?: string;
-  readonly expires?: number;
-}
 
 export type JsonObject = Record<string, unknown>;
 
@@ -42,28 +34,6 @@ export function parseExpiresQuery(raw: string | undefined, field = 'expires'): n
     throw new DomainError(400, `${field} must be a non-negative integer number of seconds`, field);
   }
   return parseExpires(Number(raw), field);
-}
-
-/**
- * `status`, `note` and `expires` of a publish, checked one by one so the error names the field:
- * `status` is `"open"` or `"closed"` (absent only for a refresh or a removal), `note` a string.
- */
-export function readStatusInput(obj: JsonObject): StatusInput {
-  const { status, note } = obj;
-  if (status !== undefined && status !== 'open' && status !== 'closed') {
-    throw new DomainError(400, `status must be "open" or "closed", got ${JSON.stringify(status)}`, 'status');
-  }
-  if (note !== undefined && typeof note !== 'string') throw new DomainError(400, 'note must be a string', 'note');
-  checkLength('note', note);
-  if (note !== undefined && status === undefined) {
-    throw new DomainError(400, 'status is required with note ("open" or "closed")', 'status');
-  }
-  const expires = parseExpires(obj.expires);
-  return {
-    ...(status !== undefined && { status }),
-    ...(note !== undefined && { note }),
-    ...(expires !== undefined && { expires }),
-  };
 }
 
 /**

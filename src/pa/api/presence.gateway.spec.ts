@@ -1,4 +1,7 @@
+import { notePackage } from '../../../test/utils/note-package';
 import { createPresenceCore, FakeSocket, until, type PresenceCore } from '../../../test/utils/presence-core-harness';
+import { versionedPackage } from '../../../test/utils/versioned-package';
+import { FakeClock } from '../../sip';
 import { PresenceApiService } from './presence-api.service';
 import { MAX_SUBSCRIPTIONS_PER_SOCKET, PresenceGateway } from './presence.gateway';
 
@@ -10,7 +13,15 @@ describe('PresenceGateway', () => {
   beforeEach(() => {
     core = createPresenceCore();
     api = new PresenceApiService(core.packages, core.notifier, core.store, core.publisher);
-    gateway = new PresenceGateway(api, core.packages, core.notifier, core.registry, core.subscriptions);
+    gateway = new PresenceGateway(
+      api,
+      core.packages,
+      core.notifier,
+      core.registry,
+      core.subscriptions,
+      core.clock,
+      core.random,
+    );
     gateway.onModuleInit();
   });
 
@@ -195,6 +206,98 @@ describe('PresenceGateway', () => {
       other.sent.slice(seen).some((m) => m.type === 'state' && JSON.stringify(m.state).includes('closed')),
     );
     expect(gateway.size).toBe(1);
+  });
+
+  describe('with other event packages registered', () => {
+    beforeEach(() => {
+      core.packages.add(notePackage());
+      core.packages.add(versionedPackage());
+    });
+
+    it("subscribes to and publishes any package's state in its JSON form", async () => {
+      const watcher = connect();
+      const publisher = connect();
+      const first = await reply(
+        watcher,
+        { type: 'subscribe', id: 'n', aor: 'sip:dan@example.com', event: 'note' },
+        withId('n'),
+      );
+      expect(first).toEqual({
+        type: 'state',
+        id: 'n',
+        aor: 'sip:dan@example.com',
+        event: 'note',
+        state: { notes: [] },
+      });
+      const published = await reply(
+        publisher,
+        { type: 'publish', id: 'p', aor: 'sip:dan@example.com', event: 'note', text: 'in the lab' },
+        withId('p'),
+      );
+      expect(published).toMatchObject({ type: 'published', expires: 600 });
+      await until(() => watcher.sent.some((m) => m.type === 'state' && JSON.stringify(m.state).includes('in the lab')));
+      expect(core.store.find('sip:dan@example.com', 'note')[0]).toMatchObject({
+        body: 'in the lab',
+        contentType: 'text/plain',
+      });
+      // The presence state of the same AoR is untouched.
+      expect(core.store.find('sip:dan@example.com', 'presence')).toHaveLength(0);
+      const removed = await reply(
+        publisher,
+        { type: 'publish', id: 'q', aor: 'sip:dan@example.com', event: 'note', expires: 0 },
+        withId('q'),
+      );
+      expect(removed).toMatchObject({ type: 'published', expires: 0 });
+      await until(() => watcher.sent.filter((m) => m.type === 'state').length === 3, 'state after removal');
+      expect(watcher.sent.at(-1)).toMatchObject({ state: { notes: [] } });
+    });
+
+    it.each([
+      [{ event: 'note' }, 'text', /^text is required/],
+      [{ event: 'note', text: 'x', status: 'open' }, 'status', /^status is not a field of publish/],
+      [{ event: 'versioned', text: 'x' }, 'event', /takes no publications/],
+      [
+        { event: 'weather', text: 'x' },
+        'event',
+        /^event "weather" is not a package .*known: note, presence, versioned/,
+      ],
+    ])('answers publish %j with an error naming %s', async (fields, field, message) => {
+      const s = connect();
+      const err = await reply(s, { type: 'publish', id: 'e', aor: 'sip:dan@example.com', ...fields }, withId('e'));
+      expect(err).toMatchObject({ type: 'error', id: 'e', field, message: expect.stringMatching(message) });
+    });
+
+    it('subscribes to a package without publications', async () => {
+      const s = connect();
+      const state = await reply(
+        s,
+        { type: 'subscribe', id: 'v', aor: 'sip:dan@example.com', event: 'versioned' },
+        withId('v'),
+      );
+      expect(state).toEqual({ type: 'state', id: 'v', aor: 'sip:dan@example.com', event: 'versioned', state: {} });
+    });
+  });
+
+  it('pings on the injected clock', () => {
+    const clock = new FakeClock();
+    const timed = new PresenceGateway(
+      api,
+      core.packages,
+      core.notifier,
+      core.registry,
+      core.subscriptions,
+      clock,
+      core.random,
+    );
+    timed.onModuleInit();
+    const s = new FakeSocket();
+    timed.handleConnection(s.asWebSocket());
+    clock.advance(30_000);
+    expect(s.pings).toBe(1);
+    clock.advance(60_000);
+    expect(s.terminated).toBe(true);
+    timed.onModuleDestroy();
+    expect(clock.pending).toBe(0);
   });
 
   it('pings every socket and terminates one that did not answer the previous ping', () => {

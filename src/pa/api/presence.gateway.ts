@@ -1,9 +1,11 @@
-import { Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { WebSocketGateway, type OnGatewayConnection, type OnGatewayDisconnect } from '@nestjs/websockets';
-import { randomUUID } from 'node:crypto';
 import WebSocket, { type RawData } from 'ws';
 import { parseAor } from '../../common/aor';
 import { DomainError } from '../../common/domain-error';
+import { timeOrderedId } from '../../common/ids';
+import { CLOCK, every, RANDOM } from '../../common/ports.module';
+import type { Clock, Random } from '../../sip';
 import { EventPackageRegistry } from '../core/event-package.registry';
 import { Notifier } from '../core/notifier.service';
 import type { Delivery, WsSubscription } from '../core/subscription';
@@ -11,7 +13,7 @@ import { SubscriptionRegistry } from '../core/subscription.registry';
 import { SubscriptionService } from '../core/subscription.service';
 import { fromPackageError } from './package-error.mapping';
 import { PresenceApiService } from './presence-api.service';
-import { isJsonObject, onlyFields, readStatusInput, type JsonObject } from './presence-input';
+import { isJsonObject, onlyFields, type JsonObject } from './presence-input';
 
 /** Interval of WebSocket ping frames; a socket that has not answered the previous one is terminated. */
 export const HEARTBEAT_MS = 30_000;
@@ -65,7 +67,7 @@ export class PresenceGateway implements OnGatewayConnection, OnGatewayDisconnect
   /** `state` message text after the id, per state object (one per change, shared by its watchers). */
   private readonly stateTexts = new WeakMap<object, string>();
   private readonly bySocket = new WeakMap<WebSocket, Client>();
-  private heartbeat?: NodeJS.Timeout;
+  private stopHeartbeat?: () => void;
 
   constructor(
     private readonly api: PresenceApiService,
@@ -73,6 +75,8 @@ export class PresenceGateway implements OnGatewayConnection, OnGatewayDisconnect
     private readonly notifier: Notifier,
     private readonly registry: SubscriptionRegistry,
     private readonly subscriptions: SubscriptionService,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(RANDOM) private readonly random: Random,
   ) {}
 
   onModuleInit(): void {
@@ -82,19 +86,18 @@ export class PresenceGateway implements OnGatewayConnection, OnGatewayDisconnect
         this.deliver(d);
       },
     });
-    this.heartbeat = setInterval(() => {
+    this.stopHeartbeat = every(this.clock, HEARTBEAT_MS, () => {
       this.sweep();
-    }, HEARTBEAT_MS);
-    this.heartbeat.unref();
+    });
   }
 
   onModuleDestroy(): void {
-    clearInterval(this.heartbeat);
+    this.stopHeartbeat?.();
   }
 
   handleConnection(ws: WebSocket): void {
     const client: Client = {
-      id: randomUUID(),
+      id: timeOrderedId(this.clock.now(), this.random),
       ws,
       alive: true,
       closed: false,
@@ -237,10 +240,10 @@ export class PresenceGateway implements OnGatewayConnection, OnGatewayDisconnect
     if (verdict !== 'active') {
       throw new DomainError(403, `${watcher} may not watch ${presentity} (${pkg.name})`, 'aor');
     }
-    const now = Date.now();
+    const now = this.clock.now();
     const sub: WsSubscription = {
       kind: 'ws',
-      id: randomUUID(),
+      id: timeOrderedId(now, this.random),
       presentity,
       event: pkg.name,
       watcher,
@@ -275,14 +278,13 @@ export class PresenceGateway implements OnGatewayConnection, OnGatewayDisconnect
   }
 
   private async publish(client: Client, id: MessageId, msg: JsonObject): Promise<void> {
-    onlyFields(msg, ['type', 'id', 'aor', 'event', 'status', 'note', 'expires'], 'publish');
-    const presentity = parseAor(msg.aor, 'aor');
     const pkg = this.api.resolveEvent(msg.event);
-    const input = readStatusInput(msg);
+    const { json, expires } = this.api.readJsonPublish(pkg, msg, ['type', 'id', 'aor', 'event'], 'publish');
+    const presentity = parseAor(msg.aor, 'aor');
     const source = `ws:${client.id}`;
     const key = pubKey(presentity, pkg.name);
     const mine = client.publications.get(key);
-    if (input.expires === 0) {
+    if (expires === 0) {
       if (!mine) {
         throw new DomainError(
           400,
@@ -297,26 +299,16 @@ export class PresenceGateway implements OnGatewayConnection, OnGatewayDisconnect
       this.send(client, { type: 'published', id, etag: mine.etag, expires: 0 });
       return;
     }
-    if (!mine && input.status === undefined) {
-      throw new DomainError(400, 'status is required ("open" or "closed")', 'status');
-    }
-    const request = {
-      presentity,
-      event: pkg.name,
-      source,
-      status: input,
-      ...(input.expires !== undefined && { expires: input.expires }),
-    };
+    // Without document fields: a refresh of this socket's publication, or for a new one the package says what
+    // it needs.
+    const request = { presentity, event: pkg.name, source, json, ...(expires !== undefined && { expires }) };
     let result;
     try {
       result = await this.api.publish({ ...request, ...(mine && { ifMatch: mine.etag }) });
     } catch (e) {
-      // Our publication expired or was removed (REST DELETE): start a new one if we have a status.
+      // Our publication expired or was removed (REST DELETE): start a new one (from the fields given).
       if (!(mine && e instanceof DomainError && e.status === 412)) throw e;
       client.publications.delete(key);
-      if (input.status === undefined) {
-        throw new DomainError(400, `the publication of ${presentity} is gone; send status to publish anew`, 'status');
-      }
       result = await this.api.publish(request);
     }
     // Recorded even if the socket closed meanwhile: the clean-up queued behind this message removes it.

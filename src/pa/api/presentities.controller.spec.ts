@@ -1,10 +1,12 @@
 import type { Response } from 'express';
+import { notePackage } from '../../../test/utils/note-package';
 import { createPresenceCore, type PresenceCore } from '../../../test/utils/presence-core-harness';
+import { versionedPackage } from '../../../test/utils/versioned-package';
 import { DomainError } from '../../common/domain-error';
 import { PackageError } from '../core/event-package';
 import { fromPackageError } from './package-error.mapping';
 import { PresenceApiService } from './presence-api.service';
-import { parseIfMatch, readStatusInput } from './presence-input';
+import { parseIfMatch } from './presence-input';
 import { negotiate, PresentitiesController } from './presentities.controller';
 import { SubscriptionsController } from './subscriptions.controller';
 
@@ -47,22 +49,38 @@ describe('PresentitiesController', () => {
     ctl = new PresentitiesController(new PresenceApiService(core.packages, core.notifier, core.store, core.publisher));
   });
 
-  const put = (body: unknown, opts: { ct?: string; ifMatch?: string; expires?: string; event?: string } = {}) => {
+  const put = (
+    body: unknown,
+    opts: { ct?: string; ifMatch?: string; expires?: string; event?: string; query?: string } = {},
+  ) => {
     const res = new FakeResponse();
     return ctl
-      .put(aor, opts.event, opts.expires, opts.ct ?? JSON_CT, opts.ifMatch, body, res.asResponse())
+      .put(
+        aor,
+        opts.event ?? 'presence',
+        opts.query,
+        opts.expires,
+        opts.ct ?? JSON_CT,
+        opts.ifMatch,
+        body,
+        res.asResponse(),
+      )
       .then((dto) => ({ dto, res }));
   };
+  const get = (event: string, accept?: string, res = new FakeResponse()) =>
+    ctl.get(aor, event, undefined, accept, res.asResponse());
+  const remove = (event: string, ifMatch?: string, res = new FakeResponse()) =>
+    ctl.remove(aor, event, undefined, ifMatch, res.asResponse());
 
   it('publishes a JSON status and reads it back as JSON and as PIDF', async () => {
     const { dto, res } = await put({ status: 'open', note: 'hi', expires: 600 });
     expect(dto.expires).toBe(600);
     expect(res.headers.etag).toBe(`"${dto.etag}"`);
-    const json = (await ctl.get(aor, undefined, undefined, new FakeResponse().asResponse())) as Record<string, unknown>;
+    const json = (await get('presence')) as Record<string, unknown>;
     expect(JSON.stringify(json)).toContain('hi');
     expect(json.publications).toEqual([expect.objectContaining({ etag: dto.etag, source: 'rest' })]);
     const res2 = new FakeResponse();
-    const xml = await ctl.get(aor, 'presence', 'application/pidf+xml', res2.asResponse());
+    const xml = await get('presence', 'application/pidf+xml', res2);
     expect(res2.headers['content-type']).toBe('application/pidf+xml');
     expect(xml).toContain('<basic>open</basic>');
   });
@@ -117,31 +135,108 @@ describe('PresentitiesController', () => {
     expect(err.message).toBe('expires is too short: at least 60 seconds');
   });
 
-  it('refuses a bad AoR and an unknown event', async () => {
+  it('refuses a bad AoR, an unknown event (404 listing the known ones) and a query event naming another', async () => {
     const res = new FakeResponse().asResponse();
-    await expect(domainError(ctl.get('nonsense', undefined, undefined, res))).resolves.toMatchObject({ field: 'aor' });
-    await expect(domainError(ctl.get(aor, 'weather', undefined, res))).resolves.toMatchObject({
+    await expect(domainError(ctl.get('nonsense', 'presence', undefined, undefined, res))).resolves.toMatchObject({
+      field: 'aor',
+    });
+    const unknown = await domainError(get('weather'));
+    expect(unknown).toMatchObject({ status: 404, field: 'event' });
+    expect(unknown.message).toContain('known: presence');
+    await expect(domainError(put({ status: 'open' }, { event: 'weather' }))).resolves.toMatchObject({ status: 404 });
+    await expect(domainError(remove('weather'))).resolves.toMatchObject({ status: 404, field: 'event' });
+    await expect(domainError(ctl.get(aor, 'presence', 'reg', undefined, res))).resolves.toMatchObject({
       status: 400,
       field: 'event',
     });
+    expect(await ctl.get(aor, 'presence', 'Presence', undefined, res)).toMatchObject({ basic: 'closed' });
   });
 
   it('deletes one publication by If-Match, all without, and 404s when there is none', async () => {
     const a = await put({ status: 'open' });
     await put({ status: 'closed' });
-    await ctl.remove(aor, undefined, `"${a.dto.etag}"`);
+    await remove('presence', `"${a.dto.etag}"`);
     expect(core.store.find(aor, 'presence')).toHaveLength(1);
-    await ctl.remove(aor, undefined, undefined);
+    await remove('presence');
     expect(core.store.find(aor, 'presence')).toHaveLength(0);
-    await expect(domainError(ctl.remove(aor, undefined, undefined))).resolves.toMatchObject({ status: 404 });
-    await expect(domainError(ctl.remove(aor, undefined, '"gone"'))).resolves.toMatchObject({ status: 412 });
+    await expect(domainError(remove('presence'))).resolves.toMatchObject({ status: 404 });
+    await expect(domainError(remove('presence', '"gone"'))).resolves.toMatchObject({ status: 412 });
+  });
+});
+
+describe('PresentitiesController for any registered event package', () => {
+  let core: PresenceCore;
+  let ctl: PresentitiesController;
+  const aor = 'sip:carol@example.com';
+
+  beforeEach(() => {
+    core = createPresenceCore();
+    core.packages.add(notePackage());
+    core.packages.add(versionedPackage());
+    ctl = new PresentitiesController(new PresenceApiService(core.packages, core.notifier, core.store, core.publisher));
+  });
+
+  const put = (event: string, body: unknown, ct = 'application/json', ifMatch?: string, res = new FakeResponse()) =>
+    ctl.put(aor, event, undefined, undefined, ct, ifMatch, body, res.asResponse());
+
+  it("publishes the package's JSON form and raw documents, and reads its JSON and its document", async () => {
+    const first = await put('note', { text: 'lunch', expires: 120 });
+    expect(first.expires).toBe(120);
+    expect(core.store.find(aor, 'note')[0]).toMatchObject({ contentType: 'text/plain', body: 'lunch', source: 'rest' });
+    const res = new FakeResponse();
+    expect(await ctl.get(aor, 'note', undefined, undefined, res.asResponse())).toEqual({
+      notes: [{ text: 'lunch', etag: first.etag }],
+    });
+    expect(res.headers.etag).toBe(`"${first.etag}"`);
+    const modified = await put('note', 'back at two', 'text/plain; charset=utf-8', first.etag);
+    const doc = new FakeResponse();
+    expect(await ctl.get(aor, 'NOTE', undefined, 'text/plain', doc.asResponse())).toBe('back at two');
+    expect(doc.headers['content-type']).toBe('text/plain');
+    // JSON without document fields refreshes; then DELETE removes.
+    const refreshed = await put('note', { expires: 300 }, 'application/json', modified.etag);
+    expect(refreshed.expires).toBe(300);
+    expect(core.store.find(aor, 'note')[0].body).toBe('back at two');
+    await ctl.remove(aor, 'note', undefined, undefined, new FakeResponse().asResponse());
+    expect(core.store.find(aor, 'note')).toHaveLength(0);
+    expect(core.store.find(aor, 'presence')).toHaveLength(0);
+  });
+
+  it('names the JSON field at fault, refuses unknown fields and other types', async () => {
+    await expect(domainError(put('note', {}))).resolves.toMatchObject({ status: 400, field: 'text' });
+    await expect(domainError(put('note', { text: 7 }))).resolves.toMatchObject({ status: 400, field: 'text' });
+    await expect(domainError(put('note', { text: 'a', status: 'open' }))).resolves.toMatchObject({
+      status: 400,
+      field: 'status',
+      message: expect.stringContaining('allowed: text, expires'),
+    });
+    await expect(domainError(put('note', 'two\nlines', 'text/plain'))).resolves.toMatchObject({
+      status: 400,
+      field: 'body',
+    });
+    await expect(domainError(put('note', '<x/>', 'application/pidf+xml'))).resolves.toMatchObject({
+      status: 415,
+      field: 'Content-Type',
+    });
+  });
+
+  it('answers PUT and DELETE for a package without publications with 405 naming event, GET with its state', async () => {
+    const res = new FakeResponse();
+    const err = await domainError(put('versioned', { text: 'x' }, 'application/json', undefined, res));
+    expect(err).toMatchObject({ status: 405, field: 'event' });
+    expect(err.message).toContain('publishable: note, presence');
+    expect(res.headers.allow).toBe('GET, HEAD');
+    await expect(
+      domainError(ctl.remove(aor, 'versioned', undefined, undefined, new FakeResponse().asResponse())),
+    ).resolves.toMatchObject({ status: 405, field: 'event' });
+    const doc = await ctl.get(aor, 'versioned', undefined, 'text/plain', new FakeResponse().asResponse());
+    expect(doc).toBe('v0 all full:');
   });
 });
 
 describe('SubscriptionsController', () => {
   it('lists watchers of every kind with filters and validates them', async () => {
     const core = createPresenceCore();
-    const ctl = new SubscriptionsController(core.registry);
+    const ctl = new SubscriptionsController(core.registry, core.clock);
     const now = Date.now();
     const base = { accept: [], status: 'active' as const, expiresAt: now + 60_000, createdAt: now, event: 'presence' };
     await core.subscriptions.add({
@@ -204,16 +299,6 @@ describe('API input helpers', () => {
     expect(() => parseIfMatch('"a", "b"')).toThrow(/one entity tag/);
   });
 
-  it('reads a status', () => {
-    expect(readStatusInput({ status: 'open', note: 'x', expires: 5 })).toEqual({
-      status: 'open',
-      note: 'x',
-      expires: 5,
-    });
-    expect(readStatusInput({})).toEqual({});
-    expect(() => readStatusInput({ note: 'x' })).toThrow(/status is required/);
-  });
-
   it('maps package errors', () => {
     expect(fromPackageError(new PackageError(423, 'Interval Too Brief', { 'Min-Expires': '60' }))).toMatchObject({
       status: 400,
@@ -224,7 +309,13 @@ describe('API input helpers', () => {
       status: 400,
       field: 'event',
     });
-    expect(fromPackageError(new PackageError(400, 'note contains character U+0001'))).toMatchObject({ field: 'note' });
+    expect(fromPackageError(new PackageError(400, 'note contains character U+0001'), ['note'])).toMatchObject({
+      field: 'note',
+    });
+    expect(fromPackageError(new PackageError(400, 'note contains character U+0001'))).toMatchObject({
+      field: 'body',
+      message: 'body: note contains character U+0001',
+    });
     expect(fromPackageError(new PackageError(403, 'Forbidden (sip:a@b.c has 16 presence publications)'))).toMatchObject(
       {
         status: 403,

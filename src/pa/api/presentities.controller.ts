@@ -4,6 +4,7 @@ import {
   ApiBody,
   ApiConsumes,
   ApiHeader,
+  ApiMethodNotAllowedResponse,
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -19,16 +20,10 @@ import type { Response } from 'express';
 import { parseAor } from '../../common/aor';
 import { DomainError } from '../../common/domain-error';
 import { ScalarQuery } from '../../common/query-param';
-import { ApiErrorDto, PublishedDto, PutPresenceDto } from './dto/presence.dto';
-import { PresenceApiService, type ApiPublish } from './presence-api.service';
-import {
-  isJsonObject,
-  mediaType,
-  onlyFields,
-  parseExpiresQuery,
-  parseIfMatch,
-  readStatusInput,
-} from './presence-input';
+import type { EventPackage } from '../core/event-package';
+import { ApiErrorDto, PublishedDto } from './dto/presence.dto';
+import { DEFAULT_EVENT, PresenceApiService, type ApiPublish } from './presence-api.service';
+import { isJsonObject, mediaType, parseExpiresQuery, parseIfMatch } from './presence-input';
 
 const JSON_TYPE = 'application/json';
 
@@ -55,21 +50,31 @@ export function negotiate(accept: string | undefined, documentTypes: readonly st
   return undefined;
 }
 
-@ApiTags('presence')
+@ApiTags('presentities')
 @Controller('api/presentities')
 @ApiBadRequestResponse({ type: ApiErrorDto, description: 'Bad input; `field` names it' })
+@ApiNotFoundResponse({ type: ApiErrorDto, description: 'No event package of that name; `field` is `event`' })
 @ApiParam({ name: 'aor', description: 'The presentity, e.g. sip:alice@example.com (URL-encoded or not)' })
+@ApiParam({
+  name: 'event',
+  description: `A registered event package (RFC 6665 §7), e.g. "${DEFAULT_EVENT}"; an unknown one is 404`,
+})
+@ApiQuery({
+  name: 'event',
+  required: false,
+  deprecated: true,
+  description: 'Older form of the event; when given it must name the package of the path',
+})
 export class PresentitiesController {
   constructor(private readonly api: PresenceApiService) {}
 
-  @Get(':aor/presence')
+  @Get(':aor/:event')
   @ApiOperation({
-    summary: 'Current state of a presentity',
+    summary: 'Current state of a presentity for an event package',
     description:
-      'JSON from the event package by default; with `Accept: application/pidf+xml` the document a watcher ' +
-      'would receive in a NOTIFY.',
+      "JSON from the event package by default; with an Accept of one of the package's NOTIFY types (e.g. " +
+      '`application/pidf+xml` for presence) the document a watcher would receive in a NOTIFY.',
   })
-  @ApiQuery({ name: 'event', required: false, description: 'Event package, default "presence"' })
   @ApiProduces(JSON_TYPE, 'application/pidf+xml')
   @ApiOkResponse({
     description:
@@ -79,12 +84,13 @@ export class PresentitiesController {
   })
   async get(
     @Param('aor') aorRaw: string,
-    @ScalarQuery('event') eventRaw: string | undefined,
+    @Param('event') eventRaw: string,
+    @ScalarQuery('event') eventQuery: string | undefined,
     @Headers('accept') accept: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ): Promise<unknown> {
     const presentity = parseAor(aorRaw);
-    const pkg = this.api.resolveEvent(eventRaw);
+    const pkg = this.resolve(eventRaw, eventQuery);
     res.vary('Accept');
     const type = negotiate(accept, pkg.notifyContentTypes);
     const read = await this.api.readState(presentity, pkg, type);
@@ -94,26 +100,36 @@ export class PresentitiesController {
     return read.body;
   }
 
-  @Put(':aor/presence')
+  @Put(':aor/:event')
   @ApiOperation({
     summary: 'Publish state (RFC 3903 semantics)',
     description:
-      'JSON `{status, note?, expires?}` or a raw PIDF document (`Content-Type: application/pidf+xml`, ' +
-      'expiry in the `expires` query parameter). Without If-Match a new publication is created; with ' +
-      'If-Match the publication with that entity tag is modified, or refreshed when no status/document is ' +
-      'sent, or removed with expires 0.',
+      "JSON in the package's form (presence: `{status, note?, tupleId?, expires?}`) or a raw document of one " +
+      'of its types (presence: `Content-Type: application/pidf+xml`, expiry in the `expires` query ' +
+      'parameter). Without If-Match a new publication is created; with If-Match the publication with that ' +
+      'entity tag is modified, or refreshed when no document fields are sent, or removed with expires 0. ' +
+      'A package that takes no publications answers 405.',
   })
   @ApiConsumes(JSON_TYPE, 'application/pidf+xml')
-  @ApiBody({ type: PutPresenceDto, description: 'JSON status, or a PIDF document as application/pidf+xml' })
-  @ApiQuery({ name: 'event', required: false, description: 'Event package, default "presence"' })
+  @ApiBody({
+    description: "The package's JSON form plus `expires` (seconds; 0 removes, with If-Match), or a raw document",
+    schema: {
+      type: 'object',
+      properties: { expires: { type: 'integer', minimum: 0, example: 3600 } },
+      additionalProperties: true,
+      example: { status: 'open', note: 'In a meeting', expires: 3600 },
+    },
+  })
   @ApiQuery({ name: 'expires', required: false, description: 'Seconds, for raw documents' })
   @ApiHeader({ name: 'If-Match', required: false, description: 'Entity tag of the publication to refresh/modify' })
   @ApiOkResponse({ type: PublishedDto, description: 'Committed; the new entity tag is also in ETag' })
+  @ApiMethodNotAllowedResponse({ type: ApiErrorDto, description: 'The event package takes no publications' })
   @ApiPreconditionFailedResponse({ type: ApiErrorDto, description: 'If-Match names no live publication' })
   @ApiUnsupportedMediaTypeResponse({ type: ApiErrorDto })
   async put(
     @Param('aor') aorRaw: string,
-    @ScalarQuery('event') eventRaw: string | undefined,
+    @Param('event') eventRaw: string,
+    @ScalarQuery('event') eventQuery: string | undefined,
     @ScalarQuery('expires') expiresRaw: string | undefined,
     @Headers('content-type') contentTypeRaw: string | undefined,
     @Headers('if-match') ifMatchRaw: string | undefined,
@@ -121,7 +137,8 @@ export class PresentitiesController {
     @Res({ passthrough: true }) res: Response,
   ): Promise<PublishedDto> {
     const presentity = parseAor(aorRaw);
-    const pkg = this.api.resolveEvent(eventRaw);
+    const pkg = this.resolve(eventRaw, eventQuery);
+    const rules = this.publishable(pkg, res);
     const ifMatch = parseIfMatch(ifMatchRaw);
     const queryExpires = parseExpiresQuery(expiresRaw);
     const contentType = mediaType(contentTypeRaw);
@@ -132,12 +149,11 @@ export class PresentitiesController {
       publish = { ...req, ...(queryExpires !== undefined && { expires: queryExpires }) };
     } else if (contentType === JSON_TYPE) {
       if (!isJsonObject(body)) {
-        throw new DomainError(400, 'body must be a JSON object {"status": "open"|"closed", ...}', 'body');
+        throw new DomainError(400, `body must be a JSON object in the ${pkg.name} package's form`, 'body');
       }
-      onlyFields(body, ['status', 'note', 'expires'], 'the presence body');
-      const status = readStatusInput(body);
-      const expires = status.expires ?? queryExpires;
-      publish = { ...req, status, ...(expires !== undefined && { expires }) };
+      const { json, expires: bodyExpires } = this.api.readJsonPublish(pkg, body, [], `the ${pkg.name} body`);
+      const expires = bodyExpires ?? queryExpires;
+      publish = { ...req, json, ...(expires !== undefined && { expires }) };
     } else if (typeof body === 'string' && contentType !== undefined) {
       publish = {
         ...req,
@@ -147,7 +163,7 @@ export class PresentitiesController {
     } else {
       throw new DomainError(
         415,
-        `Content-Type must be application/json or one of the package's document types (${(pkg.publish?.contentTypes ?? []).join(', ')})`,
+        `Content-Type must be ${rules.json ? 'application/json or ' : ''}one of the package's document types (${rules.contentTypes.join(', ')})`,
         'Content-Type',
       );
     }
@@ -156,24 +172,30 @@ export class PresentitiesController {
     return { etag: result.etag, expires: result.expires };
   }
 
-  @Delete(':aor/presence')
+  @Delete(':aor/:event')
   @HttpCode(204)
   @ApiOperation({
     summary: 'Remove publications',
     description: 'With If-Match the publication with that entity tag; without, every publication of the presentity.',
   })
-  @ApiQuery({ name: 'event', required: false, description: 'Event package, default "presence"' })
   @ApiHeader({ name: 'If-Match', required: false, description: 'Entity tag of the one publication to remove' })
   @ApiNoContentResponse({ description: 'Removed; watchers are notified' })
-  @ApiNotFoundResponse({ type: ApiErrorDto, description: 'The presentity has no publication' })
+  @ApiNotFoundResponse({
+    type: ApiErrorDto,
+    description: 'No event package of that name (`field`: event), or the presentity has no publication',
+  })
+  @ApiMethodNotAllowedResponse({ type: ApiErrorDto, description: 'The event package takes no publications' })
   @ApiPreconditionFailedResponse({ type: ApiErrorDto, description: 'If-Match names no live publication' })
   async remove(
     @Param('aor') aorRaw: string,
-    @ScalarQuery('event') eventRaw: string | undefined,
+    @Param('event') eventRaw: string,
+    @ScalarQuery('event') eventQuery: string | undefined,
     @Headers('if-match') ifMatchRaw: string | undefined,
+    @Res({ passthrough: true }) res: Response,
   ): Promise<void> {
     const presentity = parseAor(aorRaw);
-    const pkg = this.api.resolveEvent(eventRaw);
+    const pkg = this.resolve(eventRaw, eventQuery);
+    this.publishable(pkg, res);
     const ifMatch = parseIfMatch(ifMatchRaw);
     if (ifMatch !== undefined) {
       await this.api.remove(presentity, pkg.name, ifMatch, 'rest');
@@ -181,6 +203,25 @@ export class PresentitiesController {
     }
     const removed = await this.api.removeAll(presentity, pkg.name, 'rest');
     if (removed === 0) throw new DomainError(404, `${presentity} has no ${pkg.name} publication`, 'aor');
+  }
+
+  /** The package the path names (404 naming `event` when unknown); the older `?event=` must agree (400). */
+  private resolve(eventPath: string, eventQuery: string | undefined): EventPackage {
+    const pkg = this.api.resolveEvent(eventPath, 404);
+    if (eventQuery !== undefined && eventQuery !== '' && eventQuery.toLowerCase() !== pkg.name) {
+      throw new DomainError(
+        400,
+        `event ${JSON.stringify(eventQuery)} in the query names another package than the path (${pkg.name}); leave it out`,
+        'event',
+      );
+    }
+    return pkg;
+  }
+
+  /** The package's publish rules; a package that takes none answers 405 with `Allow: GET`. */
+  private publishable(pkg: EventPackage, res: Response): NonNullable<EventPackage['publish']> {
+    if (!pkg.publish) res.setHeader('Allow', 'GET, HEAD');
+    return this.api.publishRules(pkg);
   }
 }
 

@@ -1,9 +1,11 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { parseAor } from '../../common/aor';
 import { DomainError } from '../../common/domain-error';
 import { MAX_PAGE_LIMIT, pageOf, parsePage } from '../../common/pagination';
+import { CLOCK } from '../../common/ports.module';
 import { ScalarQuery } from '../../common/query-param';
+import type { Clock } from '../../sip';
 import type { WatcherKind } from '../core/subscription';
 import { SubscriptionRegistry } from '../core/subscription.registry';
 import { ApiErrorDto } from './dto/presence.dto';
@@ -14,7 +16,10 @@ const KINDS: readonly WatcherKind[] = ['sip', 'ws', 'internal'];
 @ApiTags('subscriptions')
 @Controller('api/subscriptions')
 export class SubscriptionsController {
-  constructor(private readonly registry: SubscriptionRegistry) {}
+  constructor(
+    private readonly registry: SubscriptionRegistry,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
 
   @Get()
   @ApiOperation({
@@ -42,7 +47,7 @@ export class SubscriptionsController {
       if (!kind) throw new DomainError(400, `kind must be one of ${KINDS.join(', ')}`, 'kind');
     }
     const page = parsePage(pageRaw, limitRaw);
-    const now = Date.now();
+    const now = this.clock.now();
     const all = this.registry
       .list({
         ...(presentity !== undefined && { presentity }),

@@ -32,6 +32,11 @@ export class EventPackageRegistry {
     return [...this.packages.values()];
   }
 
+  /** Names of the packages that accept publications (RFC 3903), sorted. */
+  publishable(): string[] {
+    return this.names().filter((n) => this.packages.get(n)?.publish);
+  }
+
   /** Calls `listener` for every package registered so far and every one registered later. */
   onAdd(listener: PackageListener): void {
     this.listeners.push(listener);

@@ -110,6 +110,27 @@ export class PackageError extends Error {
   }
 }
 
+/** A JSON object as REST and the browser WebSocket received it. */
+export type JsonInput = Readonly<Record<string, unknown>>;
+
+/**
+ * The JSON form of a publication (REST PUT as `application/json`, WebSocket `publish`): the package's input
+ * mapping, the counterpart of {@link EventPackage.toJson}. The API reads `expires` itself and refuses fields
+ * that are neither `expires` nor one of {@link JsonPublishing.fields}.
+ */
+export interface JsonPublishing {
+  /** The document fields of the JSON form, e.g. `status`, `note`. */
+  readonly fields: readonly string[];
+  /**
+   * The document a JSON publish stands for; it is then published exactly like a SIP PUBLISH body (RFC 3903
+   * §6). `input` holds the given document fields; it is empty for a new publication that gave none, so that
+   * the package says what is required (the same fields without If-Match would be a refresh).
+   *
+   * @throws PackageError 400 whose reason starts with the field at fault (`status must be ...`).
+   */
+  fromJson(presentity: string, input: JsonInput): NotifyBody;
+}
+
 export interface PublishRules {
   /** Content types a PUBLISH body may have (lowercase). */
   readonly contentTypes: readonly string[];
@@ -118,6 +139,8 @@ export interface PublishRules {
   readonly maxBodySize: number;
   /** Throws {@link PackageError} (400 naming the fault, 415 with Accept) when the body is not acceptable. */
   validate(contentType: string, body: string, presentity: string): void;
+  /** Present when REST and the browser WebSocket may publish JSON instead of a document. */
+  readonly json?: JsonPublishing;
 }
 
 export interface EventPackage {
@@ -147,7 +170,10 @@ export interface EventPackage {
    * notification; it is absent when the watcher must get full state (after SUBSCRIBE, a refresh, at the end).
    */
   render(state: PresentityState, watcher: WatcherView, changes?: readonly StateChange[]): NotifyBody | null;
-  /** JSON form of the state for REST and the browser WebSocket. */
+  /**
+   * JSON form of the state for REST GET and the browser WebSocket's `state` messages (a REST GET that asks for
+   * one of {@link EventPackage.notifyContentTypes} gets {@link EventPackage.render}'s document instead).
+   */
   toJson(state: PresentityState): unknown;
   /**
    * Checks the Event header's parameters of a SUBSCRIBE (all but `id`); throws {@link PackageError} (400 naming

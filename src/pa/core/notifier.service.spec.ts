@@ -1,5 +1,6 @@
 import type { Binding, ContactChange, ContactEventType } from '../../location/binding';
 import type { LocationService } from '../../location/location.service';
+import { systemClock } from '../../sip';
 import { versionedPackage } from '../../../test/utils/versioned-package';
 import type { EventPackage, PresentityState, WatcherView } from './event-package';
 import { EventPackageRegistry } from './event-package.registry';
@@ -68,7 +69,7 @@ function setup(): Setup {
   packages.add(countingPackage('chatty', true));
   packages.add(versionedPackage('versioned', renders));
   const registry = new SubscriptionRegistry();
-  const notifier = new Notifier(packages, store, registry, location);
+  const notifier = new Notifier(packages, store, registry, location, systemClock);
   notifier.onModuleInit();
   const contacts = (bindings: Binding[], events: [Binding, ContactEventType][]): void => {
     current = bindings;

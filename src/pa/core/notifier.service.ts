@@ -1,4 +1,6 @@
-import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { CLOCK } from '../../common/ports.module';
+import type { Clock } from '../../sip';
 import type { ContactView, EventPackage, NotifyBody, PresentityState, StateChange } from './event-package';
 import { EventPackageRegistry } from './event-package.registry';
 import { LocationService } from '../../location/location.service';
@@ -61,6 +63,7 @@ export class Notifier implements OnModuleInit {
     private readonly publications: PublicationStore,
     private readonly subscriptions: SubscriptionRegistry,
     private readonly location: LocationService,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   onModuleInit(): void {
@@ -93,7 +96,7 @@ export class Notifier implements OnModuleInit {
   }
 
   /** Reads the current state of a presentity for an event (publications, contacts, package document). */
-  async state(presentity: string, event: string, now = Date.now()): Promise<PresentityState> {
+  async state(presentity: string, event: string, now = this.clock.now()): Promise<PresentityState> {
     const pkg = this.packages.get(event);
     return {
       presentity,

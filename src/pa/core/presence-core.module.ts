@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { PortsModule } from '../../common/ports.module';
 import { LocationModule } from '../../location/location.module';
 import { EventPackageRegistry } from './event-package.registry';
 import { Notifier } from './notifier.service';
@@ -18,7 +19,7 @@ import { SubscriptionService } from './subscription.service';
  * subscriptions and the one notifier (RFC 6665), SIP SUBSCRIBE/PUBLISH handling and NOTIFY delivery.
  */
 @Module({
-  imports: [LocationModule],
+  imports: [LocationModule, PortsModule],
   providers: [
     EventPackageRegistry,
     PublicationRepository,
@@ -34,6 +35,7 @@ import { SubscriptionService } from './subscription.service';
     PresenceTimer,
   ],
   exports: [
+    PortsModule,
     EventPackageRegistry,
     PublicationStore,
     PublishService,

@@ -6,7 +6,9 @@ import {
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
+import { CLOCK, every } from '../../common/ports.module';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import type { Clock } from '../../sip';
 import { PublishService } from './publish.service';
 import { SubscriptionService } from './subscription.service';
 
@@ -18,13 +20,14 @@ import { SubscriptionService } from './subscription.service';
 @Injectable()
 export class PresenceTimer implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
   private readonly log = new Logger('PresenceTimer');
-  private timer: NodeJS.Timeout | undefined;
+  private stop: (() => void) | undefined;
   private running = false;
 
   constructor(
     private readonly subscriptions: SubscriptionService,
     private readonly publisher: PublishService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -34,15 +37,14 @@ export class PresenceTimer implements OnModuleInit, OnApplicationBootstrap, OnMo
 
   onApplicationBootstrap(): void {
     void this.sweep();
-    this.timer = setInterval(() => void this.sweep(), this.config.pa.timerInterval * 1000);
-    this.timer.unref();
+    this.stop = every(this.clock, this.config.pa.timerInterval * 1000, () => void this.sweep());
   }
 
   onModuleDestroy(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.stop?.();
   }
 
-  async sweep(now = Date.now()): Promise<void> {
+  async sweep(now = this.clock.now()): Promise<void> {
     if (this.running) return;
     this.running = true;
     try {

@@ -1,5 +1,7 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { ExpiryQueue } from '../../common/expiry-queue';
+import { CLOCK } from '../../common/ports.module';
+import type { Clock } from '../../sip';
 import type { Publication } from './publication';
 import { PublicationRepository } from './publication.repository';
 
@@ -12,14 +14,17 @@ export class PublicationStore implements OnModuleInit {
   private readonly byEtag = new Map<string, Publication>();
   private readonly expiry = new ExpiryQueue<Publication>();
 
-  constructor(private readonly repo: PublicationRepository) {}
+  constructor(
+    private readonly repo: PublicationRepository,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
 
   async onModuleInit(): Promise<void> {
     for (const p of await this.repo.loadAll()) this.put(p);
   }
 
   /** Live publications of a presentity for an event, newest modification first. */
-  find(presentity: string, event: string, now = Date.now()): Publication[] {
+  find(presentity: string, event: string, now = this.clock.now()): Publication[] {
     return (this.byPresentity.get(key(presentity, event)) ?? [])
       .filter((p) => p.expiresAt > now)
       .sort((a, b) => b.modifiedAt - a.modifiedAt);

@@ -1,6 +1,7 @@
 import { createPresenceCore } from '../../../test/utils/presence-core-harness';
 import { PackageError } from './event-package';
 import type { PublishRequest } from './publication';
+import { FakeClock, SequenceRandom } from '../../sip';
 
 const pidf = (entity: string, note = ''): string =>
   `<?xml version="1.0" encoding="UTF-8"?><presence xmlns="urn:ietf:params:xml:ns:pidf" entity="${entity}">` +
@@ -66,5 +67,24 @@ describe('PublishService limits', () => {
     expect(e.reason).toContain('1024 bytes');
     // Bytes, not characters: 400 two-byte characters are 800 bytes.
     expect((await refusal(core.publisher.publish(initial(aor, pidf(aor, 'é'.repeat(500)))))).status).toBe(413);
+  });
+});
+
+describe('PublishService on the Clock and Random ports', () => {
+  it('dates, tags and expires publications by the injected clock and randomness', async () => {
+    const clock = new FakeClock(1_800_000_000_000);
+    const core = createPresenceCore({ clock, random: new SequenceRandom() });
+    const aor = 'sip:clock@example.com';
+    const { etag, publication } = await core.publisher.publish({ ...initial(aor), expires: 60 });
+    expect(publication).toMatchObject({ createdAt: 1_800_000_000_000, expiresAt: 1_800_000_060_000 });
+    expect(publication?.id).toBe('01a3185c-5000-7000-8000-000000000001');
+    expect(etag).toBe(Buffer.from('2'.padStart(24, '0'), 'hex').toString('base64url'));
+    clock.advance(59_000);
+    expect(await core.publisher.expire()).toBe(0);
+    expect(core.store.find(aor, 'presence')).toHaveLength(1);
+    clock.advance(1_000);
+    expect(core.store.find(aor, 'presence')).toHaveLength(0);
+    expect(await core.publisher.expire()).toBe(1);
+    expect(core.committed.size).toBe(0);
   });
 });

@@ -1,19 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { randomBytes } from 'node:crypto';
 import { checkLength } from '../../common/field-limits';
 import { timeOrderedId } from '../../common/ids';
 import { KeyedMutex } from '../../common/keyed-mutex';
+import { CLOCK, RANDOM } from '../../common/ports.module';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import type { Clock, Random } from '../../sip';
 import { PackageError, type PublishRules } from './event-package';
 import { EventPackageRegistry } from './event-package.registry';
 import { grantExpires } from './expires';
 import { Notifier } from './notifier.service';
 import type { Publication, PublishRequest, PublishResult } from './publication';
 import { PublicationStore } from './publication.store';
-
-function newEtag(): string {
-  return randomBytes(12).toString('base64url');
-}
 
 /**
  * PUBLISH (RFC 3903 §6) from every source — SIP, REST, browser WebSocket — through one path: initial,
@@ -31,6 +28,8 @@ export class PublishService {
     private readonly store: PublicationStore,
     private readonly notifier: Notifier,
     @Inject(APP_CONFIG) private readonly config: Pick<AppConfig, 'pa'>,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(RANDOM) private readonly random: Random,
   ) {}
 
   publish(req: PublishRequest): Promise<PublishResult> {
@@ -40,9 +39,11 @@ export class PublishService {
   private async apply(req: PublishRequest): Promise<PublishResult> {
     const pkg = this.packages.get(req.event);
     const rules = pkg?.publish;
-    if (!pkg || !rules) throw new PackageError(489, 'Bad Event', { 'Allow-Events': this.publishable().join(', ') });
+    if (!pkg || !rules) {
+      throw new PackageError(489, 'Bad Event', { 'Allow-Events': this.packages.publishable().join(', ') });
+    }
     const expires = grantExpires(req.expires, rules.expires);
-    const now = Date.now();
+    const now = this.clock.now();
     const body = req.body ?? '';
 
     if (req.ifMatch === undefined) {
@@ -57,10 +58,10 @@ export class PublishService {
         );
       }
       const publication: Publication = {
-        id: timeOrderedId(now),
+        id: timeOrderedId(now, this.random),
         presentity: req.presentity,
         event: pkg.name,
-        etag: newEtag(),
+        etag: this.newEtag(),
         contentType,
         body,
         source: req.source,
@@ -92,14 +93,14 @@ export class PublishService {
       return { etag: previous.etag, expires: 0 };
     }
     if (body === '') {
-      const refreshed: Publication = { ...previous, etag: newEtag(), expiresAt: now + expires * 1000 };
+      const refreshed: Publication = { ...previous, etag: this.newEtag(), expiresAt: now + expires * 1000 };
       await this.store.save(refreshed, previous);
       return { etag: refreshed.etag, expires, publication: refreshed };
     }
     const contentType = checkBody(rules, req, body);
     const modified: Publication = {
       ...previous,
-      etag: newEtag(),
+      etag: this.newEtag(),
       contentType,
       body,
       source: req.source,
@@ -112,7 +113,7 @@ export class PublishService {
   }
 
   /** Removes publications whose expiry passed and notifies their watchers (RFC 3903 §6). */
-  async expire(now = Date.now()): Promise<number> {
+  async expire(now = this.clock.now()): Promise<number> {
     const gone = this.store.expired(now);
     for (const p of gone) {
       await this.locks.run(`${p.event}\u0000${p.presentity}`, async () => {
@@ -124,11 +125,9 @@ export class PublishService {
     return gone.length;
   }
 
-  private publishable(): string[] {
-    return this.packages
-      .all()
-      .filter((p) => p.publish)
-      .map((p) => p.name);
+  /** A new entity tag (RFC 3903 §4.1): 96 random bits, base64url. */
+  private newEtag(): string {
+    return Buffer.from(this.random.hex(12), 'hex').toString('base64url');
   }
 }
 

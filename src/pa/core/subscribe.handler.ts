@@ -1,7 +1,8 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { checkLength } from '../../common/field-limits';
 import { timeOrderedId } from '../../common/ids';
-import { Dialog, generateTag, ownString, SipError, type IncomingRequest } from '../../sip';
+import { CLOCK, RANDOM } from '../../common/ports.module';
+import { Dialog, generateTag, ownString, SipError, type Clock, type IncomingRequest, type Random } from '../../sip';
 import { SipBridge } from '../../sip-bridge/sip-bridge.service';
 import { acceptTypes, canAccept } from './accept';
 import { acceptLists } from './compact';
@@ -34,6 +35,8 @@ export class SubscribeHandler implements OnModuleInit {
     private readonly registry: SubscriptionRegistry,
     private readonly subscriptions: SubscriptionService,
     private readonly notifier: Notifier,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(RANDOM) private readonly random: Random,
   ) {}
 
   onModuleInit(): void {
@@ -75,12 +78,12 @@ export class SubscribeHandler implements OnModuleInit {
       pkg.authorize?.({ kind: 'sip', uri: watcher, accept, ...(eventParams && { eventParams }) }, presentity) ??
       'active';
     if (status === 'terminated') throw new SipError(403, 'Forbidden');
-    const now = Date.now();
-    const localTag = generateTag();
+    const now = this.clock.now();
+    const localTag = generateTag(this.random);
     const dialog = Dialog.fromRequest(r, localTag, req.flow);
     const sub: SipSubscription = {
       kind: 'sip',
-      id: timeOrderedId(now),
+      id: timeOrderedId(now, this.random),
       presentity,
       event: pkg.name,
       eventId: r.event?.id === undefined ? undefined : ownString(r.event.id),
@@ -117,7 +120,7 @@ export class SubscribeHandler implements OnModuleInit {
       await this.subscriptions.end(sub, 'unsubscribed');
       return;
     }
-    this.registry.setExpiry(sub, Date.now() + expires * 1000);
+    this.registry.setExpiry(sub, this.clock.now() + expires * 1000);
     this.registry.setFlow(sub, req.flow);
     await this.subscriptions.refresh(sub);
     this.answer(req, sub.dialog.localTag, expires);

@@ -1,4 +1,6 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { CLOCK } from '../../common/ports.module';
+import type { Clock } from '../../sip';
 import type { SipSubscription, Subscription, TerminationReason } from './subscription';
 import { SubscriptionRegistry } from './subscription.registry';
 import { SubscriptionRepository } from './subscription.repository';
@@ -16,6 +18,7 @@ export class SubscriptionService {
     private readonly registry: SubscriptionRegistry,
     private readonly repo: SubscriptionRepository,
     private readonly notifier: Notifier,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   /** Adds a subscription; SIP ones are committed first. The caller answers, then calls `notifyOne`. */
@@ -47,7 +50,7 @@ export class SubscriptionService {
   }
 
   /** Ends every subscription whose expiry has passed with NOTIFY terminated;reason=timeout. */
-  async expire(now = Date.now()): Promise<number> {
+  async expire(now = this.clock.now()): Promise<number> {
     const gone = this.registry.expired(now);
     for (const sub of gone) {
       try {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { validateXml } from '../../../test/utils/xml-schema';
 import { isAnyUri, toAnyUri } from './any-uri';
-import { escapeAttr } from './xml-tree';
+import { escapeAttr } from '../../common/xml/xml-tree';
 
 const XSD = join(__dirname, '../../../test/fixtures/xsd/pidf.xsd');
 

@@ -2,10 +2,11 @@
  * PIDF documents the presence server writes: the composition of all live publications of a presentity
  * (RFC 3856 §6.7, RFC 3903 §6) and the documents it synthesises when nobody published.
  */
+import { checkLength } from '../../common/field-limits';
 import { PackageError } from '../core/event-package';
 import { toAnyUri } from './any-uri';
 import { Basic, PIDF_NS, PidfDocument, isDateTime, validatePidf } from './pidf';
-import { XmlElement, XmlNode, escapeAttr, escapeText, findBadChar, serializeNode } from './xml-tree';
+import { XmlElement, XmlNode, escapeAttr, escapeText, findBadChar, serializeNode } from '../../common/xml/xml-tree';
 
 const XML_HEADER = '<?xml version="1.0" encoding="UTF-8"?>\n';
 // ASCII subset of an XML NCName (what xs:ID requires of a tuple id); other ids are rewritten to fit.
@@ -196,6 +197,7 @@ export function pidfFromStatus(entity: string, publish: StatusPublish): string {
   const { status, note, tupleId } = publish as { status: unknown; note?: unknown; tupleId?: unknown };
   if (status !== 'open' && status !== 'closed') throw new PackageError(400, 'status must be "open" or "closed"');
   if (note !== undefined && typeof note !== 'string') throw new PackageError(400, 'note must be a string');
+  checkLength('note', note);
   if (tupleId !== undefined && (typeof tupleId !== 'string' || tupleId.trim() === '')) {
     throw new PackageError(400, 'tupleId must be a non-empty string');
   }

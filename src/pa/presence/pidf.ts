@@ -3,7 +3,7 @@
  * live in `pidf-compose.ts`, which builds on the raw structure kept here.
  */
 import { PackageError } from '../core/event-package';
-import { XmlElement, XmlError, XmlNode, attrOf, isNsDecl, parseXml, textOf } from './xml-tree';
+import { XmlElement, XmlError, XmlNode, attrOf, isNsDecl, parseXml, textOf } from '../../common/xml/xml-tree';
 
 /** The PIDF namespace (RFC 3863 §4.4). */
 export const PIDF_NS = 'urn:ietf:params:xml:ns:pidf';

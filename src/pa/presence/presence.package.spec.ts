@@ -4,7 +4,7 @@ import { validateXml } from '../../../test/utils/xml-schema';
 import { ContactView, PackageError, PresentityState, PublicationView, WatcherView } from '../core/event-package';
 import { validatePidf } from './pidf';
 import { pidfFromStatus } from './pidf-compose';
-import { acceptsAny, createPresencePackage, presentityUri } from './presence.package';
+import { acceptsAny, createPresencePackage, presenceJsonPublishing, presentityUri } from './presence.package';
 
 const FIXTURES = join(__dirname, '../../../test/fixtures');
 const XSD = join(FIXTURES, 'xsd/pidf.xsd');
@@ -205,5 +205,32 @@ describe('presentityUri', () => {
     ['sips:alice@example.com', 'sips:alice@example.com'],
   ])('%s → %s', (p, uri) => {
     expect(presentityUri(p)).toBe(uri);
+  });
+});
+
+describe('presence JSON form (REST and WebSocket publish)', () => {
+  const { fields, fromJson } = presenceJsonPublishing;
+
+  it('maps {status, note, tupleId} to a valid PIDF document for the presentity', () => {
+    expect(fields).toEqual(['status', 'note', 'tupleId']);
+    const doc = fromJson('alice@example.com', { status: 'open', note: 'At my desk', tupleId: 'desk' });
+    expect(doc.contentType).toBe('application/pidf+xml');
+    expect(validatePidf(doc.body, 'sip:alice@example.com')).toMatchObject({
+      entity: 'sip:alice@example.com',
+      tuples: [expect.objectContaining({ id: 'desk', basic: 'open' })],
+    });
+    expect(doc.body).toContain('<note>At my desk</note>');
+  });
+
+  it.each([
+    [{}, /^status is required/],
+    [{ note: 'x' }, /^status is required/],
+    [{ status: 'away' }, /^status must be "open" or "closed", got "away"/],
+    [{ status: 'open', note: 3 }, /^note must be a string/],
+    [{ status: 'open', tupleId: '' }, /^tupleId must be/],
+    [{ status: 'open', note: 'a\u0001' }, /^note contains character U\+0001/],
+  ])('refuses %j with a 400 whose reason starts with the field', (input, reason) => {
+    expect(() => fromJson('sip:a@b.c', input)).toThrow(PackageError);
+    expect(() => fromJson('sip:a@b.c', input)).toThrow(reason);
   });
 });

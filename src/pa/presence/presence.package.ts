@@ -4,13 +4,15 @@
 import {
   ContactView,
   EventPackage,
+  JsonInput,
+  JsonPublishing,
   NotifyBody,
   PackageError,
   PresentityState,
   PublicationView,
 } from '../core/event-package';
 import { PIDF_CONTENT_TYPE, PidfDocument, PidfJson, pidfToJson, validatePidf } from './pidf';
-import { closedPidf, composePidf, openPidf } from './pidf-compose';
+import { closedPidf, composePidf, openPidf, pidfFromStatus, type StatusPublish } from './pidf-compose';
 
 /** Settings of the package, named after the `presence`/`pa` module parameters they replace. */
 export interface PresencePackageOptions {
@@ -68,6 +70,23 @@ export function presentityUri(presentity: string): string {
   if (/^pres:/i.test(p)) return `sip:${p.slice(5)}`;
   return `sip:${p}`;
 }
+
+/**
+ * The JSON form of a `presence` publication for REST and the browser WebSocket: `{status, note?, tupleId?}`
+ * stands for a PIDF document with one tuple ({@link pidfFromStatus}).
+ */
+export const presenceJsonPublishing: JsonPublishing = {
+  fields: ['status', 'note', 'tupleId'],
+  fromJson(presentity: string, input: JsonInput): NotifyBody {
+    const { status } = input;
+    if (status === undefined) throw new PackageError(400, 'status is required ("open" or "closed")');
+    if (status !== 'open' && status !== 'closed') {
+      throw new PackageError(400, `status must be "open" or "closed", got ${JSON.stringify(status)}`);
+    }
+    const publish = { ...input, status } as StatusPublish;
+    return { contentType: PIDF_CONTENT_TYPE, body: pidfFromStatus(presentityUri(presentity), publish) };
+  },
+};
 
 function liveContacts(state: PresentityState): ContactView[] {
   return state.contacts.filter((c) => c.expiresAt > state.now);
@@ -162,6 +181,7 @@ export function createPresencePackage(opts: PresencePackageOptions): EventPackag
         if (parsed.size >= PARSE_CACHE_SIZE) parsed.delete(parsed.keys().next().value!);
         parsed.set(body, doc);
       },
+      json: presenceJsonPublishing,
     },
     followsRegistrations: opts.registrarSource,
     // The body does not depend on the watcher: presence has no per-watcher filtering (yet), and the 406 for

@@ -1,23 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
-/** JSON body of PUT /api/presentities/{aor}/presence. */
-export class PutPresenceDto {
-  @ApiPropertyOptional({
-    enum: ['open', 'closed'],
-    description: 'Basic status (RFC 3863); required unless If-Match refreshes an existing publication',
-  })
-  status?: 'open' | 'closed';
-
-  @ApiPropertyOptional({ description: 'Free-text note carried in the tuple', example: 'In a meeting' })
-  note?: string;
-
-  @ApiPropertyOptional({
-    description: 'Seconds the publication lives (package default when absent; 0 removes, with If-Match)',
-    example: 3600,
-  })
-  expires?: number;
-}
-
 /** Answer to a publish: the new entity tag (also in the ETag header) and the granted expiry. */
 export class PublishedDto {
   @ApiProperty({ description: 'Entity tag of the publication; send it as If-Match to refresh or modify it' })

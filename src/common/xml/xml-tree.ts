@@ -1,7 +1,9 @@
 /**
- * A small namespace-aware XML tree over fast-xml-parser, enough to validate PIDF (RFC 3863) and copy its
- * elements into a composed document without losing anything. Parsing is hardened for bodies that come
- * from the network: no DTD, no entities beyond the five predefined ones and character references.
+ * A small namespace-aware XML tree over fast-xml-parser for the event packages' documents (PIDF, reginfo,
+ * profiles): enough to validate a document and copy its elements into a composed one without losing
+ * anything. Parsing is hardened for bodies that come from the network: no DTD, no entities beyond the five
+ * predefined ones and character references. Writing: {@link escapeText}, {@link escapeAttr},
+ * {@link serializeNode}.
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 
