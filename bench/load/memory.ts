@@ -19,14 +19,15 @@
  *
  * Loopback only; bounded by --timeout seconds. Prints one JSON line.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { now, parseArgs, sleep } from './common';
+import { parseArgs, sleep } from './common';
 import { SubscriptionHolder } from './subscription-holder';
 import {
   freePort,
   prepareRuntime,
+  signalForReport,
   sipSubscriptionTotal,
   startServer,
   stopServer,
@@ -150,17 +151,8 @@ function rssParts(pid: number): RssParts {
 
 const minOf = (xs: number[]): number => Math.min(...xs);
 
-async function gcReport(server: Server, file: string, timeoutMs = 10_000): Promise<GcReport> {
-  const sent = Date.now();
-  process.kill(server.pid, 'SIGWINCH');
-  const deadline = now() + timeoutMs;
-  while (now() < deadline) {
-    await sleep(50);
-    if (!existsSync(file)) continue;
-    const r = JSON.parse(readFileSync(file, 'utf8')) as GcReport;
-    if (r.at >= sent && r.pid === server.pid) return r;
-  }
-  throw new Error('no answer from the GC hook in the server');
+function gcReport(server: Server, file: string): Promise<GcReport> {
+  return signalForReport<GcReport>(server, 'SIGWINCH', file);
 }
 
 async function measure(label: string, server: Server, gcFile: string): Promise<Measurement> {

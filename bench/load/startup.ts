@@ -197,6 +197,61 @@ export async function waitHealthy(
   throw new Error(`server not healthy within ${timeoutMs} ms`);
 }
 
+/**
+ * Preloaded into the server (`node -r <file>`; src/ is not touched): a PerformanceObserver on `gc` entries.
+ * On SIGURG (ignored by default; Nest's shutdown hooks take SIGUSR2) it writes the pauses seen since the previous SIGURG (count, p50/p99/max, total, by kind) and
+ * process.memoryUsage() to $PH_BENCH_GC_FILE, and starts counting afresh.
+ */
+export const GC_PAUSE_HOOK = `'use strict';
+const fs = require('fs');
+const { PerformanceObserver, constants } = require('perf_hooks');
+const out = process.env.PH_BENCH_GC_FILE;
+const KINDS = { [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor', [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental', [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb' };
+let pauses = [];
+let byKind = {};
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    pauses.push(e.duration);
+    const kind = KINDS[e.detail ? e.detail.kind : e.kind] || 'other';
+    const k = byKind[kind] || (byKind[kind] = { count: 0, maxMs: 0, totalMs: 0 });
+    k.count++; k.totalMs += e.duration; if (e.duration > k.maxMs) k.maxMs = e.duration;
+  }
+}).observe({ entryTypes: ['gc'] });
+process.on('SIGURG', () => {
+  const s = Float64Array.from(pauses).sort();
+  const at = (q) => (s.length ? s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] : null);
+  let total = 0;
+  for (const v of s) total += v;
+  const m = process.memoryUsage();
+  fs.writeFileSync(out + '.tmp', JSON.stringify({ pid: process.pid, at: Date.now(), count: s.length, p50Ms: at(0.5),
+    p99Ms: at(0.99), maxMs: s.length ? s[s.length - 1] : null, totalMs: total, byKind, rss: m.rss, heapUsed: m.heapUsed,
+    heapTotal: m.heapTotal }));
+  fs.renameSync(out + '.tmp', out);
+  pauses = [];
+  byKind = {};
+});
+`;
+
+/** Sends `signal` to the server and returns the JSON its preload hook then writes to `file` (pid and `at` checked). */
+export async function signalForReport<T extends { pid: number; at: number }>(
+  server: Server,
+  signal: NodeJS.Signals,
+  file: string,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const sent = Date.now();
+  process.kill(server.pid, signal);
+  const deadline = now() + timeoutMs;
+  while (now() < deadline) {
+    await sleep(50);
+    if (!existsSync(file)) continue;
+    const r = JSON.parse(readFileSync(file, 'utf8')) as T;
+    if (r.at >= sent && r.pid === server.pid) return r;
+  }
+  throw new Error(`no answer to ${signal} from the hook in the server`);
+}
+
 /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
 export async function stopServer(server: Server, graceMs = 10_000): Promise<string> {
   if (!server.isRunning()) return server.exited;
