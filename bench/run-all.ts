@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../test/utils/test-app';
+import { SERVER_NODE_FLAGS } from './load/startup';
 
 const root = join(__dirname, '..');
 const tsNode = [join(root, 'node_modules/ts-node/dist/bin.js'), '--transpile-only'];
@@ -109,7 +110,7 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ph-bench-'));
   const sipPort = await freePort();
   const httpPort = await freePort();
-  const server = spawn(process.execPath, [...tsNode, join(root, 'src/main.ts')], {
+  const server = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...tsNode, join(root, 'src/main.ts')], {
     cwd: root,
     env: {
       ...process.env,
@@ -190,7 +191,14 @@ async function main(): Promise<void> {
       '—',
     );
     // These two start servers of their own (fresh data directories, free ports).
-    const mem = lastJson(run('Memory per active subscription (own server)', 'bench/load/memory.ts', []));
+    const mem = lastJson(
+      run(
+        'Memory per active subscription (own server)',
+        'bench/load/memory.ts',
+        ['--n1', '10000', '--n2', '40000', '--timeout', '480'],
+        540_000,
+      ),
+    );
     row(
       'memory per active subscription (VmRSS)',
       `${String(pick(mem, 'overallKiB'))} KiB overall, ${String(pick(mem, 'marginalKiB'))} KiB marginal (after GC: ${String(pick(mem, 'afterGc', 'overallKiB'))} / ${String(pick(mem, 'afterGc', 'marginalKiB'))} KiB; JS heap after GC: ${String(pick(mem, 'afterGc', 'heapOverallKiB'))} / ${String(pick(mem, 'afterGc', 'heapMarginalKiB'))} KiB)`,

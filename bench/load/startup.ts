@@ -126,12 +126,19 @@ export function prepareRuntime(kind: Runtime): ServerRuntime {
   };
 }
 
+/**
+ * Node flags the server runs with, as package.json's `start` and `start:prod` give them: the old generation
+ * grows by 25 % after a full GC instead of V8's default factor of up to 4 (README, "Memory"), so garbage left
+ * by a load peak is collected sooner. Flags passed in {@link ServerOptions.nodeFlags} come after, so they win.
+ */
+export const SERVER_NODE_FLAGS: readonly string[] = ['--heap-growing-percent=25'];
+
 export interface ServerOptions {
   readonly runtime: ServerRuntime;
   readonly sipPort: number;
   readonly httpPort: number;
   readonly dataDir: string;
-  /** Node flags (`--expose-gc`, `--cpu-prof`, `-r hook.js`). */
+  /** Node flags after {@link SERVER_NODE_FLAGS} (`--expose-gc`, `--cpu-prof`, `-r hook.js`). */
   readonly nodeFlags?: readonly string[];
   readonly env?: Readonly<Record<string, string>>;
 }
@@ -146,7 +153,7 @@ export interface Server {
 
 /** Spawns the server; its output goes to this process's stderr, so stdout keeps only the JSON result. */
 export function startServer(o: ServerOptions): Server {
-  const child = spawn(process.execPath, [...(o.nodeFlags ?? []), ...o.runtime.script], {
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...(o.nodeFlags ?? []), ...o.runtime.script], {
     cwd: root,
     env: {
       ...process.env,
