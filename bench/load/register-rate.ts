@@ -9,14 +9,13 @@
  * Prints one JSON line. The default prefix holds a random run id, so each run creates new AoRs; they expire
  * after --expires seconds (or pass --unregister to remove them after the measurement, not timed).
  */
-import type * as dgram from 'node:dgram';
+import * as dgram from 'node:dgram';
 import {
   UdpRetransmitter,
-  WindowedLoad,
   assertLoopback,
+  bigBuffers,
   callIdOf,
   now,
-  openUdpSockets,
   parseArgs,
   perSecond,
   responseFor,
@@ -56,12 +55,18 @@ interface Reg {
 const regs = new Map<string, Reg>();
 const statuses: Record<string, number> = {};
 const latencies: number[] = [];
-let sockets: dgram.Socket[] = [];
-let ports: number[] = [];
+const sockets: dgram.Socket[] = [];
+const ports: number[] = [];
+let started = 0;
 let ok = 0;
 let failed = 0;
 let timedOut = 0;
+let outstanding = 0;
+let firstSend = 0;
+let lastDone = 0;
+let stopStarting = false;
 let requestsAnswered = 0;
+let finish: () => void = () => undefined;
 
 const rtx = new UdpRetransmitter(
   (callId) => {
@@ -75,16 +80,11 @@ const rtx = new UdpRetransmitter(
   8 * args.t1,
 );
 
-const load = new WindowedLoad(args, (i) => {
-  const sock = i % sockets.length;
-  const callId = `${run}-${i}@${args.localHost}`;
-  regs.set(callId, { i, sock, sentAt: now(), done: false, phase: 'register' });
-  rtx.send(callId, sockets[sock], registerRequest(i, sock, callId, 1, args.expires), args.host, args.port);
-});
-
 function settle(reg: Reg): void {
   reg.done = true;
-  load.settle();
+  outstanding--;
+  lastDone = now();
+  pump();
 }
 
 function registerRequest(i: number, sock: number, callId: string, cseq: number, expires: number): Buffer {
@@ -103,6 +103,20 @@ function registerRequest(i: number, sock: number, callId: string, cseq: number, 
       `Expires: ${expires}\r\n` +
       `Content-Length: 0\r\n\r\n`,
   );
+}
+
+function pump(): void {
+  while (!stopStarting && outstanding < args.window && started < args.count) {
+    const i = started++;
+    const sock = i % sockets.length;
+    const callId = `${run}-${i}@${args.localHost}`;
+    const t = now();
+    if (firstSend === 0) firstSend = t;
+    regs.set(callId, { i, sock, sentAt: t, done: false, phase: 'register' });
+    outstanding++;
+    rtx.send(callId, sockets[sock], registerRequest(i, sock, callId, 1, args.expires), args.host, args.port);
+  }
+  if (outstanding === 0 && (started >= args.count || stopStarting)) finish();
 }
 
 let unregistered = 0;
@@ -149,10 +163,39 @@ async function unregisterAll(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  ({ sockets, ports } = await openUdpSockets(args.sockets, args.localHost, onMessage));
-  await load.run();
-  const elapsedMs = load.elapsedMs;
-  const unfinished = load.outstanding;
+  for (let s = 0; s < Math.max(1, args.sockets); s++) {
+    const sock = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => sock.bind(0, args.localHost, resolve));
+    bigBuffers(sock);
+    const index = s;
+    sock.on('message', (data) => {
+      onMessage(data, index);
+    });
+    sockets.push(sock);
+    ports.push(sock.address().port);
+  }
+  const done = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  const stopTimer = setTimeout(() => {
+    stopStarting = true;
+    if (outstanding === 0) finish();
+  }, args.duration * 1000);
+  let drainTimer: NodeJS.Timeout | undefined;
+  const drained = new Promise<void>((resolve) => {
+    const check = setInterval(() => {
+      if (stopStarting || started >= args.count) {
+        clearInterval(check);
+        drainTimer = setTimeout(resolve, args.drain * 1000);
+      }
+    }, 50);
+  });
+  pump();
+  await Promise.race([done, drained]);
+  clearTimeout(stopTimer);
+  if (drainTimer) clearTimeout(drainTimer);
+  const elapsedMs = (lastDone || now()) - firstSend;
+  const unfinished = outstanding;
   const retransmissions = rtx.retransmissions;
   if (args.unregister) await unregisterAll();
   rtx.stop();
@@ -169,7 +212,7 @@ async function main(): Promise<void> {
       count: args.count,
       window: args.window,
       sockets: sockets.length,
-      started: load.started,
+      started,
       ok,
       failed,
       timedOut,
