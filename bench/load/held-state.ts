@@ -26,7 +26,9 @@ import { parseArgs, sleep } from './common';
 import {
   GC_PAUSE_HOOK,
   freePort,
+  hardTimeLimit,
   prepareRuntime,
+  runtimeKind,
   root,
   signalForReport,
   startServer,
@@ -128,19 +130,14 @@ function client(
 let server: Server | undefined;
 
 async function main(): Promise<void> {
-  if (args.runtime !== 'build' && args.runtime !== 'ts-node') throw new Error('--runtime is build or ts-node');
-  const hardStop = setTimeout(() => {
-    process.stderr.write('held-state: hard time limit reached\n');
-    if (server?.isRunning()) server.child.kill('SIGKILL');
-    process.exit(3);
-  }, args.timeout * 1000);
-  hardStop.unref();
+  const kind = runtimeKind(args.runtime);
+  hardTimeLimit('held-state', args.timeout, () => server);
 
   const tmp = mkdtempSync(join(tmpdir(), 'ph-bench-held-'));
   const hook = join(tmp, 'gc-pauses.js');
   const gcFile = join(tmp, 'gc.json');
   writeFileSync(hook, GC_PAUSE_HOOK);
-  const runtime = prepareRuntime(args.runtime);
+  const runtime = prepareRuntime(kind);
   const sipPort = await freePort();
   const httpPort = await freePort();
   const holder = new SubscriptionHolder({

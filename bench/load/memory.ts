@@ -26,7 +26,9 @@ import { parseArgs, sleep } from './common';
 import { SubscriptionHolder } from './subscription-holder';
 import {
   freePort,
+  hardTimeLimit,
   prepareRuntime,
+  runtimeKind,
   signalForReport,
   sipSubscriptionTotal,
   startServer,
@@ -191,20 +193,15 @@ function per(field: 'rssKiB' | 'gcRssKiB' | 'heapUsedKiB', a: Measurement, b: Me
 let server: Server | undefined;
 
 async function main(): Promise<void> {
-  if (args.runtime !== 'build' && args.runtime !== 'ts-node') throw new Error('--runtime is build or ts-node');
-  const hardStop = setTimeout(() => {
-    process.stderr.write('memory: hard time limit reached\n');
-    if (server?.isRunning()) server.child.kill('SIGKILL');
-    process.exit(3);
-  }, args.timeout * 1000);
-  hardStop.unref();
+  const kind = runtimeKind(args.runtime);
+  hardTimeLimit('memory', args.timeout, () => server);
 
   const tmp = mkdtempSync(join(tmpdir(), 'ph-bench-memory-'));
   const dataDir = join(tmp, 'data');
   const hook = join(tmp, 'gc-hook.js');
   const gcFile = join(tmp, 'memory.json');
   writeFileSync(hook, HOOK);
-  const runtime = prepareRuntime(args.runtime);
+  const runtime = prepareRuntime(kind);
   const sipPort = await freePort();
   const httpPort = await freePort();
   const watchers = new SubscriptionHolder({

@@ -259,6 +259,23 @@ export async function signalForReport<T extends { pid: number; at: number }>(
   throw new Error(`no answer to ${signal} from the hook in the server`);
 }
 
+/** The --runtime option, checked. */
+export function runtimeKind(kind: string): Runtime {
+  if (kind !== 'build' && kind !== 'ts-node') throw new Error('--runtime is build or ts-node');
+  return kind;
+}
+
+/** After `seconds`, kills the server (if any) and exits with code 3: a benchmark stops by itself. */
+export function hardTimeLimit(label: string, seconds: number, server: () => Server | undefined): void {
+  const timer = setTimeout(() => {
+    process.stderr.write(`${label}: hard time limit reached\n`);
+    const s = server();
+    if (s?.isRunning()) s.child.kill('SIGKILL');
+    process.exit(3);
+  }, seconds * 1000);
+  timer.unref();
+}
+
 /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
 export async function stopServer(server: Server, graceMs = 10_000): Promise<string> {
   if (!server.isRunning()) return server.exited;
