@@ -19,15 +19,13 @@
  * are printed. --peak-rate 0 skips the peak. Loopback only; bounded by --timeout seconds. Prints one JSON line.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs, sleep } from './common';
 import {
   GC_PAUSE_HOOK,
-  freePort,
   hardTimeLimit,
-  prepareRuntime,
+  prepareOwnServer,
   runtimeKind,
   root,
   signalForReport,
@@ -133,13 +131,15 @@ async function main(): Promise<void> {
   const kind = runtimeKind(args.runtime);
   hardTimeLimit('held-state', args.timeout, () => server);
 
-  const tmp = mkdtempSync(join(tmpdir(), 'ph-bench-held-'));
-  const hook = join(tmp, 'gc-pauses.js');
-  const gcFile = join(tmp, 'gc.json');
-  writeFileSync(hook, GC_PAUSE_HOOK);
-  const runtime = prepareRuntime(kind);
-  const sipPort = await freePort();
-  const httpPort = await freePort();
+  const {
+    tmp,
+    dataDir,
+    hook,
+    reportFile: gcFile,
+    runtime,
+    sipPort,
+    httpPort,
+  } = await prepareOwnServer('held', kind, GC_PAUSE_HOOK);
   const holder = new SubscriptionHolder({
     host: '127.0.0.1',
     port: sipPort,
@@ -155,7 +155,7 @@ async function main(): Promise<void> {
       runtime,
       sipPort,
       httpPort,
-      dataDir: join(tmp, 'data'),
+      dataDir,
       nodeFlags: [...args.serverFlags.split(/\s+/).filter((f) => f !== ''), '-r', hook],
       env: { PH_BENCH_GC_FILE: gcFile },
     });

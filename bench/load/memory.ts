@@ -19,15 +19,12 @@
  *
  * Loopback only; bounded by --timeout seconds. Prints one JSON line.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
 import { parseArgs, sleep } from './common';
 import { SubscriptionHolder } from './subscription-holder';
 import {
-  freePort,
   hardTimeLimit,
-  prepareRuntime,
+  prepareOwnServer,
   runtimeKind,
   signalForReport,
   sipSubscriptionTotal,
@@ -196,14 +193,15 @@ async function main(): Promise<void> {
   const kind = runtimeKind(args.runtime);
   hardTimeLimit('memory', args.timeout, () => server);
 
-  const tmp = mkdtempSync(join(tmpdir(), 'ph-bench-memory-'));
-  const dataDir = join(tmp, 'data');
-  const hook = join(tmp, 'gc-hook.js');
-  const gcFile = join(tmp, 'memory.json');
-  writeFileSync(hook, HOOK);
-  const runtime = prepareRuntime(kind);
-  const sipPort = await freePort();
-  const httpPort = await freePort();
+  const {
+    tmp,
+    dataDir,
+    hook,
+    reportFile: gcFile,
+    runtime,
+    sipPort,
+    httpPort,
+  } = await prepareOwnServer('memory', kind, HOOK);
   const watchers = new SubscriptionHolder({
     host: '127.0.0.1',
     port: sipPort,

@@ -22,7 +22,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as dgram from 'node:dgram';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -257,6 +257,30 @@ export async function signalForReport<T extends { pid: number; at: number }>(
     if (r.at >= sent && r.pid === server.pid) return r;
   }
   throw new Error(`no answer to ${signal} from the hook in the server`);
+}
+
+/** What a benchmark with a server of its own prepares: a temporary directory, a preload hook, the runtime, ports. */
+export interface OwnServer {
+  /** Temporary directory (remove it at the end); the server's data directory is `dataDir` inside it. */
+  readonly tmp: string;
+  readonly dataDir: string;
+  /** The preload file (`node -r`), and the file the hook writes its reports to. */
+  readonly hook: string;
+  readonly reportFile: string;
+  readonly runtime: ServerRuntime;
+  readonly sipPort: number;
+  readonly httpPort: number;
+}
+
+/** Writes `hookText` into a fresh temporary directory, prepares the runtime and picks two free ports. */
+export async function prepareOwnServer(label: string, kind: Runtime, hookText: string): Promise<OwnServer> {
+  const tmp = mkdtempSync(join(tmpdir(), `ph-bench-${label}-`));
+  const hook = join(tmp, 'hook.js');
+  writeFileSync(hook, hookText);
+  const runtime = prepareRuntime(kind);
+  const sipPort = await freePort();
+  const httpPort = await freePort();
+  return { tmp, dataDir: join(tmp, 'data'), hook, reportFile: join(tmp, 'report.json'), runtime, sipPort, httpPort };
 }
 
 /** The --runtime option, checked. */
