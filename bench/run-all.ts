@@ -43,7 +43,7 @@ function pick(o: unknown, ...path: string[]): unknown {
 }
 
 function run(label: string, script: string, args: string[], timeoutMs = 180_000): string {
-  const command = `ts-node --transpile-only ${script} ${args.join(' ')}`;
+  const command = `ts-node --transpile-only ${script} ${args.join(' ')}`.trim();
   lastCommand = command;
   process.stdout.write(`\n## ${label}\n$ ${command}\n`);
   const r = spawnSync(process.execPath, [...tsNode, join(root, script), ...args], {
@@ -76,7 +76,7 @@ function heldState(out: string): void {
   const find = (name: string): unknown => phases.find((p) => pick(p, 'phase') === name);
   const gc = (p: unknown): string =>
     `GC pauses ${String(pick(p, 'gc', 'count'))}, gc_pause_p99_ms ${String(pick(p, 'gc', 'p99Ms'))}, gc_pause_max_ms ${String(pick(p, 'gc', 'maxMs'))}`;
-  const n = String(pick(held, 'held'));
+  const n = Number(pick(held, 'held')).toLocaleString('en-US');
   const sub = find('subscribe');
   row(
     `SUBSCRIBE → 2xx → first NOTIFY answered, ${n} held`,
