@@ -188,6 +188,18 @@ async function main(): Promise<void> {
         heapUsedKiBAfter: Math.round(gc.heapUsed / 1024),
       };
       process.stderr.write(`# ${name}: gc ${JSON.stringify(p.gc)}, VmRSS ${p.rssKiBAfter} KiB\n`);
+      const answer = (result as { publishToAnswerMs?: { p50: number | null; p99: number | null } } | undefined)
+        ?.publishToAnswerMs;
+      const figures = [
+        `phase=${name}`,
+        `gc_pause_p99_ms=${String(p.gc.p99Ms)}`,
+        `gc_pause_max_ms=${String(p.gc.maxMs)}`,
+        ...(answer
+          ? [`publish_answer_p50_ms=${String(answer.p50)}`, `publish_answer_p99_ms=${String(answer.p99)}`]
+          : []),
+        `vmrss_kib=${p.rssKiBAfter}`,
+      ];
+      process.stderr.write(`${figures.join(' ')}\n`);
       phases.push(p);
     };
 
