@@ -9,11 +9,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../test/utils/test-app';
+import { SERVER_NODE_FLAGS } from './load/startup';
 
 const root = join(__dirname, '..');
 const tsNode = [join(root, 'node_modules/ts-node/dist/bin.js'), '--transpile-only'];
 
 const summary: string[] = [];
+/** The command of the last run(), for the summary table's last column. */
+let lastCommand = '';
+
+/** One row of the closing table: figure, measured, target (DESIGN.md), command. */
+function row(figure: string, measured: string, target: string, command = lastCommand): void {
+  summary.push(`| ${figure} | ${measured} | ${target} | \`${command}\` |`);
+}
 
 /** The JSON object a load client printed last, or undefined. */
 function lastJson(out: string): Record<string, unknown> | undefined {
@@ -35,7 +43,8 @@ function pick(o: unknown, ...path: string[]): unknown {
 }
 
 function run(label: string, script: string, args: string[], timeoutMs = 180_000): string {
-  const command = `ts-node --transpile-only ${script} ${args.join(' ')}`;
+  const command = `ts-node --transpile-only ${script} ${args.join(' ')}`.trim();
+  lastCommand = command;
   process.stdout.write(`\n## ${label}\n$ ${command}\n`);
   const r = spawnSync(process.execPath, [...tsNode, join(root, script), ...args], {
     cwd: root,
@@ -60,15 +69,48 @@ async function waitHealthy(httpPort: number): Promise<void> {
   throw new Error('server did not start');
 }
 
+/** Summary rows of bench/load/held-state.ts: each phase's figures and the server's GC pauses in it. */
+function heldState(out: string): void {
+  const held = lastJson(out);
+  const phases = (pick(held, 'phases') ?? []) as unknown[];
+  const find = (name: string): unknown => phases.find((p) => pick(p, 'phase') === name);
+  const gc = (p: unknown): string =>
+    `GC pauses ${String(pick(p, 'gc', 'count'))}, gc_pause_p99_ms ${String(pick(p, 'gc', 'p99Ms'))}, gc_pause_max_ms ${String(pick(p, 'gc', 'maxMs'))}`;
+  const n = Number(pick(held, 'held')).toLocaleString('en-US');
+  const sub = find('subscribe');
+  row(
+    `SUBSCRIBE → 2xx → first NOTIFY answered, ${n} held`,
+    `${String(pick(sub, 'result', 'subscriptionsPerSec'))}/s (p50 ${String(pick(sub, 'result', 'subscribeToNotifyMs', 'p50'))} ms, p99 ${String(pick(sub, 'result', 'subscribeToNotifyMs', 'p99'))} ms); ${gc(sub)}`,
+    '≥ 16,000/s, p99 ≤ 50 ms',
+  );
+  const fanoutRow = (name: string, figure: string): void => {
+    const f = find(name);
+    if (f === undefined) return;
+    row(
+      figure,
+      `${String(pick(f, 'result', 'sip', 'notifiesPerSec'))} NOTIFY/s, PUBLISH→NOTIFY p50 ${String(pick(f, 'result', 'sip', 'publishToNotifyMs', 'p50'))} / p99 ${String(pick(f, 'result', 'sip', 'publishToNotifyMs', 'p99'))} ms; PUBLISH→2xx p50 ${String(pick(f, 'result', 'publishToAnswerMs', 'p50'))} / p99 ${String(pick(f, 'result', 'publishToAnswerMs', 'p99'))} ms; ${gc(f)}; VmRSS ${String(pick(f, 'rssKiBAfter'))} KiB`,
+      '≥ 32,000/s; p50 ≤ 5 ms, p99 ≤ 50 ms; PUBLISH answered ≤ 50 ms',
+    );
+  };
+  fanoutRow('fanout', `PUBLISH fan-out to 200 SIP watchers, ${n} held`);
+  const peak = find('peak');
+  if (peak !== undefined) {
+    row(
+      'SUBSCRIBE peak past capacity',
+      `${String(pick(peak, 'result', 'started'))} started at ${String(pick(peak, 'result', 'rate'))}/s: ${String(pick(peak, 'result', 'completed'))} completed, ${String(pick(peak, 'result', 'failed'))} failed, ${String(pick(peak, 'result', 'timedOut'))} timed out, statuses ${JSON.stringify(pick(peak, 'result', 'statuses'))}; ${gc(peak)}`,
+      'sheds with 503, recovers ≤ 2 s',
+    );
+  }
+  fanoutRow('fanout-after-peak', `PUBLISH fan-out to 200 SIP watchers, ${n} held, after the peak`);
+}
+
 async function main(): Promise<void> {
   const parser = run('SIP parser, typical SUBSCRIBE, one core', 'bench/parser.bench.ts', []);
-  summary.push(
-    `| SIP parser, typical SUBSCRIBE, one core | ${/parser: ([\d,]+)/.exec(parser)?.[1] ?? '?'} msgs/s | ≥ 200,000 |`,
-  );
+  row('SIP parser, typical SUBSCRIBE, one core', `${/parser: ([\d,]+)/.exec(parser)?.[1] ?? '?'} msgs/s`, '≥ 400,000');
   const dataDir = mkdtempSync(join(tmpdir(), 'ph-bench-'));
   const sipPort = await freePort();
   const httpPort = await freePort();
-  const server = spawn(process.execPath, [...tsNode, join(root, 'src/main.ts')], {
+  const server = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...tsNode, join(root, 'src/main.ts')], {
     cwd: root,
     env: {
       ...process.env,
@@ -94,8 +136,10 @@ async function main(): Promise<void> {
       '--duration',
       '60',
     ]);
-    summary.push(
-      `| REGISTER (200 received) | ${String(pick(lastJson(reg), 'registersPerSec'))}/s | ≥ 6,000/s with a reg NOTIFY |`,
+    row(
+      'REGISTER (200 received)',
+      `${String(pick(lastJson(reg), 'registersPerSec'))}/s`,
+      '≥ 6,000/s with a reg NOTIFY',
     );
     // Requests that do not fit the schema are refused before the commit batch: the valid ones keep their pace.
     const mixedArgs = ['--count', '15000', '--rate', '1000', '--window', '2000', '--duration', '30'];
@@ -108,8 +152,10 @@ async function main(): Promise<void> {
         '50',
       ]),
     );
-    summary.push(
-      `| REGISTER at 1,000/s, + 50/s oversize (400) | p50 ${String(pick(mixed, 'registerTo200Ms', 'p50'))} ms, p99 ${String(pick(mixed, 'registerTo200Ms', 'p99'))} ms (alone: p50 ${String(pick(clean, 'registerTo200Ms', 'p50'))} ms, p99 ${String(pick(clean, 'registerTo200Ms', 'p99'))} ms); bad answered ${JSON.stringify(pick(mixed, 'badStatuses'))} | valid ones unaffected |`,
+    row(
+      'REGISTER at 1,000/s, + 50/s oversize (400)',
+      `p50 ${String(pick(mixed, 'registerTo200Ms', 'p50'))} ms, p99 ${String(pick(mixed, 'registerTo200Ms', 'p99'))} ms (alone: p50 ${String(pick(clean, 'registerTo200Ms', 'p50'))} ms, p99 ${String(pick(clean, 'registerTo200Ms', 'p99'))} ms); bad answered ${JSON.stringify(pick(mixed, 'badStatuses'))}`,
+      'valid ones unaffected',
     );
     const sub = run('SUBSCRIBE -> 2xx -> first NOTIFY answered, new dialogs', 'bench/load/subscribe-rate.ts', [
       ...target,
@@ -121,8 +167,10 @@ async function main(): Promise<void> {
       '60',
     ]);
     const subJson = lastJson(sub);
-    summary.push(
-      `| SUBSCRIBE → 2xx → first NOTIFY answered | ${String(pick(subJson, 'subscriptionsPerSec'))}/s (p50 ${String(pick(subJson, 'subscribeToNotifyMs', 'p50'))} ms) | ≥ 12,000/s |`,
+    row(
+      'SUBSCRIBE → 2xx → first NOTIFY answered, fresh server',
+      `${String(pick(subJson, 'subscriptionsPerSec'))}/s (p50 ${String(pick(subJson, 'subscribeToNotifyMs', 'p50'))} ms, p99 ${String(pick(subJson, 'subscribeToNotifyMs', 'p99'))} ms)`,
+      '≥ 16,000/s, p99 ≤ 50 ms (with 50,000 held)',
     );
     const f200 = run('PUBLISH fan-out to 200 SIP watchers (DESIGN.md target)', 'bench/load/fanout.ts', [
       ...target,
@@ -136,8 +184,10 @@ async function main(): Promise<void> {
       '100',
     ]);
     const f200Json = lastJson(f200);
-    summary.push(
-      `| PUBLISH fan-out to 200 SIP watchers | ${String(pick(f200Json, 'sip', 'notifiesPerSec'))} NOTIFY/s, p50 ${String(pick(f200Json, 'sip', 'publishToNotifyMs', 'p50'))} ms, p99 ${String(pick(f200Json, 'sip', 'publishToNotifyMs', 'p99'))} ms | ≥ 24,000/s, p50 ≤ 5 ms, p99 ≤ 50 ms |`,
+    row(
+      'PUBLISH fan-out to 200 SIP watchers, fresh server',
+      `${String(pick(f200Json, 'sip', 'notifiesPerSec'))} NOTIFY/s, p50 ${String(pick(f200Json, 'sip', 'publishToNotifyMs', 'p50'))} ms, p99 ${String(pick(f200Json, 'sip', 'publishToNotifyMs', 'p99'))} ms; PUBLISH→2xx p50 ${String(pick(f200Json, 'publishToAnswerMs', 'p50'))} / p99 ${String(pick(f200Json, 'publishToAnswerMs', 'p99'))} ms`,
+      '≥ 32,000/s, p50 ≤ 5 ms, p99 ≤ 50 ms',
     );
     const f2000 = run('PUBLISH fan-out to 1,000 SIP + 1,000 WS watchers', 'bench/load/fanout.ts', [
       ...target,
@@ -151,18 +201,41 @@ async function main(): Promise<void> {
       '30',
     ]);
     const f2000Json = lastJson(f2000);
-    summary.push(
-      `| PUBLISH fan-out to 1,000 SIP + 1,000 WS watchers | SIP ${String(pick(f2000Json, 'sip', 'notifiesPerSec'))} NOTIFY/s, p50 ${String(pick(f2000Json, 'sip', 'publishToNotifyMs', 'p50'))} / p99 ${String(pick(f2000Json, 'sip', 'publishToNotifyMs', 'p99'))} ms; WS ${String(pick(f2000Json, 'ws', 'pushesPerSec'))} state/s, p50 ${String(pick(f2000Json, 'ws', 'publishToStateMs', 'p50'))} / p99 ${String(pick(f2000Json, 'ws', 'publishToStateMs', 'p99'))} ms | — |`,
+    row(
+      'PUBLISH fan-out to 1,000 SIP + 1,000 WS watchers',
+      `SIP ${String(pick(f2000Json, 'sip', 'notifiesPerSec'))} NOTIFY/s, p50 ${String(pick(f2000Json, 'sip', 'publishToNotifyMs', 'p50'))} / p99 ${String(pick(f2000Json, 'sip', 'publishToNotifyMs', 'p99'))} ms; WS ${String(pick(f2000Json, 'ws', 'pushesPerSec'))} state/s, p50 ${String(pick(f2000Json, 'ws', 'publishToStateMs', 'p50'))} / p99 ${String(pick(f2000Json, 'ws', 'publishToStateMs', 'p99'))} ms`,
+      '—',
     );
     // These two start servers of their own (fresh data directories, free ports).
-    const mem = lastJson(run('Memory per active subscription (own server)', 'bench/load/memory.ts', []));
-    summary.push(
-      `| memory per active subscription (VmRSS) | ${String(pick(mem, 'overallKiB'))} KiB overall, ${String(pick(mem, 'marginalKiB'))} KiB marginal (JS heap after GC: ${String(pick(mem, 'afterGc', 'heapOverallKiB'))} / ${String(pick(mem, 'afterGc', 'heapMarginalKiB'))} KiB) | ≤ 3 KiB overall, ≤ 1 KiB marginal |`,
+    const mem = lastJson(
+      run(
+        'Memory per active subscription (own server)',
+        'bench/load/memory.ts',
+        ['--n1', '10000', '--n2', '40000', '--timeout', '480'],
+        540_000,
+      ),
+    );
+    row(
+      'memory per active subscription (VmRSS)',
+      `${String(pick(mem, 'overallKiB'))} KiB overall, ${String(pick(mem, 'marginalKiB'))} KiB marginal (after GC: ${String(pick(mem, 'afterGc', 'overallKiB'))} / ${String(pick(mem, 'afterGc', 'marginalKiB'))} KiB; JS heap after GC: ${String(pick(mem, 'afterGc', 'heapOverallKiB'))} / ${String(pick(mem, 'afterGc', 'heapMarginalKiB'))} KiB)`,
+      '≤ 3 KiB overall, ≤ 1 KiB marginal',
     );
     const start = lastJson(run('Start with 100,000 stored subscriptions (own server)', 'bench/load/startup.ts', []));
-    summary.push(
-      `| start with 100,000 stored subscriptions to serving | ${String(pick(start, 'servingMs'))} ms (/health ${String(pick(start, 'healthMs'))} ms, OPTIONS ${String(pick(start, 'optionsMs'))} ms, restored ${String(pick(start, 'restoredTotal'))}) | ≤ 5,000 ms |`,
+    row(
+      'start with 100,000 stored subscriptions to serving',
+      `${String(pick(start, 'servingMs'))} ms (/health ${String(pick(start, 'healthMs'))} ms, OPTIONS ${String(pick(start, 'optionsMs'))} ms, restored ${String(pick(start, 'restoredTotal'))})`,
+      '≤ 5,000 ms',
     );
+    // ---- state held and after a load peak (own server; bench/load/held-state.ts) ----
+    heldState(
+      run(
+        'State held: 50,000 subscriptions, then a SUBSCRIBE peak (own server)',
+        'bench/load/held-state.ts',
+        [],
+        600_000,
+      ),
+    );
+    // ---- end of the state-held block ----
     const flood = lastJson(
       run(
         'Flood at 3x the sustainable PUBLISH and SUBSCRIBE rates (own servers)',
@@ -175,13 +248,13 @@ async function main(): Promise<void> {
     const perKind = floods
       .map(
         (f) =>
-          `${String(f.kind)} at ${String(f.ratePerSec)}/s: ${String(f.answeredFraction)} answered, OPTIONS ${String(f.optionsFraction)}, recovery ${String(f.recoveryMs)} ms`,
+          `${String(f.kind)} at ${String(f.ratePerSec)}/s: ${String(f.answeredFraction)} answered, OPTIONS ${String(f.optionsFraction)}, recovery ${String(f.recoveryMs)} ms, RSS peak ${String(f.peakOverIdle)}× idle`,
       )
       .join('; ');
-    summary.push(
-      `| flood at 3× capacity | ${perKind}; RSS peak ${String(pick(flood, 'peakRssKiB'))} KiB = ${String(pick(flood, 'peakOverIdle'))}× idle | ≥ 0.9 answered, OPTIONS ≥ 0.99, RSS ≤ 2× idle, recovery ≤ 2,000 ms |`,
+    row('flood at 3× capacity', perKind, '≥ 0.9 answered, OPTIONS ≥ 0.99, RSS ≤ 2× idle, recovery ≤ 2,000 ms');
+    process.stdout.write(
+      `\n## Summary\n| figure | measured | target | command |\n|---|---|---|---|\n${summary.join('\n')}\n`,
     );
-    process.stdout.write(`\n## Summary\n| figure | measured | target |\n|---|---|---|\n${summary.join('\n')}\n`);
   } finally {
     server.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 1000));

@@ -5,7 +5,7 @@
  *
  * No SIP library and nothing from src/: the load generators must measure the server, not share its code.
  */
-import type * as dgram from 'node:dgram';
+import * as dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 
@@ -256,4 +256,122 @@ export function bigBuffers(sock: dgram.Socket, bytes = 8 * 1024 * 1024): void {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Binds `n` UDP sockets on `localHost` (ephemeral ports, big buffers) and hands every datagram to
+ * `onMessage` with the index of the socket that received it.
+ */
+export async function openUdpSockets(
+  n: number,
+  localHost: string,
+  onMessage: (data: Buffer, sockIndex: number) => void,
+): Promise<{ sockets: dgram.Socket[]; ports: number[] }> {
+  const sockets: dgram.Socket[] = [];
+  const ports: number[] = [];
+  for (let s = 0; s < Math.max(1, n); s++) {
+    const sock = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => sock.bind(0, localHost, resolve));
+    bigBuffers(sock);
+    const index = s;
+    sock.on('message', (data) => {
+      onMessage(data, index);
+    });
+    sockets.push(sock);
+    ports.push(sock.address().port);
+  }
+  return { sockets, ports };
+}
+
+export interface WindowedLoadOptions {
+  /** Requests to start at most. */
+  readonly count: number;
+  /** Outstanding requests at most. */
+  readonly window: number;
+  /** Seconds after which no new request is started. */
+  readonly duration: number;
+  /** Seconds to wait for outstanding requests once starting stopped. */
+  readonly drain: number;
+  /** Requests started per second (open loop, still capped by the window); 0 = as fast as the window allows. */
+  readonly rate?: number;
+}
+
+/**
+ * The load loop of the rate benchmarks: starts request i through `start(i)` while fewer than `window` are
+ * outstanding (and, with `rate`, no faster than that), until `count` were started or `duration` passed; each
+ * request ends with one `settle()`. `run()` resolves when all settled or `drain` seconds after the last start.
+ */
+export class WindowedLoad {
+  started = 0;
+  outstanding = 0;
+  firstSend = 0;
+  lastDone = 0;
+  private stopStarting = false;
+  private finish: () => void = () => undefined;
+
+  constructor(
+    private readonly o: WindowedLoadOptions,
+    private readonly start: (i: number) => void,
+  ) {}
+
+  /** From the first request started to the last one settled (or now), ms. */
+  get elapsedMs(): number {
+    return (this.lastDone || now()) - this.firstSend;
+  }
+
+  settle(): void {
+    this.outstanding--;
+    this.lastDone = now();
+    this.pump();
+  }
+
+  async run(): Promise<void> {
+    const done = new Promise<void>((resolve) => {
+      this.finish = resolve;
+    });
+    const stopTimer = setTimeout(() => {
+      this.stopStarting = true;
+      if (this.outstanding === 0) this.finish();
+    }, this.o.duration * 1000);
+    const rate = this.o.rate ?? 0;
+    const ticker =
+      rate > 0
+        ? setInterval(() => {
+            this.pump();
+          }, 2)
+        : undefined;
+    let drainTimer: NodeJS.Timeout | undefined;
+    const drained = new Promise<void>((resolve) => {
+      const check = setInterval(() => {
+        if (this.stopStarting || this.started >= this.o.count) {
+          clearInterval(check);
+          if (ticker) clearInterval(ticker);
+          drainTimer = setTimeout(resolve, this.o.drain * 1000);
+        }
+      }, 50);
+    });
+    this.pump();
+    await Promise.race([done, drained]);
+    clearTimeout(stopTimer);
+    if (ticker) clearInterval(ticker);
+    if (drainTimer) clearTimeout(drainTimer);
+  }
+
+  private pump(): void {
+    const rate = this.o.rate ?? 0;
+    let allowed = Infinity;
+    if (rate > 0) allowed = this.firstSend > 0 ? Math.floor(((now() - this.firstSend) * rate) / 1000) + 1 : 1;
+    while (
+      !this.stopStarting &&
+      this.outstanding < this.o.window &&
+      this.started < this.o.count &&
+      this.started < allowed
+    ) {
+      const i = this.started++;
+      if (this.firstSend === 0) this.firstSend = now();
+      this.outstanding++;
+      this.start(i);
+    }
+    if (this.outstanding === 0 && (this.started >= this.o.count || this.stopStarting)) this.finish();
+  }
 }

@@ -14,16 +14,16 @@
  * SIP-If-Match (RFC 3903 §4.4); such waits are counted in `publishesDelayed`.
  * Prints one JSON line.
  */
-import * as dgram from 'node:dgram';
+import type * as dgram from 'node:dgram';
 import WebSocket from 'ws';
 import {
   UdpRetransmitter,
   assertLoopback,
-  bigBuffers,
   callIdOf,
   headerValue,
   methodOf,
   now,
+  openUdpSockets,
   parseArgs,
   perSecond,
   responseFor,
@@ -93,8 +93,8 @@ interface WsWatcher {
   lastK: number;
 }
 
-const sipSockets: dgram.Socket[] = [];
-const sipPorts: number[] = [];
+let sipSockets: dgram.Socket[] = [];
+let sipPorts: number[] = [];
 let pubSock: dgram.Socket;
 let pubPort = 0;
 const sipWatchers: SipWatcher[] = [];
@@ -116,6 +116,8 @@ const wsGot: number[] = [];
 const sipLast: number[] = [];
 const wsLast: number[] = [];
 const sipLatency: number[] = [];
+/** PUBLISH sent → its final response received (RFC 3903: the 2xx comes after the commit). */
+const publishAnswerLatency: number[] = [];
 const wsLatency: number[] = [];
 let firstPublishAt = 0;
 let lastSipAt = 0;
@@ -387,6 +389,7 @@ function onPublisherMessage(data: Buffer): void {
   }
   if (!rtx.final(`pub|${k}`)) return;
   publishStatuses[status] = (publishStatuses[status] ?? 0) + 1;
+  if (pubSentAt[k] !== undefined) publishAnswerLatency.push(now() - pubSentAt[k]);
   if (status < 300) etag = headerValue(msg, 'SIP-ETag') ?? etag;
   else if (status === 412) etag = undefined; // RFC 3903 §6: the next one starts a new publication
   pubDone[k] = true;
@@ -496,6 +499,7 @@ function report(aborted: boolean): void {
       publishes: published,
       publishStatuses,
       publishesDelayed,
+      publishToAnswerMs: summarize(publishAnswerLatency),
       sip: {
         watchers: args.sipWatchers,
         ready: sipReadyCount,
@@ -537,22 +541,10 @@ async function main(): Promise<void> {
     },
     args.duration * 1000 + 10_000,
   );
-  for (let s = 0; s < Math.max(1, args.sockets); s++) {
-    const sock = dgram.createSocket('udp4');
-    await new Promise<void>((resolve) => sock.bind(0, args.localHost, resolve));
-    bigBuffers(sock);
-    const index = s;
-    sock.on('message', (data) => {
-      onWatcherMessage(data, index);
-    });
-    sipSockets.push(sock);
-    sipPorts.push(sock.address().port);
-  }
-  pubSock = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => pubSock.bind(0, args.localHost, resolve));
-  bigBuffers(pubSock);
-  pubSock.on('message', onPublisherMessage);
-  pubPort = pubSock.address().port;
+  ({ sockets: sipSockets, ports: sipPorts } = await openUdpSockets(args.sockets, args.localHost, onWatcherMessage));
+  const publisher = await openUdpSockets(1, args.localHost, onPublisherMessage);
+  pubSock = publisher.sockets[0];
+  pubPort = publisher.ports[0];
 
   const setupDeadline = Math.min(hardDeadline, now() + args.setupTimeout * 1000);
   await setupSipWatchers(setupDeadline);

@@ -2,7 +2,7 @@
  * Memory per active subscription, overall and marginal (the DESIGN.md figure; target ≤ 3 KiB overall,
  * ≤ 1 KiB marginal).
  *
- *   npx ts-node --transpile-only bench/load/memory.ts --n1 10000 --n2 30000 --presentities 1000
+ *   npx ts-node --transpile-only bench/load/memory.ts --n1 10000 --n2 40000 --presentities 1000
  *
  * Starts the server (see startup.ts: a tsc build in a temporary directory, or --runtime ts-node) on a fresh
  * SQLite data directory and free loopback ports, then opens --n1 and then --n2 more SIP presence
@@ -19,27 +19,14 @@
  *
  * Loopback only; bounded by --timeout seconds. Prints one JSON line.
  */
-import * as dgram from 'node:dgram';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
+import { parseArgs, sleep } from './common';
+import { SubscriptionHolder } from './subscription-holder';
 import {
-  UdpRetransmitter,
-  bigBuffers,
-  callIdOf,
-  headerValue,
-  methodOf,
-  now,
-  parseArgs,
-  perSecond,
-  responseFor,
-  runId,
-  sleep,
-  statusOf,
-} from './common';
-import {
-  freePort,
-  prepareRuntime,
+  hardTimeLimit,
+  prepareOwnServer,
+  runtimeKind,
+  signalForReport,
   sipSubscriptionTotal,
   startServer,
   stopServer,
@@ -50,7 +37,7 @@ import {
 
 const args = parseArgs({
   n1: 10000,
-  n2: 30000,
+  n2: 40000,
   presentities: 1000,
   domain: 'example.com',
   expires: 3600,
@@ -68,8 +55,23 @@ const args = parseArgs({
   runtime: 'build',
   t1: 500,
   /** Hard limit for the whole run, seconds. */
-  timeout: 300,
+  timeout: 480,
+  /** Extra node flags for the server, space-separated (e.g. `--max-semi-space-size=4`). */
+  serverFlags: '',
+  /** Extra environment for the server, space-separated NAME=value pairs (e.g. `MALLOC_ARENA_MAX=2`). */
+  serverEnv: '',
 });
+
+/** `A=1 B=2` → { A: '1', B: '2' }. */
+function envPairs(text: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of text.split(/\s+/).filter((p) => p !== '')) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new Error(`--server-env: ${pair} is not NAME=value`);
+    env[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return env;
+}
 
 /** Preloaded into the server: on SIGWINCH, two full GCs, then process.memoryUsage() into a file. */
 const HOOK = `'use strict';
@@ -78,8 +80,12 @@ const out = process.env.PH_BENCH_MEMORY_FILE;
 process.on('SIGWINCH', () => {
   if (typeof globalThis.gc === 'function') { globalThis.gc(); globalThis.gc(); }
   const m = process.memoryUsage();
+  const spaces = {};
+  for (const s of require('v8').getHeapSpaceStatistics()) {
+    spaces[s.space_name] = { sizeKiB: Math.round(s.space_size / 1024), usedKiB: Math.round(s.space_used_size / 1024) };
+  }
   fs.writeFileSync(out + '.tmp', JSON.stringify({ pid: process.pid, at: Date.now(), rss: m.rss, heapUsed: m.heapUsed,
-    heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers }));
+    heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, spaces }));
   fs.renameSync(out + '.tmp', out);
 });
 `;
@@ -92,6 +98,8 @@ interface GcReport {
   heapTotal: number;
   external: number;
   arrayBuffers: number;
+  /** v8.getHeapSpaceStatistics(): committed and used KiB per space. */
+  spaces: Record<string, { sizeKiB: number; usedKiB: number }>;
 }
 
 interface Measurement {
@@ -103,6 +111,8 @@ interface Measurement {
   heapUsedKiB?: number;
   heapTotalKiB?: number;
   externalKiB?: number;
+  /** V8 heap spaces after the last forced GC (committed / used KiB). */
+  heapSpaces?: GcReport['spaces'];
   /** Where the RSS is after GC, from /proc/<pid>/smaps, KiB (see `rssParts`). */
   gcRssParts?: RssParts;
 }
@@ -138,208 +148,10 @@ function rssParts(pid: number): RssParts {
   return parts;
 }
 
-interface Sub {
-  sock: number;
-  ok: boolean;
-  notified: boolean;
-  done: boolean;
-}
-
-interface PhaseResult {
-  count: number;
-  completed: number;
-  failed: number;
-  timedOut: number;
-  unfinished: number;
-  elapsedMs: number;
-  perSec: number;
-}
-
-/** SIP watchers over UDP: SUBSCRIBE with a window of outstanding ones, every NOTIFY answered 200. */
-class Watchers {
-  readonly statuses: Record<string, number> = {};
-  notifiesAnswered = 0;
-  unknownRequests = 0;
-  active = 0;
-  private readonly run = runId();
-  private readonly sockets: dgram.Socket[] = [];
-  private readonly ports: number[] = [];
-  private readonly subs = new Map<string, Sub>();
-  private readonly rtx: UdpRetransmitter;
-  private next = 0;
-  private onSettled: (outcome: 'ok' | 'failed' | 'timeout') => void = () => undefined;
-
-  constructor(
-    private readonly host: string,
-    private readonly port: number,
-  ) {
-    this.rtx = new UdpRetransmitter(
-      (callId) => {
-        const sub = this.subs.get(callId);
-        if (sub && !sub.done) {
-          sub.done = true;
-          this.onSettled('timeout');
-        }
-      },
-      args.t1,
-      8 * args.t1,
-    );
-  }
-
-  get retransmissions(): number {
-    return this.rtx.retransmissions;
-  }
-
-  async open(n: number): Promise<void> {
-    for (let s = 0; s < n; s++) {
-      const sock = dgram.createSocket('udp4');
-      await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', resolve));
-      bigBuffers(sock);
-      const index = s;
-      sock.on('message', (data) => {
-        this.onMessage(data, index);
-      });
-      this.sockets.push(sock);
-      this.ports.push(sock.address().port);
-    }
-  }
-
-  /**
-   * Opens `count` more subscriptions; resolves once each got its 2xx and first NOTIFY, or failed, or timed
-   * out (Timer F for the SUBSCRIBE; 32 s without progress for a NOTIFY after the 2xx).
-   */
-  subscribe(count: number, window: number): Promise<PhaseResult> {
-    const first = this.next;
-    const end = first + count;
-    let outstanding = 0;
-    let completed = 0;
-    let failed = 0;
-    let timedOut = 0;
-    let progress = now();
-    const t0 = now();
-    return new Promise<PhaseResult>((resolve) => {
-      const finish = (): void => {
-        clearInterval(stall);
-        const elapsedMs = now() - t0;
-        resolve({
-          count,
-          completed,
-          failed,
-          timedOut,
-          unfinished: outstanding,
-          elapsedMs: Math.round(elapsedMs),
-          perSec: perSecond(completed, elapsedMs),
-        });
-      };
-      const pump = (): void => {
-        while (outstanding < window && this.next < end) {
-          const i = this.next++;
-          const sock = i % this.sockets.length;
-          const callId = `mem${this.run}-${i}@127.0.0.1`;
-          this.subs.set(callId, { sock, ok: false, notified: false, done: false });
-          outstanding++;
-          this.rtx.send(callId, this.sockets[sock], this.request(i, sock, callId), this.host, this.port);
-        }
-        if (outstanding === 0 && this.next >= end) finish();
-      };
-      const stall = setInterval(() => {
-        if (now() - progress > 64 * args.t1) finish();
-      }, 1000);
-      this.onSettled = (outcome) => {
-        progress = now();
-        outstanding--;
-        if (outcome === 'ok') {
-          completed++;
-          this.active++;
-        } else if (outcome === 'failed') failed++;
-        else timedOut++;
-        pump();
-      };
-      pump();
-    });
-  }
-
-  close(): void {
-    this.rtx.stop();
-    for (const s of this.sockets) s.close();
-  }
-
-  private request(i: number, sock: number, callId: string): Buffer {
-    const port = this.ports[sock];
-    const presentity = `sip:p${i % args.presentities}@${args.domain}`;
-    const watcher = `w${this.run}-${i}`;
-    return Buffer.from(
-      `SUBSCRIBE ${presentity} SIP/2.0\r\n` +
-        `Via: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bK${this.run}m${i};rport\r\n` +
-        `Max-Forwards: 70\r\n` +
-        `From: <sip:${watcher}@${args.domain}>;tag=${this.run}t${i}\r\n` +
-        `To: <${presentity}>\r\n` +
-        `Call-ID: ${callId}\r\n` +
-        `CSeq: 1 SUBSCRIBE\r\n` +
-        `Contact: <sip:${watcher}@127.0.0.1:${port}>\r\n` +
-        `Event: presence\r\n` +
-        `Accept: application/pidf+xml\r\n` +
-        `Expires: ${args.expires}\r\n` +
-        `Content-Length: 0\r\n\r\n`,
-    );
-  }
-
-  private settle(sub: Sub): void {
-    if (sub.done || !sub.ok || !sub.notified) return;
-    sub.done = true;
-    this.onSettled('ok');
-  }
-
-  private onMessage(data: Buffer, sockIndex: number): void {
-    const msg = data.toString('latin1');
-    const status = statusOf(msg);
-    const callId = callIdOf(msg);
-    const sub = callId === undefined ? undefined : this.subs.get(callId);
-    const sock = this.sockets[sockIndex];
-    if (status > 0) {
-      if (!sub || callId === undefined) return;
-      if (status < 200) {
-        this.rtx.provisional(callId);
-        return;
-      }
-      if (!this.rtx.final(callId)) return; // a retransmitted final response
-      this.statuses[status] = (this.statuses[status] ?? 0) + 1;
-      if (status < 300) {
-        sub.ok = true;
-        this.settle(sub);
-      } else if (!sub.done) {
-        sub.done = true;
-        this.onSettled('failed');
-      }
-      return;
-    }
-    if (methodOf(msg) !== 'NOTIFY' || !sub) {
-      this.unknownRequests++;
-      sock.send(responseFor(msg, 481, 'Subscription Does Not Exist'), this.port, this.host);
-      return;
-    }
-    sock.send(responseFor(msg), this.port, this.host);
-    this.notifiesAnswered++;
-    if (!sub.notified && headerValue(msg, 'CSeq') !== undefined) {
-      sub.notified = true;
-      this.settle(sub);
-    }
-  }
-}
-
 const minOf = (xs: number[]): number => Math.min(...xs);
 
-async function gcReport(server: Server, file: string, timeoutMs = 10_000): Promise<GcReport> {
-  const sent = Date.now();
-  process.kill(server.pid, 'SIGWINCH');
-  const deadline = now() + timeoutMs;
-  while (now() < deadline) {
-    await sleep(50);
-    if (!existsSync(file)) continue;
-    const r = JSON.parse(readFileSync(file, 'utf8')) as GcReport;
-    if (r.at >= sent && r.pid === server.pid) return r;
-  }
-  throw new Error('no answer from the GC hook in the server');
+function gcReport(server: Server, file: string): Promise<GcReport> {
+  return signalForReport<GcReport>(server, 'SIGWINCH', file);
 }
 
 async function measure(label: string, server: Server, gcFile: string): Promise<Measurement> {
@@ -356,6 +168,7 @@ async function measure(label: string, server: Server, gcFile: string): Promise<M
       await sleep(500);
     }
     m.gcRssParts = rssParts(server.pid);
+    m.heapSpaces = reports[reports.length - 1].spaces;
     m.gcRssKiB = Math.round(minOf(reports.map((r) => r.rss)) / 1024);
     m.heapUsedKiB = Math.round(minOf(reports.map((r) => r.heapUsed)) / 1024);
     m.heapTotalKiB = Math.round(minOf(reports.map((r) => r.heapTotal)) / 1024);
@@ -377,31 +190,38 @@ function per(field: 'rssKiB' | 'gcRssKiB' | 'heapUsedKiB', a: Measurement, b: Me
 let server: Server | undefined;
 
 async function main(): Promise<void> {
-  if (args.runtime !== 'build' && args.runtime !== 'ts-node') throw new Error('--runtime is build or ts-node');
-  const hardStop = setTimeout(() => {
-    process.stderr.write('memory: hard time limit reached\n');
-    if (server?.isRunning()) server.child.kill('SIGKILL');
-    process.exit(3);
-  }, args.timeout * 1000);
-  hardStop.unref();
+  const kind = runtimeKind(args.runtime);
+  hardTimeLimit('memory', args.timeout, () => server);
 
-  const tmp = mkdtempSync(join(tmpdir(), 'ph-bench-memory-'));
-  const dataDir = join(tmp, 'data');
-  const hook = join(tmp, 'gc-hook.js');
-  const gcFile = join(tmp, 'memory.json');
-  writeFileSync(hook, HOOK);
-  const runtime = prepareRuntime(args.runtime);
-  const sipPort = await freePort();
-  const httpPort = await freePort();
-  const watchers = new Watchers('127.0.0.1', sipPort);
+  const {
+    tmp,
+    dataDir,
+    hook,
+    reportFile: gcFile,
+    runtime,
+    sipPort,
+    httpPort,
+  } = await prepareOwnServer('memory', kind, HOOK);
+  const watchers = new SubscriptionHolder({
+    host: '127.0.0.1',
+    port: sipPort,
+    presentities: args.presentities,
+    domain: args.domain,
+    expires: args.expires,
+    t1: args.t1,
+    tag: 'mem',
+  });
   try {
     server = startServer({
       runtime,
       sipPort,
       httpPort,
       dataDir,
-      nodeFlags: args.gcSamples > 0 ? ['--expose-gc', '-r', hook] : [],
-      env: { PH_BENCH_MEMORY_FILE: gcFile },
+      nodeFlags: [
+        ...args.serverFlags.split(/\s+/).filter((f) => f !== ''),
+        ...(args.gcSamples > 0 ? ['--expose-gc', '-r', hook] : []),
+      ],
+      env: { ...envPairs(args.serverEnv), PH_BENCH_MEMORY_FILE: gcFile },
     });
     await waitHealthy(server, httpPort);
     await watchers.open(Math.max(1, args.sockets));
@@ -429,6 +249,8 @@ async function main(): Promise<void> {
       script: 'memory',
       command: `ts-node --transpile-only bench/load/memory.ts ${process.argv.slice(2).join(' ')}`.trim(),
       runtime: runtime.kind,
+      serverFlags: args.serverFlags,
+      serverEnv: args.serverEnv,
       transport: 'udp',
       presentities: args.presentities,
       load: [load1, load2],

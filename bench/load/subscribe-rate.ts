@@ -10,15 +10,16 @@
  *
  * Prints one JSON line. Watchers are sip:w<run>-<i>@domain over a pool of --presentities presentities.
  */
-import * as dgram from 'node:dgram';
+import type * as dgram from 'node:dgram';
 import {
   UdpRetransmitter,
+  WindowedLoad,
   assertLoopback,
-  bigBuffers,
   callIdOf,
   headerValue,
   methodOf,
   now,
+  openUdpSockets,
   parseArgs,
   perSecond,
   responseFor,
@@ -36,6 +37,8 @@ const args = parseArgs({
   duration: 60,
   /** Seconds to wait for outstanding subscriptions after the last one started. */
   drain: 35,
+  /** SUBSCRIBEs started per second (open loop, still capped by --window); 0 = as fast as the window allows. */
+  rate: 0,
   presentities: 100,
   domain: 'example.com',
   expires: 600,
@@ -60,20 +63,13 @@ assertLoopback(args.localHost);
 const subs = new Map<string, Sub>();
 const statuses: Record<string, number> = {};
 const latencies: number[] = [];
-let started = 0;
 let completed = 0;
 let failed = 0;
 let timedOut = 0;
 let notifiesAnswered = 0;
 let unknownNotifies = 0;
-let outstanding = 0;
-let firstSend = 0;
-let lastDone = 0;
-let stopStarting = false;
-let finish: () => void = () => undefined;
-
-const sockets: dgram.Socket[] = [];
-const ports: number[] = [];
+let sockets: dgram.Socket[] = [];
+let ports: number[] = [];
 
 const rtx = new UdpRetransmitter(
   (callId) => {
@@ -87,11 +83,16 @@ const rtx = new UdpRetransmitter(
   8 * args.t1,
 );
 
+const load = new WindowedLoad(args, (i) => {
+  const sock = i % sockets.length;
+  const callId = `sr${run}-${i}@${args.localHost}`;
+  subs.set(callId, { i, sock, sentAt: now(), ok: false, notifyAt: 0, done: false });
+  rtx.send(callId, sockets[sock], subscribeRequest(i, sock, callId), args.host, args.port);
+});
+
 function settle(sub: Sub): void {
   sub.done = true;
-  outstanding--;
-  lastDone = now();
-  pump();
+  load.settle();
 }
 
 function subscribeRequest(i: number, sock: number, callId: string): Buffer {
@@ -112,20 +113,6 @@ function subscribeRequest(i: number, sock: number, callId: string): Buffer {
       `Expires: ${args.expires}\r\n` +
       `Content-Length: 0\r\n\r\n`,
   );
-}
-
-function pump(): void {
-  while (!stopStarting && outstanding < args.window && started < args.count) {
-    const i = started++;
-    const sock = i % sockets.length;
-    const callId = `sr${run}-${i}@${args.localHost}`;
-    const t = now();
-    if (firstSend === 0) firstSend = t;
-    subs.set(callId, { i, sock, sentAt: t, ok: false, notifyAt: 0, done: false });
-    outstanding++;
-    rtx.send(callId, sockets[sock], subscribeRequest(i, sock, callId), args.host, args.port);
-  }
-  if (outstanding === 0 && (started >= args.count || stopStarting)) finish();
 }
 
 function complete(sub: Sub): void {
@@ -176,43 +163,14 @@ function onMessage(data: Buffer, sockIndex: number): void {
 }
 
 async function main(): Promise<void> {
-  for (let s = 0; s < Math.max(1, args.sockets); s++) {
-    const sock = dgram.createSocket('udp4');
-    await new Promise<void>((resolve) => sock.bind(0, args.localHost, resolve));
-    bigBuffers(sock);
-    const index = s;
-    sock.on('message', (data) => {
-      onMessage(data, index);
-    });
-    sockets.push(sock);
-    ports.push(sock.address().port);
-  }
-  const done = new Promise<void>((resolve) => {
-    finish = resolve;
-  });
-  const stopTimer = setTimeout(() => {
-    stopStarting = true;
-    if (outstanding === 0) finish();
-  }, args.duration * 1000);
-  let drainTimer: NodeJS.Timeout | undefined;
-  const drained = new Promise<void>((resolve) => {
-    const check = setInterval(() => {
-      if (stopStarting || started >= args.count) {
-        clearInterval(check);
-        drainTimer = setTimeout(resolve, args.drain * 1000);
-      }
-    }, 50);
-  });
-  pump();
-  await Promise.race([done, drained]);
-  clearTimeout(stopTimer);
-  if (drainTimer) clearTimeout(drainTimer);
+  ({ sockets, ports } = await openUdpSockets(args.sockets, args.localHost, onMessage));
+  await load.run();
   rtx.stop();
   // Let NOTIFY answers still in flight leave before the sockets close.
   await new Promise((resolve) => setTimeout(resolve, 50));
   for (const s of sockets) s.close();
 
-  const elapsedMs = (lastDone || now()) - firstSend;
+  const elapsedMs = load.elapsedMs;
   const result = {
     script: 'subscribe-rate',
     command: `ts-node --transpile-only bench/load/subscribe-rate.ts ${process.argv.slice(2).join(' ')}`.trim(),
@@ -221,12 +179,13 @@ async function main(): Promise<void> {
     transport: 'udp',
     count: args.count,
     window: args.window,
+    rate: args.rate,
     sockets: sockets.length,
-    started,
+    started: load.started,
     completed,
     failed,
     timedOut,
-    unfinished: outstanding,
+    unfinished: load.outstanding,
     statuses,
     retransmissions: rtx.retransmissions,
     notifiesAnswered,
