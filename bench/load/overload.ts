@@ -85,7 +85,9 @@ const PIDF = (entity: string): string =>
 function request(kind: Kind | 'OPTIONS', port: number): { callId: string; data: Buffer } {
   const i = seq++;
   const callId = `ov${run}-${i}@127.0.0.1`;
-  const presentity = `sip:p${run}-${i % args.presentities}@${args.domain}`;
+  // Every PUBLISH is a new publication of a presentity of its own (a presentity takes at most
+  // pa.maxPublicationsPerPresentity); SUBSCRIBEs spread over --presentities.
+  const presentity = `sip:p${run}-${kind === 'PUBLISH' ? `pub${i}` : i % args.presentities}@${args.domain}`;
   const from = kind === 'PUBLISH' ? presentity : `sip:w${run}-${i}@${args.domain}`;
   const uri = kind === 'OPTIONS' ? `sip:${args.domain}` : presentity;
   const body = kind === 'PUBLISH' ? PIDF(presentity) : '';
