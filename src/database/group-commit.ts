@@ -1,38 +1,14 @@
 import type { DataSource, EntityManager, EntityMetadata, EntityTarget, ObjectLiteral, QueryRunner } from 'typeorm';
+import { execute, type Op, type Settle } from './batch-writer';
 import { FieldTooLongError, fits, TEXT_BYTES, type FieldLimit } from '../common/field-limits';
 import { DatabaseUnavailableError, isUnavailable, QueryTimeoutError, retryAfterSeconds } from './database-errors';
 import { DEFAULT_QUERY_TIMEOUT_MS } from './data-source-options';
-
-type Settle = {
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (reason: unknown) => void;
-  /** Date.now() after which the write is refused (503) if its transaction has not started. */
-  readonly deadline: number;
-};
-
-/** A whole-row write keyed by primary key: the last one for a key in a batch wins. */
-interface RowOp extends Settle {
-  readonly kind: 'upsert' | 'delete';
-  readonly entity: EntityTarget<ObjectLiteral>;
-  readonly id: string;
-  readonly row?: ObjectLiteral;
-}
-
-interface WorkOp extends Settle {
-  readonly kind: 'work';
-  readonly work: (manager: EntityManager) => Promise<unknown>;
-}
-
-type Op = RowOp | WorkOp;
 
 /** A text column and the size it holds, from the entity metadata. */
 interface TextColumn {
   readonly property: string;
   readonly limit: FieldLimit;
 }
-
-/** Most rows per multi-row statement (SQLite allows 32,766 bound variables; 20 columns × 256 stays well below). */
-const CHUNK = 256;
 
 /** Pause before the next transaction after the database was unavailable: doubling from the first to the last. */
 const FIRST_PAUSE_MS = 50;
@@ -46,16 +22,6 @@ const LOST_CONNECTION_ATTEMPTS = 5;
 
 /** How long a failed write keeps {@link GroupCommit.health} down when no write has been tried since. */
 const FAILURE_MEMORY_MS = 10_000;
-
-/**
- * Rows in the next statement: a power of two, so that a table has at most nine statement shapes and the
- * driver's prepared-statement cache keeps them all (preparing a 500-row INSERT costs more than running it).
- */
-function chunkSize(remaining: number): number {
-  let n = CHUNK;
-  while (n > remaining) n >>= 1;
-  return n;
-}
 
 /**
  * Errors after which the connection is gone (closed, reset, killed) while nothing of the transaction can
@@ -378,93 +344,4 @@ function textColumns(meta: EntityMetadata): TextColumn[] {
     }
   }
   return out;
-}
-
-/** Executes a batch in order, coalescing runs of row writes; returns each op's result. */
-async function execute(m: EntityManager, batch: readonly Op[]): Promise<unknown[]> {
-  const results: unknown[] = new Array(batch.length);
-  let pending = new Map<EntityTarget<ObjectLiteral>, Map<string, ObjectLiteral | null>>();
-  const writeRows = async (): Promise<void> => {
-    for (const [entity, rows] of pending) await writeEntityRows(m, entity, rows);
-    pending = new Map();
-  };
-  for (let i = 0; i < batch.length; i++) {
-    const op = batch[i];
-    if (op.kind === 'work') {
-      await writeRows();
-      results[i] = await op.work(m);
-      continue;
-    }
-    let rows = pending.get(op.entity);
-    if (!rows) pending.set(op.entity, (rows = new Map<string, ObjectLiteral | null>()));
-    rows.delete(op.id); // keep insertion order = order of the last write
-    rows.set(op.id, op.kind === 'upsert' ? (op.row ?? null) : null);
-  }
-  await writeRows();
-  return results;
-}
-
-/** The SQL of a multi-row upsert / delete for one entity and row count, built once and reused. */
-const sqlCache = new WeakMap<EntityMetadata, Map<string, string>>();
-
-function cachedSql(meta: EntityMetadata, key: string, build: () => string): string {
-  let byKey = sqlCache.get(meta);
-  if (!byKey) sqlCache.set(meta, (byKey = new Map<string, string>()));
-  let sql = byKey.get(key);
-  if (sql === undefined) byKey.set(key, (sql = build()));
-  return sql;
-}
-
-/**
- * Writes the final state of each key in one `DELETE … IN (…)` and one multi-row upsert per chunk. The SQL
- * is generated here rather than by TypeORM's query builder, which costs about 70 µs of CPU per row; column
- * names and values come from TypeORM's entity metadata.
- */
-async function writeEntityRows(
-  m: EntityManager,
-  entity: EntityTarget<ObjectLiteral>,
-  rows: Map<string, ObjectLiteral | null>,
-): Promise<void> {
-  const meta = m.connection.getMetadata(entity);
-  const mysql = m.connection.options.type === 'mysql' || m.connection.options.type === 'mariadb';
-  const q = (name: string): string => (mysql ? `\`${name}\`` : `"${name}"`);
-  const columns = meta.columns;
-  const upserts: ObjectLiteral[] = [];
-  const deletes: string[] = [];
-  for (const [id, row] of rows) {
-    if (row) upserts.push(row);
-    else deletes.push(id);
-  }
-  for (let i = 0; i < deletes.length;) {
-    const ids = deletes.slice(i, i + chunkSize(deletes.length - i));
-    i += ids.length;
-    const sql = cachedSql(
-      meta,
-      `d${ids.length}`,
-      () => `DELETE FROM ${q(meta.tableName)} WHERE ${q('id')} IN (${ids.map(() => '?').join(',')})`,
-    );
-    await m.query(sql, ids);
-  }
-  for (let i = 0; i < upserts.length;) {
-    const chunk = upserts.slice(i, i + chunkSize(upserts.length - i));
-    i += chunk.length;
-    const sql = cachedSql(meta, `u${chunk.length}`, () => {
-      const names = columns.map((c) => q(c.databaseName)).join(',');
-      const tuple = `(${columns.map(() => '?').join(',')})`;
-      const values = chunk.map(() => tuple).join(',');
-      const others = columns.filter((c) => !c.isPrimary).map((c) => q(c.databaseName));
-      const update = mysql
-        ? `ON DUPLICATE KEY UPDATE ${others.map((c) => `${c}=VALUES(${c})`).join(',')}`
-        : `ON CONFLICT(${q('id')}) DO UPDATE SET ${others.map((c) => `${c}=excluded.${c}`).join(',')}`;
-      return `INSERT INTO ${q(meta.tableName)} (${names}) VALUES ${values} ${update}`;
-    });
-    const params: unknown[] = [];
-    for (const row of chunk) {
-      for (const c of columns) {
-        const v: unknown = row[c.propertyName];
-        params.push(v === undefined ? null : v);
-      }
-    }
-    await m.query(sql, params);
-  }
 }
