@@ -215,7 +215,11 @@ describe.each(databaseKinds())('RFC 4475 torture messages on %s', (kind) => {
       batch
         .filter((n) => expectedOf(n) !== 'none')
         .map(async (n) => {
-          out.set(n, await client.waitForResponse(answersTo(keyOf(n)), 5000));
+          try {
+            out.set(n, await client.waitForResponse(answersTo(keyOf(n)), 5000));
+          } catch (e) {
+            throw new Error(`${n}: ${(e as Error).message}`);
+          }
         }),
     );
     return out;

@@ -59,8 +59,14 @@ export class NonInviteServerTransaction implements TimerTarget {
           this.state = TransactionState.Proceeding; // §17.2.2: provisional → Proceeding
         } else {
           this.state = TransactionState.Completed; // §17.2.2: final → Completed, Timer J
+          if (timerJ(this.host.timers, this.reliable) === 0) {
+            // Timer J is 0 on reliable transports: Terminated at once, so that a new request reusing the branch
+            // right after this response is a new transaction, not a retransmission of this one.
+            this.terminate();
+            return true;
+          }
           // Kept for Timer J (32 s on UDP): a copy of its own, so that it pins no shared 8 KiB pool slab.
-          if (!this.reliable) this.lastResponse = ownCopy(data);
+          this.lastResponse = ownCopy(data);
           this.timer = this.timerQueue().add(this, 0);
         }
         return true;
