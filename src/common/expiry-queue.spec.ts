@@ -55,6 +55,17 @@ describe('ExpiryQueue', () => {
     expect(order).toEqual([...times].sort((a, b) => a - b));
   });
 
+  it('keeps what expired queued until the sweep has removed it', () => {
+    const q = new ExpiryQueue<Item>();
+    const stuck: Item = { name: 'stuck', expiresAt: 10 };
+    const removed: Item = { name: 'removed', expiresAt: 10 };
+    q.push(stuck, 10);
+    q.push(removed, 10);
+    expect(q.expired(20, current, 2)).toEqual([stuck, removed]);
+    removed.gone = true; // the sweep removed one; removing the other failed
+    expect(q.expired(30, current, 1)).toEqual([stuck]);
+  });
+
   it('compacts away dead entries once they outnumber the live ones', () => {
     const q = new ExpiryQueue<Item>();
     const items: Item[] = Array.from({ length: 3000 }, (_, k) => ({ name: String(k), expiresAt: k }));

@@ -53,6 +53,18 @@ export class ExpiryQueue<T> {
     return out;
   }
 
+  /**
+   * The items whose expiry has passed, for a sweep that removes them: like {@link due}, but what is returned
+   * stays queued (once the caller removes it, it is dropped as gone; if removing failed, it is due again at
+   * the next sweep), and dead entries are compacted away when they outnumber the `liveCount` live ones.
+   */
+  expired(now: number, current: (item: T) => number | undefined, liveCount: number): T[] {
+    const out = this.due(now, current);
+    this.compact(liveCount, (item) => current(item) !== undefined);
+    for (const item of out) this.push(item, current(item) as number);
+    return out;
+  }
+
   /** Rebuilds the queue without the items `live` rejects, when dead entries are more than `live` ones. */
   compact(liveCount: number, live: (item: T) => boolean): void {
     if (this.times.length <= 2 * liveCount + 1024) return;

@@ -36,12 +36,7 @@ export class PublicationStore implements OnModuleInit {
 
   /** Publications whose expiry has passed (still stored until removed). */
   expired(now: number): Publication[] {
-    const live = (p: Publication): boolean => this.byEtag.get(p.etag) === p;
-    const out = this.expiry.due(now, (p) => (live(p) ? p.expiresAt : undefined));
-    this.expiry.compact(this.byEtag.size, live);
-    // What is due but not removed by the caller comes up again at the next sweep.
-    for (const p of out) this.expiry.push(p, p.expiresAt);
-    return out;
+    return this.expiry.expired(now, (p) => (this.byEtag.get(p.etag) === p ? p.expiresAt : undefined), this.byEtag.size);
   }
 
   /** Every presentity with publications of `event`. */

@@ -106,11 +106,7 @@ export class SubscriptionRegistry {
 
   /** Subscriptions whose expiry has passed, from a queue in expiry order (no pass over all of them). */
   expired(now: number): Subscription[] {
-    const out = this.expiry.due(now, (s) => (this.byId.get(s.id) === s ? s.expiresAt : undefined));
-    this.expiry.compact(this.byId.size, (s) => this.byId.get(s.id) === s);
-    // What is due but not removed by the caller comes up again at the next sweep.
-    for (const s of out) this.expiry.push(s, s.expiresAt);
-    return out;
+    return this.expiry.expired(now, (s) => (this.byId.get(s.id) === s ? s.expiresAt : undefined), this.byId.size);
   }
 
   get size(): number {
