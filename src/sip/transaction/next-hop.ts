@@ -82,3 +82,40 @@ export function transportFor(transports: readonly Transport[], flow: Flow): Tran
   }
   return fallback;
 }
+
+/** Where a new request goes and over which transport (missing when none of that protocol is open). */
+export interface Route {
+  readonly flow: Flow;
+  readonly transport: Transport | undefined;
+}
+
+/**
+ * The {@link Route} of a new request: `target` when given, otherwise the next hop from the top Route or the
+ * Request-URI. An IP address needs no lookup, so the route comes back at once (no promise) and the request
+ * can go out in the same call; a host name gives a promise, which rejects when the host cannot be found.
+ */
+export function routeFor(
+  req: SipRequest,
+  transports: readonly Transport[],
+  resolve: Resolver,
+  target?: Flow,
+): Route | Promise<Route> {
+  if (target !== undefined) return { flow: target, transport: transportFor(transports, target) };
+  const direct = nextHopTarget(req);
+  if (direct.address !== undefined) {
+    return routeTo({ protocol: direct.protocol, address: direct.address, port: direct.port }, transports);
+  }
+  return nextHop(req, resolve).then((hop) => routeTo(hop, transports));
+}
+
+function routeTo(hop: NextHop, transports: readonly Transport[]): Route {
+  const transport = transports.find((t) => t.protocol === hop.protocol);
+  const flow: Flow = {
+    protocol: hop.protocol,
+    localAddress: transport?.localAddress ?? '',
+    localPort: transport?.localPort ?? 0,
+    remoteAddress: hop.address,
+    remotePort: hop.port,
+  };
+  return { flow, transport };
+}

@@ -13,13 +13,13 @@ import { noopLogger, type SipLogger } from '../ports/logger';
 import { cryptoRandom, type Random } from '../ports/random';
 import type { Flow, Transport } from '../transport/transport';
 import { shedRequest, type AdmissionControl } from './admission';
-import { buildResponse, ServerRequest, type IncomingRequest } from './incoming-request';
+import { ServerRequest, type IncomingRequest } from './incoming-request';
 import { DEFAULT_UDP_MAX_REQUEST_SIZE, sendLargeRequest, viaFor, type ClientOutcome } from './large-request';
-import { dnsResolver, nextHop, nextHopTarget, transportFor, type Resolver } from './next-hop';
+import { dnsResolver, routeFor, type Resolver, type Route } from './next-hop';
 import { NonInviteClientTransaction, type ClientTransactionHost } from './non-invite-client.transaction';
 import { NonInviteServerTransaction } from './non-invite-server.transaction';
 import { responseFlow, stampTopVia } from './response-routing';
-import { responseFor, serverKey, traceMessage } from './stack-support';
+import { replyStateless, responseFor, serverKey, traceMessage } from './stack-support';
 import { TimerQueues, type TimerQueue } from './timer-queue';
 import { DEFAULT_TIMERS, type TimerValues } from './transaction-state';
 
@@ -136,33 +136,16 @@ export class SipStack {
    */
   async sendRequest(req: SipRequest, target?: Flow): Promise<SipResponse> {
     if (req.method === 'ACK') throw new SipError(500, 'ACK has no transaction');
-    let flow: Flow;
-    let transport: Transport | undefined;
+    let route: Route;
     try {
-      if (target !== undefined) {
-        flow = target;
-        transport = transportFor(this.transports, flow);
-      } else {
-        // An IP address needs no lookup: no await, so the request goes out in this same call.
-        const direct = nextHopTarget(req);
-        const hop =
-          direct.address !== undefined
-            ? { protocol: direct.protocol, address: direct.address, port: direct.port }
-            : await nextHop(req, this.resolver);
-        transport = this.transports.find((t) => t.protocol === hop.protocol);
-        if (transport === undefined) return createResponse(req, 503, `No ${hop.protocol} transport`);
-        flow = {
-          protocol: hop.protocol,
-          localAddress: transport.localAddress,
-          localPort: transport.localPort,
-          remoteAddress: hop.address,
-          remotePort: hop.port,
-        };
-      }
+      const found = routeFor(req, this.transports, this.resolver, target);
+      // An IP address needs no lookup: no await, so the request goes out in this same call.
+      route = found instanceof Promise ? await found : found;
     } catch (e) {
       this.log.warn({ err: String(e), callId: req.headers.get('call-id') }, 'next hop not found');
       return createResponse(req, 503, 'Next hop not found');
     }
+    const { flow, transport } = route;
     if (transport === undefined) return createResponse(req, 503, `No ${flow.protocol} transport`);
     const branch = this.random.branch();
     req.headers.prepend('Via', viaFor(transport, flow.protocol, branch));
@@ -399,26 +382,7 @@ export class SipStack {
 
   /** Answers outside any transaction (malformed or too large requests); ACK is never answered. */
   private replyStateless(req: SipRequest, flow: Flow, transport: Transport, status: number, reason: string): void {
-    if (req.method === 'ACK' || !req.headers.has('via')) {
-      this.log.debug({ reason, flow }, 'bad request dropped');
-      return;
-    }
-    let res: SipResponse;
-    try {
-      res = buildResponse(req, status, reason, undefined, undefined, undefined);
-      if (status > 100 && !/;\s*tag=/i.test(res.headers.get('to') ?? ';tag=')) {
-        res.headers.set('To', `${res.headers.get('to') ?? ''};tag=${this.random.tag()}`);
-      }
-      stampTopVia(res, flow);
-    } catch (e) {
-      this.log.debug({ err: String(e), reason }, 'bad request dropped: no response possible');
-      return;
-    }
-    this.log.info({ status, reason, flow, callId: req.headers.get('call-id') }, 'bad request answered');
-    const data = serializeMessage(res);
-    transport.send(flow, data).catch((e: unknown) => {
-      this.log.warn({ err: String(e) }, 'could not send stateless response');
-    });
+    replyStateless(req, flow, transport, status, reason, this.random, this.log);
   }
 }
 

@@ -3,7 +3,11 @@ import { createResponse } from '../message/create-response';
 import type { SipRequest, SipResponse } from '../message/sip-message';
 import type { Via } from '../message/via';
 import type { SipLogger } from '../ports/logger';
-import type { Flow } from '../transport/transport';
+import { serializeMessage } from '../message/serializer';
+import type { Random } from '../ports/random';
+import type { Flow, Transport } from '../transport/transport';
+import { buildResponse } from './incoming-request';
+import { stampTopVia } from './response-routing';
 import type { ClientFailure } from './non-invite-client.transaction';
 
 /** RFC 3261 §8.1.1.7: branches of RFC 3261 elements start with it. */
@@ -51,4 +55,39 @@ export function responseFor(req: SipRequest, result: SipResponse | ClientFailure
   if (result === 'timeout') return createResponse(req, 408, 'Request Timeout');
   if (result === 'transport') return createResponse(req, 503, 'Service Unavailable');
   return result;
+}
+
+/**
+ * Answers `req` outside any transaction (a malformed or too large request): a To tag is added to a final
+ * response that lacks one, the top Via is stamped (RFC 3261 §18.2.1); ACK and a request without Via are
+ * never answered.
+ */
+export function replyStateless(
+  req: SipRequest,
+  flow: Flow,
+  transport: Transport,
+  status: number,
+  reason: string,
+  random: Random,
+  log: SipLogger,
+): void {
+  if (req.method === 'ACK' || !req.headers.has('via')) {
+    log.debug({ reason, flow }, 'bad request dropped');
+    return;
+  }
+  let res: SipResponse;
+  try {
+    res = buildResponse(req, status, reason, undefined, undefined, undefined);
+    if (status > 100 && !/;\s*tag=/i.test(res.headers.get('to') ?? ';tag=')) {
+      res.headers.set('To', `${res.headers.get('to') ?? ''};tag=${random.tag()}`);
+    }
+    stampTopVia(res, flow);
+  } catch (e) {
+    log.debug({ err: String(e), reason }, 'bad request dropped: no response possible');
+    return;
+  }
+  log.info({ status, reason, flow, callId: req.headers.get('call-id') }, 'bad request answered');
+  transport.send(flow, serializeMessage(res)).catch((e: unknown) => {
+    log.warn({ err: String(e) }, 'could not send stateless response');
+  });
 }
