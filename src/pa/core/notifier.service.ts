@@ -8,6 +8,7 @@ import type { Binding, ContactChange } from '../../location/binding';
 import { PublicationStore } from './publication.store';
 import type { Delivery, Subscription, TerminationReason, WatcherChannel, WatcherKind } from './subscription';
 import { SubscriptionRegistry } from './subscription.registry';
+import { bodyHash } from './body-hash';
 
 function contactView(b: Binding, event = 'registered'): ContactView {
   return {
@@ -32,10 +33,6 @@ interface Dirty {
   readonly event: string;
   /** What caused the notification, oldest first; empty when the cause is not known. */
   readonly changes: StateChange[];
-}
-
-function sameBody(a: NotifyBody | null, b: NotifyBody | null): boolean {
-  return a === b || (a !== null && b !== null && a.contentType === b.contentType && a.body === b.body);
 }
 
 const stateKey = (presentity: string, event: string): string => `${event}\u0000${presentity}`;
@@ -85,7 +82,7 @@ export class Notifier implements OnModuleInit {
    * changed (for packages that render partial state).
    */
   changed(presentity: string, event: string, cause?: StateChange): void {
-    if (this.subscriptions.watchers(presentity, event).size === 0) return;
+    if (!this.subscriptions.hasWatchers(presentity, event)) return;
     const key = stateKey(presentity, event);
     let entry = this.dirty.get(key);
     if (!entry) this.dirty.set(key, (entry = { presentity, event, changes: [] }));
@@ -129,7 +126,7 @@ export class Notifier implements OnModuleInit {
     this.dirty.clear();
     for (const { presentity, event, changes } of batch) {
       try {
-        const watchers = [...this.subscriptions.watchers(presentity, event)];
+        const watchers = this.subscriptions.watchers(presentity, event);
         if (watchers.length === 0) continue;
         const state = await this.state(presentity, event);
         const bodies = new Map<string, NotifyBody | null>();
@@ -137,7 +134,7 @@ export class Notifier implements OnModuleInit {
         for (const sub of watchers) {
           if (sub.status !== 'active') continue;
           const body = this.render(sub, state, bodies, changes);
-          if (!always && sub.lastBody !== undefined && sameBody(sub.lastBody, body)) continue;
+          if (!always && sub.lastBodyHash === bodyHash(body)) continue;
           this.deliver(sub, state, body);
         }
       } catch (e) {
@@ -191,7 +188,7 @@ export class Notifier implements OnModuleInit {
     body: NotifyBody | null,
     terminated?: TerminationReason | 'unsubscribed',
   ): void {
-    sub.lastBody = body;
+    sub.lastBodyHash = bodyHash(body);
     const delivery: Delivery = {
       subscription: sub,
       state,

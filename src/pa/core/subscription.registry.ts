@@ -3,15 +3,25 @@ import { ExpiryQueue } from '../../common/expiry-queue';
 import type { Flow } from '../../sip';
 import type { SipSubscription, Subscription, WatcherKind } from './subscription';
 
-const watchKey = (presentity: string, event: string): string => `${event}\u0000${presentity}`;
 const dialogKey = (callId: string, localTag: string): string => `${callId}\u0000${localTag}`;
 
-/** Every live subscription in memory, by id, by watched (presentity, event) and by SIP dialog. */
+/** The watchers of one (event, presentity): the subscription itself while it is the only one, else a Set. */
+type Watchers = Subscription | Set<Subscription>;
+
+/**
+ * Every live subscription in memory, by id, by watched (event, presentity) and by SIP dialog. The indexes
+ * hold no key strings of their own: they are keyed by strings the subscriptions already hold (id, event,
+ * presentity, our dialog tag), and a presentity with one watcher (most of them) has no Set.
+ */
 @Injectable()
 export class SubscriptionRegistry {
   private readonly byId = new Map<string, Subscription>();
-  private readonly byWatched = new Map<string, Set<Subscription>>();
+  /** event → presentity → watchers. */
+  private readonly byWatched = new Map<string, Map<string, Watchers>>();
+  /** Our tag of the dialog (we chose it, so it is unique but for a chance collision) → subscription. */
   private readonly byDialog = new Map<string, SipSubscription>();
+  /** Dialogs whose tag another dialog already had, by Call-ID and tag. */
+  private readonly byDialogCollided = new Map<string, SipSubscription>();
   private readonly expiry = new ExpiryQueue<Subscription>();
   /** Connection id → number of SIP subscriptions whose NOTIFYs go over it. */
   private readonly connectionUse = new Map<string, number>();
@@ -19,12 +29,17 @@ export class SubscriptionRegistry {
   add(s: Subscription): void {
     this.byId.set(s.id, s);
     this.expiry.push(s, s.expiresAt);
-    const k = watchKey(s.presentity, s.event);
-    let set = this.byWatched.get(k);
-    if (!set) this.byWatched.set(k, (set = new Set()));
-    set.add(s);
+    let ofEvent = this.byWatched.get(s.event);
+    if (!ofEvent) this.byWatched.set(s.event, (ofEvent = new Map<string, Watchers>()));
+    const watchers = ofEvent.get(s.presentity);
+    if (watchers === undefined) ofEvent.set(s.presentity, s);
+    else if (watchers instanceof Set) watchers.add(s);
+    else if (watchers !== s) ofEvent.set(s.presentity, new Set([watchers, s]));
     if (s.kind === 'sip') {
-      this.byDialog.set(dialogKey(s.dialog.callId, s.dialog.localTag), s);
+      const { callId, localTag } = s.dialog;
+      const holder = this.byDialog.get(localTag);
+      if (holder === undefined || holder.dialog.callId === callId) this.byDialog.set(localTag, s);
+      else this.byDialogCollided.set(dialogKey(callId, localTag), s);
       this.use(s.flow.connectionId, 1);
     }
   }
@@ -32,12 +47,18 @@ export class SubscriptionRegistry {
   remove(s: Subscription): boolean {
     if (this.byId.get(s.id) !== s) return false;
     this.byId.delete(s.id);
-    const k = watchKey(s.presentity, s.event);
-    const set = this.byWatched.get(k);
-    set?.delete(s);
-    if (set?.size === 0) this.byWatched.delete(k);
+    const ofEvent = this.byWatched.get(s.event);
+    const watchers = ofEvent?.get(s.presentity);
+    if (watchers === s) ofEvent!.delete(s.presentity);
+    else if (watchers instanceof Set) {
+      watchers.delete(s);
+      if (watchers.size === 1) ofEvent!.set(s.presentity, watchers.values().next().value!);
+    }
+    if (ofEvent?.size === 0) this.byWatched.delete(s.event);
     if (s.kind === 'sip') {
-      this.byDialog.delete(dialogKey(s.dialog.callId, s.dialog.localTag));
+      const { callId, localTag } = s.dialog;
+      if (this.byDialog.get(localTag) === s) this.byDialog.delete(localTag);
+      else this.byDialogCollided.delete(dialogKey(callId, localTag));
       this.use(s.flow.connectionId, -1);
     }
     return true;
@@ -69,21 +90,26 @@ export class SubscriptionRegistry {
 
   /** The subscription of a SIP dialog, by Call-ID and our tag (RFC 6665 §4.2.1.2). */
   byDialogId(callId: string, localTag: string): SipSubscription | undefined {
-    return this.byDialog.get(dialogKey(callId, localTag));
+    const s = this.byDialog.get(localTag);
+    if (s?.dialog.callId === callId) return s;
+    return this.byDialogCollided.size === 0 ? undefined : this.byDialogCollided.get(dialogKey(callId, localTag));
   }
 
-  watchers(presentity: string, event: string): ReadonlySet<Subscription> {
-    return this.byWatched.get(watchKey(presentity, event)) ?? new Set();
+  /** The watchers of a presentity for an event, in a new array. */
+  watchers(presentity: string, event: string): Subscription[] {
+    const watchers = this.byWatched.get(event)?.get(presentity);
+    if (watchers === undefined) return [];
+    return watchers instanceof Set ? [...watchers] : [watchers];
+  }
+
+  /** Whether a presentity has watchers of an event. */
+  hasWatchers(presentity: string, event: string): boolean {
+    return this.byWatched.get(event)?.has(presentity) === true;
   }
 
   /** Presentities with watchers of `event`. */
   watched(event: string): string[] {
-    const out: string[] = [];
-    for (const set of this.byWatched.values()) {
-      const first = set.values().next().value;
-      if (first?.event === event) out.push(first.presentity);
-    }
-    return out;
+    return [...(this.byWatched.get(event)?.keys() ?? [])];
   }
 
   list(filter: { presentity?: string; event?: string; kind?: WatcherKind } = {}): Subscription[] {

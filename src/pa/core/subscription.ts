@@ -23,10 +23,11 @@ interface SubscriptionBase extends WatcherSession {
   expiresAt: number;
   readonly createdAt: number;
   /**
-   * The body last handed to this watcher's channel (in memory only): a change that renders the same body again
-   * is not delivered, unless the package notifies unchanged state. Bodies are shared between watchers.
+   * A hash of the body last handed to this watcher's channel (body-hash.ts, in memory only): a change that
+   * renders the same body again is not delivered, unless the package notifies unchanged state. A hash, not the
+   * body: a body rendered for one presentity's only watcher would otherwise stay in memory with it.
    */
-  lastBody?: NotifyBody | null;
+  lastBodyHash?: number;
 }
 
 /** A subscription in a SIP dialog (RFC 6665): NOTIFYs go out in its dialog with increasing CSeq. */

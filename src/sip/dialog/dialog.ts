@@ -5,6 +5,9 @@ import type { SipResponse } from '../message/sip-message';
 import { SipRequest } from '../message/sip-message';
 import { SipUri } from '../message/sip-uri';
 import { ownString } from '../message/text';
+
+/** The route set of most dialogs, shared (an empty array of its own costs each dialog 16 bytes or more). */
+const NO_ROUTES: readonly string[] = Object.freeze([]);
 import type { Flow } from '../transport/transport';
 
 /** The persisted form of a {@link Dialog}: plain JSON values only. */
@@ -56,7 +59,7 @@ export class Dialog {
     this.localText = ownString(init.localUri);
     this.remoteText = ownString(init.remoteUri);
     this.targetText = ownString(init.remoteTarget);
-    this.routeSet = init.routeSet.map(ownString);
+    this.routeSet = init.routeSet.length === 0 ? NO_ROUTES : init.routeSet.map(ownString);
     this.localSeq = init.localSeq;
     this.remoteSeq = init.remoteSeq;
     this.flow = init.flow;

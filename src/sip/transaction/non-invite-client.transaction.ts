@@ -15,6 +15,12 @@ export interface ClientTransactionHost {
   send(data: Buffer): Promise<void>;
   /** Called once when the transaction reaches Terminated. */
   terminated(): void;
+  /**
+   * Takes over the Completed state on an unreliable transport: absorbs retransmitted responses until Timer K
+   * (a CompletedTransactions record); the transaction then terminates at once. Without it the transaction
+   * waits for Timer K itself.
+   */
+  complete?(): void;
 }
 
 const E = 0;
@@ -74,6 +80,11 @@ export class NonInviteClientTransaction<R> implements TimerTarget {
         this.state = TransactionState.Completed; // §17.1.2.2: final → Completed, Timer K
         this.clearTimers();
         this.finish(response);
+        if (!this.reliable && this.host.complete !== undefined) {
+          this.host.complete();
+          this.terminate();
+          return;
+        }
         this.timerK = this.queue(timerK(this.host.timers, this.reliable)).add(this, K);
         return;
       case TransactionState.Completed:

@@ -14,6 +14,12 @@ export interface ServerTransactionHost {
   terminated(): void;
   /** Called on a transport error (RFC 3261 §17.2.4). */
   transportError(error: Error): void;
+  /**
+   * Takes over the Completed state on an unreliable transport: answers retransmissions with `response` until
+   * Timer J (a CompletedTransactions record); the transaction then terminates at once. Without it the
+   * transaction waits for Timer J itself.
+   */
+  complete?(response: Buffer): void;
 }
 
 /**
@@ -62,6 +68,11 @@ export class NonInviteServerTransaction implements TimerTarget {
           if (timerJ(this.host.timers, this.reliable) === 0) {
             // Timer J is 0 on reliable transports: Terminated at once, so that a new request reusing the branch
             // right after this response is a new transaction, not a retransmission of this one.
+            this.terminate();
+            return true;
+          }
+          if (this.host.complete !== undefined) {
+            this.host.complete(data);
             this.terminate();
             return true;
           }

@@ -8,7 +8,7 @@ import type { SipRequest } from '../message/sip-message';
 import { SipResponse } from '../message/sip-message';
 import type { Via } from '../message/via';
 import { ownString } from '../message/text';
-import { systemClock, type Clock } from '../ports/clock';
+import { systemClock, type Clock, type TimerHandle } from '../ports/clock';
 import { noopLogger, type SipLogger } from '../ports/logger';
 import { cryptoRandom, type Random } from '../ports/random';
 import type { Flow, Transport } from '../transport/transport';
@@ -19,9 +19,13 @@ import { dnsResolver, routeFor, type Resolver, type Route } from './next-hop';
 import { NonInviteClientTransaction, type ClientTransactionHost } from './non-invite-client.transaction';
 import { NonInviteServerTransaction } from './non-invite-server.transaction';
 import { responseFlow, stampTopVia } from './response-routing';
-import { replyStateless, responseFor, serverKey, traceMessage } from './stack-support';
+import { invokeHandler, replyStateless, responseFor, serverKey, traceMessage } from './stack-support';
 import { TimerQueues, type TimerQueue } from './timer-queue';
-import { DEFAULT_TIMERS, type TimerValues } from './transaction-state';
+import { DEFAULT_TIMERS, timerJ, timerK, type TimerValues } from './transaction-state';
+import { CompletedTransactions, responseBytes, responseText } from './completed-transactions';
+
+/** How often Completed records whose timer ran out are dropped while no traffic does it. */
+const PRUNE_EVERY_MS = 1000;
 
 /** Options of {@link SipStack}. */
 export interface SipStackOptions {
@@ -74,6 +78,10 @@ export class SipStack {
   private handler: RequestHandler | undefined;
   private readonly servers = new Map<string, ServerEntry>();
   private readonly clients = new Map<string, NonInviteClientTransaction<SipResponse>>();
+  /** Completed transactions on unreliable transports (Timer J / Timer K), as small records. */
+  private readonly completedServers: CompletedTransactions;
+  private readonly completedClients: CompletedTransactions;
+  private pruneTimer: TimerHandle | undefined;
   /** Shared timer queues (one per delay) for every transaction's timers. */
   private readonly queue: (delay: number) => TimerQueue;
 
@@ -87,6 +95,8 @@ export class SipStack {
     this.log = options.logger ?? noopLogger;
     this.resolver = options.resolver ?? dnsResolver;
     this.admission = options.admission;
+    this.completedServers = new CompletedTransactions(this.clock, timerJ(this.timers, false));
+    this.completedClients = new CompletedTransactions(this.clock, timerK(this.timers, false));
     const queues = new TimerQueues(this.clock);
     this.queue = (delay) => queues.for(delay);
   }
@@ -101,9 +111,12 @@ export class SipStack {
     return this.pending;
   }
 
-  /** Number of live server and client transactions. */
+  /** Number of live server and client transactions (Completed ones included). */
   get transactionCount(): { server: number; client: number } {
-    return { server: this.servers.size, client: this.clients.size };
+    return {
+      server: this.servers.size + this.completedServers.size,
+      client: this.clients.size + this.completedClients.size,
+    };
   }
 
   /** Hooks the transports and starts listening. */
@@ -117,12 +130,21 @@ export class SipStack {
       });
     }
     await Promise.all(this.transports.map((t) => t.listen()));
+    const prune = (): void => {
+      this.completedServers.prune();
+      this.completedClients.prune();
+      this.pruneTimer = this.clock.setTimeout(prune, PRUNE_EVERY_MS);
+    };
+    this.pruneTimer = this.clock.setTimeout(prune, PRUNE_EVERY_MS);
   }
 
   /** Ends every transaction (pending client ones resolve with 503) and closes the transports. */
   async stop(): Promise<void> {
     for (const { tx } of [...this.servers.values()]) tx.terminate();
     for (const tx of [...this.clients.values()]) tx.terminate('transport');
+    if (this.pruneTimer !== undefined) this.clock.clearTimeout(this.pruneTimer);
+    this.completedServers.clear();
+    this.completedClients.clear();
     await Promise.all(this.transports.map((t) => t.close()));
   }
 
@@ -186,6 +208,9 @@ export class SipStack {
       terminated: () => {
         this.clients.delete(key);
       },
+      complete: () => {
+        this.completedClients.add(key, '');
+      },
     };
   }
 
@@ -235,7 +260,8 @@ export class SipStack {
     const admission = this.admission!;
     const method = requestMethod(data);
     if (method === undefined || !admission.methods.has(method) || admission.admit(method, this.pending)) return false;
-    return shedRequest(data, flow, transport, admission, this.random, (key) => this.servers.has(key));
+    const known = (key: string): boolean => this.servers.has(key) || this.completedServers.get(key) !== undefined;
+    return shedRequest(data, flow, transport, admission, this.random, known);
   }
 
   private receiveResponse(res: SipResponse): void {
@@ -248,6 +274,7 @@ export class SipStack {
     }
     const tx = this.clients.get(key);
     if (tx === undefined) {
+      if (this.completedClients.get(key) !== undefined) return; // §17.1.2.2: absorbed in Completed
       this.log.debug({ callId: res.headers.get('call-id'), status: res.status }, 'stray response dropped');
       return;
     }
@@ -273,17 +300,25 @@ export class SipStack {
       existing.tx.receiveRequest();
       return;
     }
+    const completed = this.completedServers.get(key);
+    if (completed !== undefined) {
+      // §17.2.2: a retransmission in Completed gets the last response again.
+      const to = responseFlow(flow, transport, topVia);
+      const data = responseBytes(completed);
+      this.trace('send', data, to);
+      transport.send(to, data).catch(() => undefined);
+      return;
+    }
     const entry = this.createServer(req, flow, transport, key, topVia);
     if (req.method === 'CANCEL') {
       this.cancel(entry, req, topVia);
       return;
     }
-    this.invoke(incomingOf(entry));
+    invokeHandler(this.handler, incomingOf(entry), this.log);
   }
 
   private createServer(req: SipRequest, flow: Flow, transport: Transport, rawKey: string, topVia: Via): ServerEntry {
-    // What the transaction keeps for its life (Timer J: 32 s on UDP) is held per request: copies, not
-    // slices of the request's text or its parsed Via.
+    // The key outlives the request (a Completed record holds it): a copy, not a slice of the request's text.
     const key = ownString(rawKey);
     const callId = ownString(req.callId);
     const via = { received: topVia.received, port: topVia.port };
@@ -303,6 +338,9 @@ export class SipStack {
       },
       transportError: (error) => {
         this.log.warn({ err: error.message, callId }, 'response could not be sent');
+      },
+      complete: (data) => {
+        this.completedServers.add(key, responseText(data));
       },
     });
     const entry: ServerEntry = { tx, incoming: undefined };
@@ -343,41 +381,6 @@ export class SipStack {
     incomingOf(entry).respond(200, 'OK');
     // A target that already sent its final response no longer holds its request: nothing to terminate.
     if (target.incoming && !target.incoming.responded) target.incoming.respond(487, 'Request Terminated');
-  }
-
-  /** Calls the TU; a throw or rejection becomes its SipError status or 500 when nothing was sent yet. */
-  private invoke(incoming: ServerRequest): void {
-    const handler = this.handler;
-    if (handler === undefined) {
-      incoming.respond(503, 'Service Unavailable');
-      return;
-    }
-    try {
-      const result = handler(incoming);
-      if (result instanceof Promise) {
-        result.catch((e: unknown) => {
-          this.handlerFailed(incoming, e);
-        });
-      }
-    } catch (e) {
-      this.handlerFailed(incoming, e);
-    }
-  }
-
-  private handlerFailed(incoming: ServerRequest, e: unknown): void {
-    try {
-      if (e instanceof SipError) {
-        if (!incoming.responded) incoming.respond(e.status, e.reason, e.headers);
-        return;
-      }
-      this.log.error(
-        { err: e instanceof Error ? e.stack : String(e), callId: incoming.request.headers.get('call-id') },
-        'request handler failed',
-      );
-      if (!incoming.responded) incoming.respond(500, 'Server Internal Error');
-    } catch (err) {
-      this.log.error({ err: String(err) }, 'could not answer after handler failure');
-    }
   }
 
   /** Answers outside any transaction (malformed or too large requests); ACK is never answered. */

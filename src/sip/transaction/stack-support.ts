@@ -6,7 +6,8 @@ import type { SipLogger } from '../ports/logger';
 import { serializeMessage } from '../message/serializer';
 import type { Random } from '../ports/random';
 import type { Flow, Transport } from '../transport/transport';
-import { buildResponse } from './incoming-request';
+import { buildResponse, type ServerRequest } from './incoming-request';
+import { SipError } from '../errors/sip-error';
 import { stampTopVia } from './response-routing';
 import type { ClientFailure } from './non-invite-client.transaction';
 
@@ -90,4 +91,42 @@ export function replyStateless(
   transport.send(flow, serializeMessage(res)).catch((e: unknown) => {
     log.warn({ err: String(e) }, 'could not send stateless response');
   });
+}
+
+/** Calls the TU with a new request; a throw or rejection becomes its SipError status, or 500 when nothing was sent yet. */
+export function invokeHandler(
+  handler: ((req: ServerRequest) => void | Promise<void>) | undefined,
+  incoming: ServerRequest,
+  log: SipLogger,
+): void {
+  if (handler === undefined) {
+    incoming.respond(503, 'Service Unavailable');
+    return;
+  }
+  try {
+    const result = handler(incoming);
+    if (result instanceof Promise) {
+      result.catch((e: unknown) => {
+        handlerFailed(incoming, e, log);
+      });
+    }
+  } catch (e) {
+    handlerFailed(incoming, e, log);
+  }
+}
+
+function handlerFailed(incoming: ServerRequest, e: unknown, log: SipLogger): void {
+  try {
+    if (e instanceof SipError) {
+      if (!incoming.responded) incoming.respond(e.status, e.reason, e.headers);
+      return;
+    }
+    log.error(
+      { err: e instanceof Error ? e.stack : String(e), callId: incoming.request.headers.get('call-id') },
+      'request handler failed',
+    );
+    if (!incoming.responded) incoming.respond(500, 'Server Internal Error');
+  } catch (err) {
+    log.error({ err: String(err) }, 'could not answer after handler failure');
+  }
 }

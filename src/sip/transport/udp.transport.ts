@@ -4,6 +4,9 @@ import type { ErrorHandler, Flow, MessageHandler, Transport, TransportOptions } 
 import { defaultAdvertisedHost } from './transport';
 
 /** SIP over UDP (RFC 3261 §18): one message per datagram; connectionless, unreliable. */
+/** Most UDP flows kept for sharing; past it the cache starts over. */
+const FLOW_CACHE_SIZE = 16_384;
+
 export class UdpTransport implements Transport {
   readonly protocol = 'udp' as const;
   readonly reliable = false;
@@ -11,6 +14,9 @@ export class UdpTransport implements Transport {
   private messageHandler: MessageHandler = () => undefined;
   private errorHandler: ErrorHandler = () => undefined;
   private bound = { address: '', port: 0 };
+  /** Flows by source address and port (see flowFrom). */
+  private readonly flows = new Map<string, Map<number, Flow>>();
+  private flowCount = 0;
 
   constructor(private readonly options: TransportOptions = {}) {}
 
@@ -74,13 +80,7 @@ export class UdpTransport implements Transport {
         resolve();
       });
       socket.on('message', (data, rinfo) => {
-        const flow: Flow = {
-          protocol: 'udp',
-          localAddress: this.bound.address,
-          localPort: this.bound.port,
-          remoteAddress: rinfo.address,
-          remotePort: rinfo.port,
-        };
+        const flow = this.flowFrom(rinfo.address, rinfo.port);
         try {
           this.messageHandler(data, flow);
         } catch (e) {
@@ -88,6 +88,32 @@ export class UdpTransport implements Transport {
         }
       });
     });
+  }
+
+  /**
+   * The flow of a datagram from `address`:`port`, one object per source while at most FLOW_CACHE_SIZE are
+   * known: what a subscription or binding keeps of its flow is then shared by every other one from that source.
+   */
+  private flowFrom(address: string, port: number): Flow {
+    let byPort = this.flows.get(address);
+    const known = byPort?.get(port);
+    if (known !== undefined) return known;
+    if (this.flowCount >= FLOW_CACHE_SIZE) {
+      this.flows.clear();
+      this.flowCount = 0;
+      byPort = undefined;
+    }
+    if (byPort === undefined) this.flows.set(address, (byPort = new Map<number, Flow>()));
+    const flow: Flow = {
+      protocol: 'udp',
+      localAddress: this.bound.address,
+      localPort: this.bound.port,
+      remoteAddress: address,
+      remotePort: port,
+    };
+    byPort.set(port, flow);
+    this.flowCount++;
+    return flow;
   }
 
   send(flow: Flow, data: Buffer): Promise<void> {
