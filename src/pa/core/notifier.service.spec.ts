@@ -130,6 +130,26 @@ describe('Notifier', () => {
     expect(bodies(await createRefreshAdd('chatty'))).toEqual(['contacts=0', 'contacts=1', 'contacts=1', 'contacts=2']);
   });
 
+  it('fans out in slices and never gives a watcher an older state after a newer one', async () => {
+    const { registry, contacts } = setup();
+    const got: Delivery[][] = [];
+    for (let i = 0; i < 300; i++) {
+      const mine: Delivery[] = [];
+      got.push(mine);
+      registry.add(watcher('quiet', mine));
+    }
+    contacts([one], [[one, 'created']]);
+    // The fan-out to 300 watchers takes several turns of the event loop: change again in the middle of it.
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    const reached = got.filter((g) => g.length > 0).length;
+    expect(reached).toBeGreaterThan(0);
+    expect(reached).toBeLessThan(300);
+    contacts([one, two], [[two, 'created']]);
+    for (let i = 0; i < 20; i++) await settle();
+    for (const mine of got) expect(bodies(mine)).toEqual(['contacts=1', 'contacts=2']);
+  });
+
   it('always answers a SUBSCRIBE or refresh with the state, even when unchanged', async () => {
     const { notifier, registry } = setup();
     const got: Delivery[] = [];

@@ -35,6 +35,9 @@ interface Dirty {
   readonly changes: StateChange[];
 }
 
+/** Deliveries of a fan-out between two turns of the event loop (about 2 ms of SIP NOTIFYs). */
+const DELIVERIES_PER_TURN = 64;
+
 const stateKey = (presentity: string, event: string): string => `${event}\u0000${presentity}`;
 
 /**
@@ -54,6 +57,7 @@ export class Notifier implements OnModuleInit {
   /** Subscriptions whose package state the last render replaced: their channel stores it with the delivery. */
   private readonly stateToSave = new WeakSet<Subscription>();
   private flushScheduled = false;
+  private flushing = false;
 
   constructor(
     private readonly packages: EventPackageRegistry,
@@ -92,6 +96,9 @@ export class Notifier implements OnModuleInit {
     setImmediate(() => void this.flush());
   }
 
+  /** Gives the event loop a turn (new requests are read and answered) between slices of a fan-out. */
+  private readonly yieldTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
   /** Reads the current state of a presentity for an event (publications, contacts, package document). */
   async state(presentity: string, event: string, now = this.clock.now()): Promise<PresentityState> {
     const pkg = this.packages.get(event);
@@ -120,26 +127,45 @@ export class Notifier implements OnModuleInit {
     this.deliver(sub, state, this.render(sub, state, new Map()), reason);
   }
 
+  /**
+   * Delivers the changes collected so far, presentity by presentity; changes that arrive meanwhile follow in
+   * the next round (one round at a time, so a watcher never gets an older state after a newer one). A large
+   * fan-out goes out in slices of DELIVERIES_PER_TURN with a turn of the event loop between them, so that a
+   * PUBLISH or SUBSCRIBE arriving meanwhile is answered within a slice, not after the whole fan-out.
+   */
   private async flush(): Promise<void> {
-    this.flushScheduled = false;
-    const batch = [...this.dirty.values()];
-    this.dirty.clear();
-    for (const { presentity, event, changes } of batch) {
-      try {
-        const watchers = this.subscriptions.watchers(presentity, event);
-        if (watchers.length === 0) continue;
-        const state = await this.state(presentity, event);
-        const bodies = new Map<string, NotifyBody | null>();
-        const always = this.packages.get(event)?.notifiesUnchanged === true;
-        for (const sub of watchers) {
-          if (sub.status !== 'active') continue;
-          const body = this.render(sub, state, bodies, changes);
-          if (!always && sub.lastBodyHash === bodyHash(body)) continue;
-          this.deliver(sub, state, body);
+    if (this.flushing) return; // the running round picks up what is dirty
+    this.flushing = true;
+    let sinceYield = 0;
+    try {
+      while (this.dirty.size > 0) {
+        this.flushScheduled = false;
+        const batch = [...this.dirty.values()];
+        this.dirty.clear();
+        for (const { presentity, event, changes } of batch) {
+          try {
+            const watchers = this.subscriptions.watchers(presentity, event);
+            if (watchers.length === 0) continue;
+            const state = await this.state(presentity, event);
+            const bodies = new Map<string, NotifyBody | null>();
+            const always = this.packages.get(event)?.notifiesUnchanged === true;
+            for (const sub of watchers) {
+              if (sub.status !== 'active') continue;
+              const body = this.render(sub, state, bodies, changes);
+              if (!always && sub.lastBodyHash === bodyHash(body)) continue;
+              this.deliver(sub, state, body);
+              if (++sinceYield >= DELIVERIES_PER_TURN) {
+                sinceYield = 0;
+                await this.yieldTurn();
+              }
+            }
+          } catch (e) {
+            this.log.error(`notifying watchers of ${presentity} (${event}) failed: ${(e as Error).stack ?? String(e)}`);
+          }
         }
-      } catch (e) {
-        this.log.error(`notifying watchers of ${presentity} (${event}) failed: ${(e as Error).stack ?? String(e)}`);
       }
+    } finally {
+      this.flushing = false;
     }
   }
 
