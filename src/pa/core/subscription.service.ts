@@ -64,8 +64,8 @@ export class SubscriptionService {
 
   /** Loads the stored SIP subscriptions into memory (start, or after a restart). */
   async restore(): Promise<number> {
-    const subs = await this.repo.loadSip();
-    for (const s of subs) this.registry.add(s);
-    return subs.length;
+    return this.repo.eachSip((s) => {
+      this.registry.add(s);
+    });
   }
 }
