@@ -11,8 +11,8 @@ export interface ClientTransactionHost {
   readonly timers: TimerValues;
   /** The shared timer queue for a delay in ms; without it the transaction runs its own on `clock`. */
   queue?(delay: number): TimerQueue;
-  /** Sends the request; rejects on transport error. */
-  send(data: Buffer): Promise<void>;
+  /** Sends the request; a transport error goes to `onError`. */
+  send(data: Buffer, onError: (error: Error) => void): void;
   /** Called once when the transaction reaches Terminated. */
   terminated(): void;
   /**
@@ -164,9 +164,11 @@ export class NonInviteClientTransaction<R> implements TimerTarget {
   }
 
   private transmit(): void {
-    this.host.send(this.data).catch(() => {
-      // §17.1.4: a transport error → Terminated, reported to the TU (the stack synthesizes 503).
-      this.terminate('transport');
-    });
+    this.host.send(this.data, this.transportFailed);
   }
+
+  /** §17.1.4: a transport error → Terminated, reported to the TU (the stack synthesizes 503). */
+  private readonly transportFailed = (): void => {
+    this.terminate('transport');
+  };
 }

@@ -8,8 +8,8 @@ export interface ServerTransactionHost {
   readonly timers: TimerValues;
   /** The shared timer queue for a delay in ms; without it the transaction runs its own on `clock`. */
   queue?(delay: number): TimerQueue;
-  /** Sends a response; rejects on transport error. */
-  send(data: Buffer): Promise<void>;
+  /** Sends a response; a transport error goes to `onError`. */
+  send(data: Buffer, onError: (error: Error) => void): void;
   /** Called once when the transaction reaches Terminated. */
   terminated(): void;
   /** Called on a transport error (RFC 3261 §17.2.4). */
@@ -108,9 +108,9 @@ export class NonInviteServerTransaction implements TimerTarget {
   }
 
   private transmit(data: Buffer): void {
-    this.host.send(data).catch((e: unknown) => {
+    this.host.send(data, (e) => {
       // §17.2.4: a transport failure terminates the transaction and is reported to the TU.
-      this.host.transportError(e instanceof Error ? e : new Error(String(e)));
+      this.host.transportError(e);
       this.terminate();
     });
   }

@@ -200,7 +200,9 @@ describe('SipStack server side (RFC 3261 §17.2.2, §17.2.3)', () => {
     const tx = new NonInviteServerTransaction('k', false, {
       clock,
       timers: { t1: 500, t2: 4000, t4: 5000 },
-      send: () => Promise.reject(new Error('gone')),
+      send: (_data, onError) => {
+        process.nextTick(onError, new Error('gone'));
+      },
       terminated: () => {
         terminated = true;
       },

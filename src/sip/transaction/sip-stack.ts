@@ -19,7 +19,7 @@ import { dnsResolver, routeFor, type Resolver, type Route } from './next-hop';
 import { NonInviteClientTransaction, type ClientTransactionHost } from './non-invite-client.transaction';
 import { NonInviteServerTransaction } from './non-invite-server.transaction';
 import { responseFlow, stampTopVia } from './response-routing';
-import { invokeHandler, replyStateless, responseFor, serverKey, traceMessage } from './stack-support';
+import { invokeHandler, replyStateless, responseFor, sendOver, serverKey, traceMessage } from './stack-support';
 import { TimerQueues, type TimerQueue } from './timer-queue';
 import { DEFAULT_TIMERS, timerJ, timerK, type TimerValues } from './transaction-state';
 import { CompletedTransactions, responseBytes, responseText } from './completed-transactions';
@@ -201,9 +201,9 @@ export class SipStack {
       clock: this.clock,
       timers: this.timers,
       queue: this.queue,
-      send: (bytes) => {
+      send: (bytes, onError) => {
         this.trace('send', bytes, flow);
-        return transport.send(flow, bytes);
+        sendOver(transport, flow, bytes, onError);
       },
       terminated: () => {
         this.clients.delete(key);
@@ -326,10 +326,10 @@ export class SipStack {
       clock: this.clock,
       timers: this.timers,
       queue: this.queue,
-      send: (data) => {
+      send: (data, onError) => {
         const to = responseFlow(flow, transport, via);
         this.trace('send', data, to);
-        return transport.send(to, data);
+        sendOver(transport, to, data, onError);
       },
       terminated: () => {
         this.servers.delete(key);

@@ -130,3 +130,14 @@ function handlerFailed(incoming: ServerRequest, e: unknown, log: SipLogger): voi
     log.error({ err: String(err) }, 'could not answer after handler failure');
   }
 }
+
+/** Sends over `transport` without a promise where it can (Transport.sendNow); a failure goes to `onError`. */
+export function sendOver(transport: Transport, flow: Flow, data: Buffer, onError: (error: Error) => void): void {
+  if (transport.sendNow !== undefined) {
+    transport.sendNow(flow, data, onError);
+    return;
+  }
+  transport.send(flow, data).catch((e: unknown) => {
+    onError(e instanceof Error ? e : new Error(String(e)));
+  });
+}

@@ -47,6 +47,12 @@ export interface Transport {
    * connection to `remoteAddress:remotePort` when there is none; WS rejects.
    */
   send(flow: Flow, data: Buffer): Promise<void>;
+  /**
+   * Sends like {@link send} without a promise: a failure goes to `onError` (never synchronously). The
+   * transaction layer uses it when present: a promise and its handlers for every message sent cost a few
+   * microseconds each, as much as the datagram's own system call.
+   */
+  sendNow?(flow: Flow, data: Buffer, onError: (error: Error) => void): void;
   onMessage(handler: MessageHandler): void;
   onError(handler: ErrorHandler): void;
   /** Registers the listener of closed connections; connectionless transports never call it. */

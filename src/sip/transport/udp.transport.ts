@@ -135,14 +135,21 @@ export class UdpTransport implements Transport {
   }
 
   send(flow: Flow, data: Buffer): Promise<void> {
-    const socket = this.socket;
-    if (socket === undefined) return Promise.reject(new Error('UDP transport not listening'));
-    const address = flow.remoteAddress.startsWith('[') ? flow.remoteAddress.slice(1, -1) : flow.remoteAddress;
     return new Promise((resolve, reject) => {
-      socket.send(data, flow.remotePort, address, (err) => {
-        if (err) reject(err);
-        else resolve();
-      });
+      this.sendNow(flow, data, reject, resolve);
+    });
+  }
+
+  sendNow(flow: Flow, data: Buffer, onError: (error: Error) => void, onSent?: () => void): void {
+    const socket = this.socket;
+    if (socket === undefined) {
+      process.nextTick(onError, new Error('UDP transport not listening'));
+      return;
+    }
+    const address = flow.remoteAddress.startsWith('[') ? flow.remoteAddress.slice(1, -1) : flow.remoteAddress;
+    socket.send(data, flow.remotePort, address, (err) => {
+      if (err) onError(err);
+      else onSent?.();
     });
   }
 
