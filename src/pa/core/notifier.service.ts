@@ -1,8 +1,9 @@
-import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnModuleInit } from '@nestjs/common';
 import { CLOCK } from '../../common/ports.module';
 import type { Clock } from '../../sip';
 import type { ContactView, EventPackage, NotifyBody, PresentityState, StateChange } from './event-package';
 import { EventPackageRegistry } from './event-package.registry';
+import { AorAttributesService } from '../../location/aor-attributes.service';
 import { LocationService } from '../../location/location.service';
 import type { Binding, ContactChange } from '../../location/binding';
 import { PublicationStore } from './publication.store';
@@ -16,6 +17,7 @@ function contactView(b: Binding, event = 'registered'): ContactView {
     expiresAt: b.expiresAt,
     q: b.q,
     instance: b.instance,
+    ...(b.regId !== undefined && { regId: b.regId }),
     callId: b.callId,
     cseq: b.cseq,
     registeredAt: b.createdAt,
@@ -64,6 +66,7 @@ export class Notifier implements OnModuleInit {
     private readonly subscriptions: SubscriptionRegistry,
     private readonly location: LocationService,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Optional() private readonly attributes?: AorAttributesService,
   ) {}
 
   onModuleInit(): void {
@@ -71,6 +74,11 @@ export class Notifier implements OnModuleInit {
       let cause: StateChange | undefined;
       for (const pkg of this.packages.all()) {
         if (pkg.followsRegistrations) this.changed(change.aor, pkg.name, (cause ??= contactsChange(change)));
+      }
+    });
+    this.attributes?.onChange(({ aor, key }) => {
+      for (const pkg of this.packages.all()) {
+        if (pkg.aorAttributes?.includes(key)) this.changed(aor, pkg.name, { kind: 'attributes', key });
       }
     });
   }
@@ -105,9 +113,17 @@ export class Notifier implements OnModuleInit {
       contacts: pkg?.followsRegistrations
         ? this.location.lookup(presentity, undefined, now).map((b) => contactView(b))
         : [],
+      ...(pkg?.aorAttributes?.length && { attributes: await this.attributesOf(presentity, pkg.aorAttributes) }),
       document: pkg?.loadDocument ? await pkg.loadDocument(presentity) : undefined,
       now,
     };
+  }
+
+  private async attributesOf(presentity: string, keys: readonly string[]): Promise<Record<string, string>> {
+    const all = this.attributes ? await this.attributes.cached(presentity) : {};
+    const out: Record<string, string> = Object.create(null) as Record<string, string>;
+    for (const k of keys) if (Object.hasOwn(all, k)) out[k] = all[k];
+    return out;
   }
 
   /** Sends the current state to one watcher (after SUBSCRIBE or a refresh, RFC 6665 §4.2.1). */
@@ -138,7 +154,7 @@ export class Notifier implements OnModuleInit {
           if (sub.status !== 'active') continue;
           const body = this.render(sub, state, bodies, changes);
           if (!always && sub.lastBody !== undefined && sameBody(sub.lastBody, body)) continue;
-          this.deliver(sub, state, body);
+          this.deliver(sub, state, body, undefined, always);
         }
       } catch (e) {
         this.log.error(`notifying watchers of ${presentity} (${event}) failed: ${(e as Error).stack ?? String(e)}`);
@@ -190,15 +206,17 @@ export class Notifier implements OnModuleInit {
     state: PresentityState,
     body: NotifyBody | null,
     terminated?: TerminationReason | 'unsubscribed',
+    unchangedToo = this.packages.get(sub.event)?.notifiesUnchanged === true,
   ): void {
-    sub.lastBody = body;
+    // Kept only to skip unchanged state: a package that notifies it anyway holds no body per watcher.
+    if (!unchangedToo) sub.lastBody = body;
     const delivery: Delivery = {
       subscription: sub,
       state,
       body,
       terminated,
       expires: Math.max(0, Math.ceil((sub.expiresAt - state.now) / 1000)),
-      ...(this.stateToSave.delete(sub) && { packageStateChanged: true }),
+      ...(this.stateToSave.delete(sub) && { packageStateChanged: true, packageState: sub.packageState }),
     };
     if (sub.kind === 'internal') {
       sub.deliver(delivery);
