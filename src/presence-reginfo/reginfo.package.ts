@@ -18,6 +18,7 @@ import {
   type StateChange,
   type WatcherView,
 } from '../pa/core/event-package';
+import { mediaType } from '../pa/core/accept';
 import { sameAor } from '../pa/presence/pidf';
 import { parseIdentities, registrationsOf } from './reginfo-local';
 import { parseReginfo, REGINFO_CONTENT_TYPE, reginfoXml, type Reginfo, type Registration } from './reginfo';
@@ -50,10 +51,6 @@ export interface ReginfoJson {
 }
 
 const PARSE_CACHE_SIZE = 1024;
-
-function mediaType(contentType: string): string {
-  return contentType.split(';', 1)[0].trim().toLowerCase();
-}
 
 /** The host of a URI (`sip:user@host:port;params` → `host`), lower case. */
 function hostOf(uri: string): string {
