@@ -45,6 +45,7 @@ function params(c: ContactView): UnknownParam[] {
   const out: UnknownParam[] = [];
   if (c.instance !== undefined) out.push({ name: '+sip.instance', value: `"${c.instance}"` });
   if (c.regId !== undefined) out.push({ name: 'reg-id', value: String(c.regId) });
+  for (const [name, value] of c.params ?? []) out.push({ name, value: value ?? '' });
   return out;
 }
 
@@ -62,6 +63,7 @@ export function reginfoContact(c: ContactView, now: number, full: boolean): Regi
     ...(c.q !== undefined && { q: String(c.q) }),
     callid: c.callId,
     cseq: c.cseq,
+    ...(c.displayName !== undefined && { displayName: c.displayName }),
     ...(extra.length > 0 && { unknownParams: extra }),
   };
 }

@@ -120,6 +120,30 @@ describe('the reg package (RFC 3680)', () => {
     expect(refresh.registrations[0]).toMatchObject({ state: 'init', contacts: [] });
   });
 
+  it("writes a contact's display name and other parameters as display-name and unknown-param", () => {
+    const pkg = createReginfoPackage(options);
+    const c: ContactView = {
+      ...contact('c1'),
+      displayName: 'Alice <desk> & co',
+      instance: '<urn:uuid:00000000-0000-4000-8000-000000000001>',
+      regId: 1,
+      params: [
+        ['audio', null],
+        ['x-line', '"2"'],
+      ],
+    };
+    const doc = renderDoc(pkg, state([c]), {});
+    expect(doc.registrations[0].contacts[0]).toMatchObject({
+      displayName: 'Alice <desk> & co',
+      unknownParams: [
+        { name: '+sip.instance', value: '"<urn:uuid:00000000-0000-4000-8000-000000000001>"' },
+        { name: 'reg-id', value: '1' },
+        { name: 'audio', value: '' },
+        { name: 'x-line', value: '"2"' },
+      ],
+    });
+  });
+
   it('keeps the last event of a contact changed twice in one notification', () => {
     const pkg = createReginfoPackage(options);
     const session: WatcherSession = { packageState: { version: 4 } };

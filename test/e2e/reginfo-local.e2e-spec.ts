@@ -51,8 +51,8 @@ describe.each(databaseKinds())('reg watchers of the location service on %s', (ki
     expect(first.state).toBe('full');
     expect(first.registrations).toEqual([expect.objectContaining({ aor, state: 'init', contacts: [] })]);
 
-    // A new binding: created.
-    const contact = `<${phone.contactUri('alice')}>`;
+    // A new binding: created; its display name and other Contact parameters are in the document.
+    const contact = `"Alice Desk" <${phone.contactUri('alice')}>;audio;x-line="2"`;
     expect((await phone.register({ aor, contact, expires: 600 })).status).toBe(200);
     const created = await watch.next();
     expect(created.doc.state).toBe('partial');
@@ -60,6 +60,11 @@ describe.each(databaseKinds())('reg watchers of the location service on %s', (ki
     const c1 = contactsOf(created.doc)[0];
     expect(c1).toMatchObject({ state: 'active', event: 'created', uri: phone.contactUri('alice'), expires: 600 });
     expect(c1.callid).toBeTruthy();
+    expect(c1.displayName).toBe('Alice Desk');
+    expect(c1.unknownParams).toEqual([
+      { name: 'audio', value: '' },
+      { name: 'x-line', value: '"2"' },
+    ]);
     const id = c1.id;
 
     // A refresh with the same expiry: refreshed, still one NOTIFY.

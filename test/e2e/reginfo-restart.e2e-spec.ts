@@ -43,7 +43,7 @@ describe.each(databaseKinds())('reg versions across kill -9 on %s', (kind) => {
     const first = await watch.next();
     expect(first.doc.state).toBe('full');
 
-    const contact = `<${phone.contactUri('alice')}>`;
+    const contact = `"Alice" <${phone.contactUri('alice')}>;line=1`;
     expect((await phone.register({ aor, contact, expires: 3600 })).status).toBe(200);
     const long = await watch.next();
     const longId = contactsOf(long.doc)[0].id;
@@ -69,6 +69,11 @@ describe.each(databaseKinds())('reg versions across kill -9 on %s', (kind) => {
     expect(refresh.status).toBe(200);
     const full = await watch.next();
     expect(full.doc).toMatchObject({ version: 5, state: 'full' });
+    // The stored binding kept its display name and parameters.
+    expect(contactsOf(full.doc)[0]).toMatchObject({
+      displayName: 'Alice',
+      unknownParams: [{ name: 'line', value: '1' }],
+    });
     expect(full.notify.cseq!.seq).toBeGreaterThan(cseqBefore);
   });
 });

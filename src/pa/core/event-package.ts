@@ -28,6 +28,10 @@ export interface PublicationView {
 export interface ContactView {
   readonly id: string;
   readonly uri: string;
+  /** The Contact's display name, when it had one. */
+  readonly displayName?: string;
+  /** The Contact's header parameters other than expires, q, +sip.instance and reg-id: `[name, value or null]`. */
+  readonly params?: readonly (readonly [string, string | null])[];
   readonly expiresAt: number;
   readonly q?: number;
   readonly instance?: string;

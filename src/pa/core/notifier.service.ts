@@ -14,6 +14,8 @@ function contactView(b: Binding, event = 'registered'): ContactView {
   return {
     id: b.id,
     uri: b.uri,
+    ...(b.displayName !== undefined && { displayName: b.displayName }),
+    ...(b.params !== undefined && { params: b.params }),
     expiresAt: b.expiresAt,
     q: b.q,
     instance: b.instance,
