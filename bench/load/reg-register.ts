@@ -51,6 +51,8 @@ interface Aor {
   readonly user: string;
   subscribed: boolean;
   watched: boolean;
+  /** SUBSCRIBE attempts: one answered 503 (the server shedding load) is sent again after a pause. */
+  attempts: number;
   cseq: number;
   /** The REGISTER outstanding for this AoR. */
   sentAt: number;
@@ -97,7 +99,7 @@ function subscribeRequest(a: Aor, port: number): Buffer {
   const aor = `sip:${a.user}@${args.domain}`;
   return Buffer.from(
     `SUBSCRIBE ${aor} SIP/2.0\r\n` +
-      `Via: SIP/2.0/UDP ${args.localHost}:${port};branch=z9hG4bK${run}s${a.i};rport\r\n` +
+      `Via: SIP/2.0/UDP ${args.localHost}:${port};branch=z9hG4bK${run}s${a.i}a${a.attempts};rport\r\n` +
       `Max-Forwards: 70\r\nFrom: <${aor}>;tag=${run}w${a.i}\r\nTo: <${aor}>\r\n` +
       `Call-ID: ${run}-s${a.i}@${args.localHost}\r\nCSeq: 1 SUBSCRIBE\r\n` +
       `Contact: <sip:w${a.i}@${args.localHost}:${port}>\r\nEvent: reg\r\nAccept: application/reginfo+xml\r\n` +
@@ -174,6 +176,12 @@ function onWatcherMessage(data: Buffer): void {
   }
   if (a && status >= 200 && rtx.final(callId)) {
     a.subscribed = status < 300;
+    if (status === 503 && a.attempts < 20) {
+      setTimeout(() => {
+        sendSubscribe(a);
+      }, 200);
+      return;
+    }
     if (!a.subscribed) failed++;
     wake();
   }
@@ -200,6 +208,12 @@ function onPhoneMessage(data: Buffer): void {
   complete(a);
 }
 
+function sendSubscribe(a: Aor): void {
+  a.attempts++;
+  const callId = `${run}-s${a.i}@${args.localHost}`;
+  rtx.send(callId, watcherSock, subscribeRequest(a, watcherSock.address().port), args.host, args.port);
+}
+
 /** Until `done` holds or `ms` pass, waking on every answer or NOTIFY of the subscribe phase. */
 async function waitFor(done: () => boolean, ms: number): Promise<void> {
   const deadline = now() + ms;
@@ -216,10 +230,7 @@ async function subscribeAll(): Promise<number> {
   const t0 = now();
   for (let from = 0; from < aors.length; from += args.window) {
     const batch = aors.slice(from, from + args.window);
-    for (const a of batch) {
-      const callId = `${run}-s${a.i}@${args.localHost}`;
-      rtx.send(callId, watcherSock, subscribeRequest(a, watcherSock.address().port), args.host, args.port);
-    }
+    for (const a of batch) sendSubscribe(a);
     await waitFor(() => batch.every((a) => a.watched), 10_000);
   }
   return now() - t0;
@@ -250,6 +261,7 @@ async function main(): Promise<void> {
       user: `rg${run}-${i}`,
       subscribed: false,
       watched: false,
+      attempts: 0,
       cseq: 0,
       sentAt: 0,
       answered: false,
