@@ -62,7 +62,8 @@ export interface Reginfo {
   readonly registrations: readonly Registration[];
 }
 
-const UNSIGNED = /^\d{1,20}$/;
+/** Unsigned integers up to 15 digits: exact as JavaScript numbers, and far above any expires, cseq or duration. */
+const UNSIGNED = /^\d{1,15}$/;
 
 function fault(message: string): PackageError {
   return new PackageError(400, `Bad reginfo: ${message}`);
