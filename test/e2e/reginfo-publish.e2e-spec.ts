@@ -28,7 +28,12 @@ describe.each(databaseKinds())('reginfo PUBLISH and aggregation on %s', (kind) =
   });
 
   async function start(aggregate: boolean): Promise<RunningApp> {
-    const app = await startTestApp(db, { PRESENCE_REGINFO_AGGREGATE_PRESENTITIES: String(aggregate) });
+    const app = await startTestApp(db, {
+      PRESENCE_REGINFO_AGGREGATE_PRESENTITIES: String(aggregate),
+      // Short publications allowed, swept every second, so that one expires within the test.
+      PA_PUBLISH_MIN_EXPIRES: '1',
+      PA_TIMER_INTERVAL: '1',
+    });
     apps.push(app);
     return app;
   }
@@ -151,5 +156,15 @@ describe.each(databaseKinds())('reginfo PUBLISH and aggregation on %s', (kind) =
       ['far2', 1],
       ['far1', 2],
     ]);
+
+    // A publication that expires leaves the NOTIFYs: full state without it.
+    const pub3 = await client(app);
+    const brief = publishedReginfo(aor, 'far3', [{ id: 'far3-c', uri: 'sip:bob@far3.example.org' }]);
+    const short = await pub3.publish({ uri: aor, event: 'reg', expires: 1, contentType: REGINFO_TYPE, body: brief });
+    expect(short.status).toBe(200);
+    expect((await watch.next()).doc.registrations.map((r) => r.id)).toEqual(['far2', 'far1', 'far3']);
+    const expired = await watch.next(5000);
+    expect(expired.doc.state).toBe('full');
+    expect(expired.doc.registrations.map((r) => r.id)).toEqual(['far2', 'far1']);
   });
 });
