@@ -2,6 +2,7 @@ import { Location1763900000000 } from './1763900000000-location';
 import { Presence1763900100000 } from './1763900100000-presence';
 import { DropUnusedIndexes1763900200000 } from './1763900200000-drop-unused-indexes';
 import { SubscriptionPackageState1763900400000 } from './1763900400000-subscription-package-state';
+import { ContactParams1763900500000 } from './1763900500000-contact-params';
 
 /** The one migration history, oldest first; valid on SQLite and MySQL (QueryRunner Table API only). */
 export const MIGRATIONS = [
@@ -9,4 +10,5 @@ export const MIGRATIONS = [
   Presence1763900100000,
   DropUnusedIndexes1763900200000,
   SubscriptionPackageState1763900400000,
+  ContactParams1763900500000,
 ];

@@ -7,6 +7,7 @@ import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { LocationModule } from './location/location.module';
 import { PaModule } from './pa/pa.module';
+import { PresenceReginfoModule } from './presence-reginfo/presence-reginfo.module';
 import { SipBridgeModule } from './sip-bridge/sip-bridge.module';
 
 @Module({})
@@ -15,7 +16,14 @@ export class AppModule {
     return {
       module: AppModule,
       global: true,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, SipBridgeModule, LocationModule, PaModule],
+      imports: [
+        ConfigModule.forRoot(config),
+        DatabaseModule,
+        SipBridgeModule,
+        LocationModule,
+        PaModule,
+        PresenceReginfoModule,
+      ],
       controllers: [HealthController],
       providers: [{ provide: PINO, useValue: pino }],
       exports: [PINO],

@@ -30,6 +30,8 @@ export const FIELD_LIMITS = {
   contactUri: chars(1024),
   callId: chars(255),
   userAgent: chars(255),
+  /** A Contact's display name and parameters besides expires, q, +sip.instance and reg-id, as JSON. */
+  contactParams: text,
   /** `+sip.instance` (RFC 5626). */
   instance: chars(255),
   /** Path header values (RFC 3327), stored as a JSON array. */

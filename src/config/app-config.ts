@@ -92,6 +92,8 @@ export interface PaConfig {
 export interface PresenceReginfoConfig {
   readonly defaultExpires: number;
   readonly aggregatePresentities: boolean;
+  /** SIP URIs and domains of watchers that may watch any AoR's registrations (lower case). */
+  readonly trustedWatchers: readonly string[];
 }
 
 /** `pua_reginfo`. */

@@ -247,14 +247,20 @@ export const SETTINGS: readonly Setting[] = [
     type: positiveSeconds,
     default: 3600,
     origin: 'presence_reginfo: default_expires',
-    doc: 'Expiry of a reg SUBSCRIBE/PUBLISH without Expires.',
+    doc: 'Expiry of a reg SUBSCRIBE/PUBLISH without Expires (within pa.minExpires..pa.maxExpires and the publish bounds).',
   },
   {
     key: 'presenceReginfo.aggregatePresentities',
     type: bool,
     default: false,
     origin: 'presence_reginfo: aggregate_presentities',
-    doc: 'Aggregate reginfo of several publications into one NOTIFY.',
+    doc: 'On: a reg NOTIFY with full state holds the registrations of every publication of the AoR besides the local ones; off: only of the newest publication.',
+  },
+  {
+    key: 'presenceReginfo.trustedWatchers',
+    type: { kind: 'list', item: /^(sips?:\S+|[a-z0-9.-]+)$/, hint: 'a comma-separated list of sip: URIs or domains' },
+    default: [],
+    doc: 'Who may watch the reg state of any AoR (an application server, a P-CSCF): SIP URIs or domains. Others may only watch their own AoR (403 otherwise).',
   },
   {
     key: 'puaReginfo.defaultDomain',
@@ -296,7 +302,7 @@ export const SETTINGS: readonly Setting[] = [
     type: str,
     default: '',
     origin: 'pua_reginfo: ul_identities_key',
-    doc: 'AoR attribute key holding extra identities.',
+    doc: 'AoR attribute key holding extra public identities (P-Associated-URI form); reg documents list each. Empty: none.',
   },
   {
     key: 'presenceProfile.defaultExpires',

@@ -20,7 +20,7 @@ describe('loadConfig', () => {
     expect(c.sip.port).toBe(5060);
     expect(c.db.dataDir).toBe('./data');
     expect(c.pa.defaultExpires).toBe(3600);
-    expect(c.presenceReginfo).toEqual({ defaultExpires: 3600, aggregatePresentities: false });
+    expect(c.presenceReginfo).toEqual({ defaultExpires: 3600, aggregatePresentities: false, trustedWatchers: [] });
     expect(c.puaReginfo.publishReginfo).toBe(true);
     expect(c.presenceProfile.defaultExpires).toBe(3600);
     expect(c.b2b.maxSubscribeDelay).toBe(0);

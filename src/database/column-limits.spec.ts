@@ -27,6 +27,7 @@ const COLUMN_FIELDS: Readonly<Record<string, LimitedField>> = {
   'presentity.content_type': 'contentType',
   'presentity.body': 'body',
   'presentity.source': 'source',
+  'location.contact_params': 'contactParams',
   'active_watchers.id': 'id',
   'active_watchers.kind': 'subscriptionKind',
   'active_watchers.presentity': 'aor',

@@ -10,6 +10,9 @@ export interface BindingSource {
   readonly connectionId?: string;
 }
 
+/** A Contact header parameter kept with a binding: name (lowercase) and value (`null` for a flag). */
+export type ContactParam = readonly [name: string, value: string | null];
+
 /** One contact bound to an AoR in a location domain (RFC 3261 §10). */
 export interface Binding {
   readonly id: string;
@@ -17,6 +20,10 @@ export interface Binding {
   readonly aor: string;
   /** The Contact URI as registered. */
   readonly uri: string;
+  /** The Contact's display name, when it had one. */
+  readonly displayName?: string;
+  /** The Contact's header parameters other than expires, q, +sip.instance and reg-id; absent when none. */
+  readonly params?: readonly ContactParam[];
   /** Epoch milliseconds. */
   readonly expiresAt: number;
   /** 0..1, or undefined when the Contact had no q. */

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { rethrowDatabaseError } from '../database/database-errors';
 import { GroupCommit } from '../database/group-commit';
 import type { TransportProtocol } from '../sip';
-import type { Binding } from './binding';
+import type { Binding, ContactParam } from './binding';
 import { AorAttributeEntity } from './entities/aor-attribute.entity';
 import { ContactEntity } from './entities/contact.entity';
 
@@ -14,6 +14,10 @@ function toEntity(b: Binding): ContactEntity {
   e.domain = b.domain;
   e.aor = b.aor;
   e.contact = b.uri;
+  e.contactParams =
+    b.displayName === undefined && b.params === undefined
+      ? null
+      : JSON.stringify({ name: b.displayName, params: b.params });
   e.expiresAt = b.expiresAt;
   e.q = b.q === undefined ? null : Math.round(b.q * 1000);
   e.callId = b.callId;
@@ -34,11 +38,16 @@ function toEntity(b: Binding): ContactEntity {
 }
 
 function toBinding(e: ContactEntity): Binding {
+  const extra = e.contactParams
+    ? (JSON.parse(e.contactParams) as { name?: string; params?: ContactParam[] })
+    : undefined;
   return {
     id: e.id,
     domain: e.domain,
     aor: e.aor,
     uri: e.contact,
+    ...(extra?.name !== undefined && { displayName: extra.name }),
+    ...(extra?.params !== undefined && { params: extra.params }),
     expiresAt: e.expiresAt,
     q: e.q === null ? undefined : e.q / 1000,
     callId: e.callId,

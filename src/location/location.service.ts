@@ -113,14 +113,17 @@ export class LocationService implements OnModuleInit, OnApplicationBootstrap, On
     });
   }
 
-  /** Removes one binding (REST); announced as `unregistered`. */
+  /**
+   * Removes one binding by administrative action (REST); announced as `deactivated` (RFC 3680 §5.2: the
+   * registrar removed it, the device may register again).
+   */
   async remove(domain: string, aor: string, id: string): Promise<void> {
     await this.update(domain, aor, (current) => {
       const target = current.find((b) => b.id === id);
       if (!target) throw new DomainError(404, `contact ${id} is not bound to ${aor}`, 'id');
       return {
         next: current.filter((b) => b !== target),
-        events: [{ type: 'unregistered', binding: target }],
+        events: [{ type: 'deactivated', binding: target }],
         result: undefined,
       };
     });

@@ -1,10 +1,13 @@
 import { SipError } from '../sip';
 import type { RegistrarConfig } from '../config/app-config';
-import type { Binding, BindingSource, ContactEvent } from './binding';
+import type { Binding, BindingSource, ContactEvent, ContactParam } from './binding';
 
 /** One Contact of a REGISTER, already parsed (RFC 3261 §10.2.1). */
 export interface RegisterContact {
   readonly uri: string;
+  readonly displayName?: string;
+  /** Header parameters besides expires, q, +sip.instance and reg-id. */
+  readonly params?: readonly ContactParam[];
   /** Comparison key of the URI (RFC 3261 §19.1.4). */
   readonly key: string;
   readonly expires?: number;
@@ -96,6 +99,8 @@ export function decideRegister(
       domain: input.domain,
       aor: input.aor,
       uri: c.uri,
+      ...(c.displayName !== undefined && { displayName: c.displayName }),
+      ...(c.params !== undefined && { params: c.params }),
       expiresAt: now + expires * 1000,
       q: c.q,
       callId: input.callId,

@@ -2,12 +2,15 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { checkLength } from '../common/field-limits';
 import { timeOrderedId } from '../common/ids';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { SipError, type IncomingRequest, type NameAddr } from '../sip';
+import { ownString, SipError, type IncomingRequest, type NameAddr } from '../sip';
 import { SipBridge } from '../sip-bridge/sip-bridge.service';
-import type { Binding } from './binding';
+import type { Binding, ContactParam } from './binding';
 import { contactKey } from './contact-key';
 import { LocationService } from './location.service';
 import { decideRegister, type RegisterContact } from './register-decision';
+
+/** Contact parameters the registrar reads itself; the others are kept with the binding as they came. */
+const KNOWN_PARAMS = new Set(['expires', 'q', '+sip.instance', 'reg-id']);
 
 function unquote(v: string): string {
   return v.replace(/^"(.*)"$/, '$1');
@@ -39,7 +42,23 @@ function readContact(c: NameAddr): RegisterContact {
   checkLength('instance', instance, '+sip.instance');
   if (regId !== undefined && instance === undefined)
     throw new SipError(400, 'Bad Contact header (reg-id without +sip.instance)');
-  return { uri, key: contactKey(uri), expires, q, instance, regId };
+  const params: ContactParam[] = [];
+  for (const [name, value] of c.params)
+    if (!KNOWN_PARAMS.has(name)) params.push([ownString(name), value && ownString(value)]);
+  const displayName = c.displayName === undefined || c.displayName === '' ? undefined : ownString(c.displayName);
+  if (displayName !== undefined || params.length > 0) {
+    checkLength('contactParams', JSON.stringify({ name: displayName, params }), 'Contact');
+  }
+  return {
+    uri,
+    key: contactKey(uri),
+    expires,
+    q,
+    instance,
+    regId,
+    ...(displayName !== undefined && { displayName }),
+    ...(params.length > 0 && { params }),
+  };
 }
 
 function contactHeader(b: Binding, now: number): string {

@@ -68,7 +68,7 @@ export class RegistrationsController {
 
   @Delete(':aor/contacts/:id')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Remove one contact (announced as unregistered)' })
+  @ApiOperation({ summary: 'Remove one contact (announced as deactivated)' })
   async removeContact(
     @Param('aor') aorRaw: string,
     @Param('id') id: string,

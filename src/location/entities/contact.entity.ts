@@ -20,6 +20,10 @@ export class ContactEntity {
   @Column({ type: 'varchar', length: FIELD_LIMITS.contactUri.max })
   contact!: string;
 
+  /** The Contact's display name and other parameters, JSON `{"name": ..., "params": [[name, value]]}`. */
+  @Column({ name: 'contact_params', type: 'text', nullable: true, default: null })
+  contactParams!: string | null;
+
   @Column({ name: 'expires_at', type: 'bigint', transformer: bigintNumber })
   expiresAt!: number;
 

@@ -1,4 +1,5 @@
 import { DomainError } from '../../common/domain-error';
+import { mediaType } from '../core/accept';
 
 /** Largest expires we take (seconds): what fits a signed 32-bit integer, like SIP's delta-seconds cap. */
 const MAX_EXPIRES = 2 ** 31 - 1;
@@ -53,7 +54,7 @@ export function parseIfMatch(raw: string | undefined): string | undefined {
 }
 
 /** The media type of a Content-Type header, lowercase, without parameters. */
-export function mediaType(contentType: string | undefined): string | undefined {
-  const t = contentType?.split(';', 1)[0]?.trim().toLowerCase();
+export function contentMediaType(contentType: string | undefined): string | undefined {
+  const t = contentType === undefined ? '' : mediaType(contentType);
   return t === '' ? undefined : t;
 }

@@ -23,7 +23,7 @@ import { ScalarQuery } from '../../common/query-param';
 import type { EventPackage } from '../core/event-package';
 import { ApiErrorDto, PublishedDto } from './dto/presence.dto';
 import { DEFAULT_EVENT, PresenceApiService, type ApiPublish } from './presence-api.service';
-import { isJsonObject, mediaType, parseExpiresQuery, parseIfMatch } from './presence-input';
+import { contentMediaType, isJsonObject, parseExpiresQuery, parseIfMatch } from './presence-input';
 
 const JSON_TYPE = 'application/json';
 
@@ -141,7 +141,7 @@ export class PresentitiesController {
     const rules = this.publishable(pkg, res);
     const ifMatch = parseIfMatch(ifMatchRaw);
     const queryExpires = parseExpiresQuery(expiresRaw);
-    const contentType = mediaType(contentTypeRaw);
+    const contentType = contentMediaType(contentTypeRaw);
     const req: ApiPublish = { presentity, event: pkg.name, source: 'rest', ...(ifMatch !== undefined && { ifMatch }) };
     let publish: ApiPublish;
     if (isEmpty(body) && ifMatch !== undefined) {

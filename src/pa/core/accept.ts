@@ -1,6 +1,11 @@
+/** The media type of a Content-Type or Accept value: lowercase, without parameters (`''` for none). */
+export function mediaType(value: string): string {
+  return (value.split(';', 1)[0] ?? '').trim().toLowerCase();
+}
+
 /** Media types of Accept header values, lowercase and without parameters. */
 export function acceptTypes(values: readonly string[]): string[] {
-  return values.map((v) => (v.split(';')[0] ?? '').trim().toLowerCase()).filter((v) => v.length > 0);
+  return values.map(mediaType).filter((v) => v.length > 0);
 }
 
 /** Whether a watcher accepting `accept` (empty: the package default) can take one of `offered`. */

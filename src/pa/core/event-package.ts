@@ -28,9 +28,15 @@ export interface PublicationView {
 export interface ContactView {
   readonly id: string;
   readonly uri: string;
+  /** The Contact's display name, when it had one. */
+  readonly displayName?: string;
+  /** The Contact's header parameters other than expires, q, +sip.instance and reg-id: `[name, value or null]`. */
+  readonly params?: readonly (readonly [string, string | null])[];
   readonly expiresAt: number;
   readonly q?: number;
   readonly instance?: string;
+  /** RFC 5626 `reg-id` of an outbound flow. */
+  readonly regId?: number;
   readonly callId: string;
   readonly cseq: number;
   readonly registeredAt: number;
@@ -77,6 +83,8 @@ export type StateChange =
       readonly contacts: readonly ContactView[];
     }
   | { readonly kind: 'publication'; readonly action: PublicationAction; readonly etag: string }
+  /** One of the package's {@link EventPackage.aorAttributes} of the presentity was set or deleted. */
+  | { readonly kind: 'attributes'; readonly key: string }
   | { readonly kind: 'document' };
 
 /** What a package needs to render the state of one presentity. */
@@ -86,6 +94,11 @@ export interface PresentityState {
   readonly publications: readonly PublicationView[];
   /** Contacts of the presentity in the location service (for `presence` and `reg`). */
   readonly contacts: readonly ContactView[];
+  /**
+   * The presentity's per-AoR attributes that the package asked for ({@link EventPackage.aorAttributes}), those
+   * that are set; absent for a package that asks for none.
+   */
+  readonly attributes?: Readonly<Record<string, string>>;
   /** A package-specific document (`ua-profile`), when the package loads one. */
   readonly document?: { readonly contentType: string; readonly body: string };
   /** Epoch milliseconds at which the state was read. */
@@ -163,6 +176,12 @@ export interface EventPackage {
    * every refresh, RFC 3680 §5.2). Default false: a change that alters nothing the package renders sends nothing.
    */
   readonly notifiesUnchanged?: boolean;
+  /**
+   * Keys of per-AoR attributes (the registrations API's `attributes`) the package renders from, e.g. the extra
+   * public identities of a user; the core loads them into {@link PresentityState.attributes} and notifies the
+   * package's watchers when one of them is set or deleted.
+   */
+  readonly aorAttributes?: readonly string[];
   /** Extra state a package loads itself (a profile document); the core loads publications and contacts. */
   loadDocument?(presentity: string): Promise<PresentityState['document']>;
   /**

@@ -1,4 +1,5 @@
 import type { Binding, ContactChange, ContactEventType } from '../../location/binding';
+import type { AorAttributesService, AttributeChange } from '../../location/aor-attributes.service';
 import type { LocationService } from '../../location/location.service';
 import { systemClock } from '../../sip';
 import { versionedPackage } from '../../../test/utils/versioned-package';
@@ -55,7 +56,7 @@ interface Setup {
   renders: WatcherView[];
 }
 
-function setup(): Setup {
+function setup(attributes?: AorAttributesService): Setup {
   let listener: ((c: ContactChange) => void) | undefined;
   let current: Binding[] = [];
   const location = {
@@ -69,7 +70,8 @@ function setup(): Setup {
   packages.add(countingPackage('chatty', true));
   packages.add(versionedPackage('versioned', renders));
   const registry = new SubscriptionRegistry();
-  const notifier = new Notifier(packages, store, registry, location, systemClock);
+  packages.add({ ...countingPackage('attributed', true), aorAttributes: ['identities'] });
+  const notifier = new Notifier(packages, store, registry, location, systemClock, attributes);
   notifier.onModuleInit();
   const contacts = (bindings: Binding[], events: [Binding, ContactEventType][]): void => {
     current = bindings;
@@ -205,5 +207,42 @@ describe('Notifier', () => {
     expect(changed).toHaveLength(3);
     expect(changed[1]).toBe(changed[0]);
     expect(changed[2]).toBe(changed[0]);
+  });
+
+  it('gives each delivery the package state it left, and keeps no last body hash when unchanged state is notified', async () => {
+    const { notifier, registry, contacts } = setup();
+    const got: Delivery[] = [];
+    const sub = watcher('versioned', got);
+    registry.add(sub);
+    await notifier.notifyOne(sub);
+    contacts([one], [[one, 'created']]);
+    await settle();
+    expect(got.map((d) => [d.packageStateChanged, d.packageState])).toEqual([
+      [true, { version: 0 }],
+      [true, { version: 1 }],
+    ]);
+    expect(sub.lastBodyHash).toBeUndefined();
+  });
+
+  it('loads the attributes a package asks for and notifies its watchers when one changes', async () => {
+    let listener: ((c: AttributeChange) => void) | undefined;
+    let identities = 'sip:a@example.com';
+    const attributes = {
+      onChange: (l: (c: AttributeChange) => void) => (listener = l),
+      cached: () => Promise.resolve({ identities, other: 'x' }),
+    } as unknown as AorAttributesService;
+    const { notifier, registry } = setup(attributes);
+    const got: Delivery[] = [];
+    const other: Delivery[] = [];
+    registry.add(watcher('attributed', got));
+    registry.add(watcher('quiet', other));
+    expect((await notifier.state(ALICE, 'attributed')).attributes).toEqual({ identities });
+    expect((await notifier.state(ALICE, 'quiet')).attributes).toBeUndefined();
+    identities = 'sip:b@example.com';
+    listener?.({ domain: 'example.com', aor: ALICE, key: 'identities', value: identities });
+    listener?.({ domain: 'example.com', aor: ALICE, key: 'unrelated', value: 'y' });
+    await settle();
+    expect(got.map((d) => d.state.attributes)).toEqual([{ identities: 'sip:b@example.com' }]);
+    expect(other).toEqual([]);
   });
 });

@@ -1,8 +1,9 @@
-import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnModuleInit } from '@nestjs/common';
 import { CLOCK } from '../../common/ports.module';
 import type { Clock } from '../../sip';
 import type { ContactView, EventPackage, NotifyBody, PresentityState, StateChange } from './event-package';
 import { EventPackageRegistry } from './event-package.registry';
+import { AorAttributesService } from '../../location/aor-attributes.service';
 import { LocationService } from '../../location/location.service';
 import type { Binding, ContactChange } from '../../location/binding';
 import { PublicationStore } from './publication.store';
@@ -14,9 +15,12 @@ function contactView(b: Binding, event = 'registered'): ContactView {
   return {
     id: b.id,
     uri: b.uri,
+    ...(b.displayName !== undefined && { displayName: b.displayName }),
+    ...(b.params !== undefined && { params: b.params }),
     expiresAt: b.expiresAt,
     q: b.q,
     instance: b.instance,
+    ...(b.regId !== undefined && { regId: b.regId }),
     callId: b.callId,
     cseq: b.cseq,
     registeredAt: b.createdAt,
@@ -65,6 +69,7 @@ export class Notifier implements OnModuleInit {
     private readonly subscriptions: SubscriptionRegistry,
     private readonly location: LocationService,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Optional() private readonly attributes?: AorAttributesService,
   ) {}
 
   onModuleInit(): void {
@@ -72,6 +77,11 @@ export class Notifier implements OnModuleInit {
       let cause: StateChange | undefined;
       for (const pkg of this.packages.all()) {
         if (pkg.followsRegistrations) this.changed(change.aor, pkg.name, (cause ??= contactsChange(change)));
+      }
+    });
+    this.attributes?.onChange(({ aor, key }) => {
+      for (const pkg of this.packages.all()) {
+        if (pkg.aorAttributes?.includes(key)) this.changed(aor, pkg.name, { kind: 'attributes', key });
       }
     });
   }
@@ -109,9 +119,17 @@ export class Notifier implements OnModuleInit {
       contacts: pkg?.followsRegistrations
         ? this.location.lookup(presentity, undefined, now).map((b) => contactView(b))
         : [],
+      ...(pkg?.aorAttributes?.length && { attributes: await this.attributesOf(presentity, pkg.aorAttributes) }),
       document: pkg?.loadDocument ? await pkg.loadDocument(presentity) : undefined,
       now,
     };
+  }
+
+  private async attributesOf(presentity: string, keys: readonly string[]): Promise<Record<string, string>> {
+    const all = this.attributes ? await this.attributes.cached(presentity) : {};
+    const out: Record<string, string> = Object.create(null) as Record<string, string>;
+    for (const k of keys) if (Object.hasOwn(all, k)) out[k] = all[k];
+    return out;
   }
 
   /** Sends the current state to one watcher (after SUBSCRIBE or a refresh, RFC 6665 §4.2.1). */
@@ -153,7 +171,7 @@ export class Notifier implements OnModuleInit {
               if (sub.status !== 'active') continue;
               const body = this.render(sub, state, bodies, changes);
               if (!always && sub.lastBodyHash === bodyHash(body)) continue;
-              this.deliver(sub, state, body);
+              this.deliver(sub, state, body, undefined, always);
               if (++sinceYield >= DELIVERIES_PER_TURN) {
                 sinceYield = 0;
                 await this.yieldTurn();
@@ -213,15 +231,17 @@ export class Notifier implements OnModuleInit {
     state: PresentityState,
     body: NotifyBody | null,
     terminated?: TerminationReason | 'unsubscribed',
+    unchangedToo = this.packages.get(sub.event)?.notifiesUnchanged === true,
   ): void {
-    sub.lastBodyHash = bodyHash(body);
+    // Kept only to skip unchanged state: a package that notifies it anyway keeps nothing per watcher.
+    if (!unchangedToo) sub.lastBodyHash = bodyHash(body);
     const delivery: Delivery = {
       subscription: sub,
       state,
       body,
       terminated,
       expires: Math.max(0, Math.ceil((sub.expiresAt - state.now) / 1000)),
-      ...(this.stateToSave.delete(sub) && { packageStateChanged: true }),
+      ...(this.stateToSave.delete(sub) && { packageStateChanged: true, packageState: sub.packageState }),
     };
     if (sub.kind === 'internal') {
       sub.deliver(delivery);

@@ -11,13 +11,23 @@ const ENDS_SUBSCRIPTION = new Set([404, 405, 408, 410, 416, 480, 481, 482, 483, 
 import { CSEQ_BLOCK } from './subscription';
 
 interface Flight {
-  next?: Delivery;
+  /** Deliveries waiting for the one in flight, oldest first. */
+  readonly waiting: Delivery[];
+}
+
+/**
+ * Whether a waiting delivery may give way to a newer one: not when it ends the subscription, nor when the
+ * package advanced the watcher's state with it (a `reg` version and partial state must all reach the watcher).
+ */
+function replaceable(d: Delivery): boolean {
+  return !d.terminated && !d.packageStateChanged;
 }
 
 /**
  * Delivers state to SIP watchers as NOTIFY in their dialog (RFC 6665 §4.2.2): CSeq increasing and
  * reserved in blocks in the database so that it keeps increasing across a restart; one NOTIFY in flight
- * per dialog, later changes coalesced into the newest; NOTIFYs to TCP and WS watchers over their
+ * per dialog, later changes coalesced into the newest (except those that advanced the package's state for the
+ * watcher: they wait their turn); NOTIFYs to TCP and WS watchers over their
  * connection (and to UDP watchers over TCP when too large for a datagram, as the stack decides); a NOTIFY
  * answered 481, timing out or failing to be sent ends the subscription, with a warning in the log.
  */
@@ -42,11 +52,15 @@ export class SipNotifyChannel implements WatcherChannel, OnModuleInit {
     const sub = delivery.subscription as SipSubscription;
     const flight = this.inFlight.get(sub.id);
     if (flight) {
-      // A terminating delivery is never replaced by a later state.
-      if (!flight.next?.terminated) flight.next = delivery;
+      const { waiting } = flight;
+      const last = waiting.at(-1);
+      // Nothing follows a terminating delivery.
+      if (last?.terminated) return;
+      if (last && replaceable(last)) waiting[waiting.length - 1] = delivery;
+      else waiting.push(delivery);
       return;
     }
-    this.inFlight.set(sub.id, {});
+    this.inFlight.set(sub.id, { waiting: [] });
     void this.run(sub, delivery);
   }
 
@@ -55,8 +69,7 @@ export class SipNotifyChannel implements WatcherChannel, OnModuleInit {
     while (delivery) {
       const ended = await this.send(sub, delivery);
       const flight = this.inFlight.get(sub.id);
-      delivery = ended || delivery.terminated ? undefined : flight?.next;
-      if (flight) flight.next = undefined;
+      delivery = ended || delivery.terminated ? undefined : flight?.waiting.shift();
     }
     this.inFlight.delete(sub.id);
   }
@@ -67,7 +80,8 @@ export class SipNotifyChannel implements WatcherChannel, OnModuleInit {
       const newBlock = sub.dialog.localSeq + 1 > sub.cseqReserved;
       if (newBlock) sub.cseqReserved = sub.dialog.localSeq + CSEQ_BLOCK;
       // The package state this NOTIFY reflects is committed before the NOTIFY goes out, as a new CSeq block is.
-      if (newBlock || d.packageStateChanged) await this.repo.save(sub);
+      if (newBlock || d.packageStateChanged)
+        await this.repo.save(sub, d.packageStateChanged ? d.packageState : undefined);
       const state = d.terminated
         ? `terminated;reason=${d.terminated === 'unsubscribed' ? 'timeout' : d.terminated}`
         : `${sub.status};expires=${d.expires}`;

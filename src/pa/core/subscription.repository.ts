@@ -34,7 +34,7 @@ interface RawSubscriptionRow {
   created_at: number | string;
 }
 
-function toEntity(s: SipSubscription): SubscriptionEntity {
+function toEntity(s: SipSubscription, packageState: unknown): SubscriptionEntity {
   const stored: StoredDialog = { dialog: s.dialog.toJSON(), flow: s.flow };
   return Object.assign(new SubscriptionEntity(), {
     id: s.id,
@@ -49,7 +49,7 @@ function toEntity(s: SipSubscription): SubscriptionEntity {
     localTag: s.dialog.localTag,
     dialog: JSON.stringify(stored),
     eventParams: s.eventParams ? JSON.stringify(s.eventParams) : null,
-    packageState: s.packageState === undefined ? null : JSON.stringify(s.packageState),
+    packageState: packageState === undefined ? null : JSON.stringify(packageState),
     cseqReserved: s.cseqReserved,
     remoteCseq: s.remoteCseq,
     expiresAt: s.expiresAt,
@@ -149,8 +149,9 @@ export class SubscriptionRepository {
     return rows.length;
   }
 
-  async save(s: SipSubscription): Promise<void> {
-    await this.commits.upsert(SubscriptionEntity, s.id, toEntity(s));
+  /** Stores a subscription; `packageState` when the one to store is not (yet) the subscription's current one. */
+  async save(s: SipSubscription, packageState: unknown = s.packageState): Promise<void> {
+    await this.commits.upsert(SubscriptionEntity, s.id, toEntity(s, packageState));
   }
 
   async remove(id: string): Promise<void> {

@@ -71,6 +71,8 @@ export interface Delivery {
   readonly expires: number;
   /** The package replaced the subscription's package state while rendering this delivery: store it. */
   readonly packageStateChanged?: boolean;
+  /** With `packageStateChanged`: the package state as this delivery left it (later renders may advance it). */
+  readonly packageState?: unknown;
 }
 
 /** Delivers state to watchers of one kind: SIP NOTIFY, WebSocket `state`, in-process call. */

@@ -11,6 +11,7 @@ import {
   PresentityState,
   PublicationView,
 } from '../core/event-package';
+import { mediaType } from '../core/accept';
 import { PIDF_CONTENT_TYPE, PidfDocument, PidfJson, pidfToJson, validatePidf } from './pidf';
 import { closedPidf, composePidf, openPidf, pidfFromStatus, type StatusPublish } from './pidf-compose';
 
@@ -41,10 +42,6 @@ export interface PresenceJson extends PidfJson {
 }
 
 const PARSE_CACHE_SIZE = 1024;
-
-function mediaType(contentType: string): string {
-  return contentType.split(';', 1)[0].trim().toLowerCase();
-}
 
 /**
  * Whether an Accept list (lowercase media types, maybe with parameters) admits one of `types`: an empty

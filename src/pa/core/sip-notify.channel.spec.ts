@@ -1,0 +1,90 @@
+import type { SipBridge } from '../../sip-bridge/sip-bridge.service';
+import type { Notifier } from './notifier.service';
+import { SipNotifyChannel } from './sip-notify.channel';
+import type { Delivery, SipSubscription } from './subscription';
+import type { SubscriptionRepository } from './subscription.repository';
+import type { SubscriptionService } from './subscription.service';
+
+interface Sent {
+  readonly body: string | undefined;
+  readonly answer: (status: number) => void;
+}
+
+function setup() {
+  const sent: Sent[] = [];
+  const saved: unknown[] = [];
+  const bridge = {
+    localContact: () => '<sip:hub@127.0.0.1>',
+    hasConnection: () => false,
+    sendRequest: (req: { body?: string }) =>
+      new Promise<{ status: number; reason: string }>((resolve) => {
+        sent.push({
+          body: req.body,
+          answer: (status) => {
+            resolve({ status, reason: 'OK' });
+          },
+        });
+      }),
+  } as unknown as SipBridge;
+  const repo = {
+    save: (_s: SipSubscription, packageState: unknown) => {
+      saved.push(packageState);
+      return Promise.resolve();
+    },
+  } as unknown as SubscriptionRepository;
+  const channel = new SipNotifyChannel(
+    bridge,
+    { addChannel: () => undefined } as unknown as Notifier,
+    { drop: () => Promise.resolve() } as unknown as SubscriptionService,
+    repo,
+  );
+  const sub = {
+    kind: 'sip',
+    id: 's1',
+    event: 'versioned',
+    status: 'active',
+    flow: {},
+    cseqReserved: 1000,
+    dialog: {
+      localSeq: 1,
+      createRequest: (_m: string, _h: unknown, body?: { body: string }) => ({ body: body?.body }),
+    },
+  } as unknown as SipSubscription;
+  const delivery = (body: string, packageState?: unknown): Delivery => ({
+    subscription: sub,
+    state: { presentity: 'sip:a@example.com', event: 'versioned', publications: [], contacts: [], now: 0 },
+    body: { contentType: 'text/plain', body },
+    expires: 60,
+    ...(packageState !== undefined && { packageStateChanged: true, packageState }),
+  });
+  return { channel, sent, saved, delivery };
+}
+
+const settle = (): Promise<void> => new Promise((r) => setImmediate(() => setImmediate(r)));
+
+describe('SipNotifyChannel', () => {
+  it('coalesces waiting state into the newest, one NOTIFY in flight per dialog', async () => {
+    const { channel, sent, delivery } = setup();
+    channel.deliver(delivery('a'));
+    channel.deliver(delivery('b'));
+    channel.deliver(delivery('c'));
+    await settle();
+    sent[0].answer(200);
+    await settle();
+    expect(sent.map((s) => s.body)).toEqual(['a', 'c']);
+  });
+
+  it('sends every NOTIFY that advanced the package state, in order, storing the state each one left', async () => {
+    const { channel, sent, saved, delivery } = setup();
+    channel.deliver(delivery('v0', { version: 0 }));
+    channel.deliver(delivery('v1', { version: 1 }));
+    channel.deliver(delivery('v2', { version: 2 }));
+    for (let i = 0; i < 3; i++) {
+      await settle();
+      sent[i]?.answer(200);
+    }
+    await settle();
+    expect(sent.map((s) => s.body)).toEqual(['v0', 'v1', 'v2']);
+    expect(saved).toEqual([{ version: 0 }, { version: 1 }, { version: 2 }]);
+  });
+});
