@@ -36,7 +36,7 @@ describe('OverloadGuard', () => {
 describe('OverloadGuard admission', () => {
   const window = 100;
 
-  function guardWith(stats: { queued: number; drops: number }, maxPending = 256) {
+  function guardWith(stats: { queued: number; drops: number }, maxPending = 256, busy = { fraction: 1 }) {
     const clock = new FakeClock();
     const reports: string[] = [];
     const guard = new OverloadGuard({
@@ -44,6 +44,7 @@ describe('OverloadGuard admission', () => {
       windowMs: window,
       maxPending,
       maxQueuedBytes: 1000,
+      busy: () => busy.fraction,
       clock,
       report: (m) => reports.push(m),
     });
@@ -92,6 +93,27 @@ describe('OverloadGuard admission', () => {
     guard.stop();
   });
 
+  it('takes a growing queue for a backlog only while the event loop is busy; drops always', async () => {
+    const stats = { queued: 0, drops: 0 };
+    const busy = { fraction: 0.5 };
+    const { clock, guard } = guardWith(stats, 256, busy);
+    await windows(clock, 1);
+    stats.queued = 5000;
+    await windows(clock, 5);
+    expect(guard.pendingLimit).toBe(256);
+    busy.fraction = 0.95;
+    await windows(clock, 2);
+    expect(guard.pendingLimit).toBeLessThan(256);
+    stats.queued = 0;
+    busy.fraction = 0.5;
+    await windows(clock, 20);
+    expect(guard.pendingLimit).toBe(256);
+    stats.drops = 5;
+    await windows(clock, 1);
+    expect(guard.pendingLimit).toBe(128);
+    guard.stop();
+  });
+
   it('limits the admission rate to 80% of what was admitted when the socket drops, and lifts it once arrivals fit', async () => {
     const stats = { queued: 0, drops: 0 };
     const { clock, guard } = guardWith(stats, 10_000);
@@ -108,21 +130,23 @@ describe('OverloadGuard admission', () => {
     guard.stop();
   });
 
-  it('keeps work in flight to what is finished in 200 ms at the measured rate, at least 64', async () => {
+  it('keeps work in flight to what is finished in 400 ms at the rate shown lately, at least 64', async () => {
     const clock = new FakeClock();
     let pending = 0;
     const guard = new OverloadGuard({ maxLoopDelayMs: 0, windowMs: window, maxPending: 1000, clock });
     guard.start(undefined, () => pending);
     expect(guard.pendingLimit).toBe(64);
     for (let i = 0; i < 20; i++) guard.admit('PUBLISH', i);
-    await windows(clock, 1); // 20 finished in 100 ms: 200/s
-    expect(guard.pendingLimit).toBe(64);
+    await windows(clock, 1); // 20 finished in 100 ms: 200/s, 80 in 400 ms
+    expect(guard.pendingLimit).toBe(80);
     for (let i = 0; i < 100; i++) guard.admit('PUBLISH', 0);
     pending = 50;
-    await windows(clock, 1); // 50 finished: 500/s, busy: smoothed to 350/s, 70 in 200 ms
-    expect(guard.pendingLimit).toBe(70);
-    expect(guard.admit('PUBLISH', 70)).toBe(false);
-    expect(guard.admit('PUBLISH', 69)).toBe(true);
+    await windows(clock, 1); // 50 finished: 500/s, busy: smoothed to 350/s, 140 in 400 ms
+    expect(guard.pendingLimit).toBe(140);
+    expect(guard.admit('PUBLISH', 140)).toBe(false);
+    expect(guard.admit('PUBLISH', 139)).toBe(true);
+    await windows(clock, 1); // nothing finished (a stall): the limit follows the capacity shown, decaying slowly
+    expect(guard.pendingLimit).toBe(138);
     guard.stop();
   });
 });

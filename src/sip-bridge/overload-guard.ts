@@ -1,3 +1,4 @@
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { systemClock, type AdmissionControl, type Clock, type TimerHandle, type UdpSocketStats } from '../sip';
 
 /** Tells whether one resource is saturated (the commit queue, a connection pool, ...). */
@@ -20,6 +21,13 @@ export interface OverloadOptions {
   readonly maxPending?: number;
   /** Bytes waiting in the UDP socket's receive queue above which it counts as backlogged. */
   readonly maxQueuedBytes?: number;
+  /**
+   * Fraction of the last window the event loop was busy, 0 to 1 (default: Node's event-loop utilization). A
+   * growing socket queue counts as backed up only while the loop was busy at least BUSY_FRACTION of the
+   * window: a loop with time to spare reads a burst (a cold JIT, a collection, a commit) off the queue soon.
+   * Kernel drops count whatever the loop did.
+   */
+  readonly busy?: () => number;
   /** Methods whose new requests may be refused. */
   readonly methods?: readonly string[];
   /** Retry-After seconds of the 503. */
@@ -32,14 +40,31 @@ export interface OverloadOptions {
 /** The admission limit never falls below this many requests in flight. */
 const MIN_PENDING = 16;
 /**
- * Work in flight is also kept to what the server finishes in this many ms at the rate it has been finishing
- * requests (Little's law), so that a flood's first burst cannot take in seconds of work; never below
- * MIN_BURST requests.
+ * Work in flight is also kept to what the server finishes in this many ms at the rate it has shown it can
+ * finish requests (Little's law), so that a flood's first burst cannot take in seconds of work; never below
+ * MIN_BURST requests. Below T1 (500 ms): what is taken in is answered before the client's first
+ * retransmission; a stall of a tenth of a second (a major collection, a large commit) at a rate the server
+ * sustains does not make it refuse.
  */
-const TARGET_LATENCY_MS = 200;
+const TARGET_LATENCY_MS = 400;
+/** Per window, the capacity estimate falls by this factor when the server finishes less (halves in ~3.5 s). */
+const CAPACITY_DECAY = 0.98;
 const MIN_BURST = 64;
 /** The admission rate never falls below this many new requests per second. */
 const MIN_RATE = 50;
+/** A growing socket queue is a backlog only while the event loop is at least this busy (see `busy`). */
+const BUSY_FRACTION = 0.9;
+
+/** Node's event-loop utilization since the last call. */
+function loopUtilization(): () => number {
+  let last: EventLoopUtilization = performance.eventLoopUtilization();
+  return () => {
+    const now = performance.eventLoopUtilization();
+    const u = performance.eventLoopUtilization(now, last).utilization;
+    last = now;
+    return u;
+  };
+}
 
 /**
  * Decides when to shed load (DESIGN.md: "under overload it sheds load (503 with Retry-After) and recovers"),
@@ -67,6 +92,8 @@ export class OverloadGuard implements AdmissionControl {
   private prevPending = 0;
   /** Requests finished per second, smoothed over windows. */
   private throughput = 0;
+  /** The most the server has been finishing per second lately (a slowly decaying maximum of `throughput`). */
+  private capacity = 0;
   private lagging = false;
   private limit: number;
   private lastDrops: number | undefined;
@@ -86,6 +113,9 @@ export class OverloadGuard implements AdmissionControl {
   private backlogged = false;
   private cut = false;
   private lastSample = { arrivalsPerSec: 0, admittedPerSec: 0, queued: 0, drops: 0 };
+  private readonly busy: () => number;
+  /** The event loop's busy fraction in the last window. */
+  private busyFraction = 0;
 
   constructor(private readonly options: OverloadOptions) {
     this.clock = options.clock ?? systemClock;
@@ -93,6 +123,7 @@ export class OverloadGuard implements AdmissionControl {
     this.limit = this.maxPending;
     this.methods = new Set(options.methods ?? ['REGISTER', 'SUBSCRIBE', 'PUBLISH']);
     this.retryAfter = options.retryAfter ?? 2;
+    this.busy = options.busy ?? loopUtilization();
   }
 
   /**
@@ -145,7 +176,7 @@ export class OverloadGuard implements AdmissionControl {
   /** The current limit on requests in flight (0: none). */
   get pendingLimit(): number {
     if (this.limit <= 0 || this.pendingOf === undefined) return this.limit;
-    return Math.min(this.limit, Math.max(MIN_BURST, Math.ceil((this.throughput * TARGET_LATENCY_MS) / 1000)));
+    return Math.min(this.limit, Math.max(MIN_BURST, Math.ceil((this.capacity * TARGET_LATENCY_MS) / 1000)));
   }
 
   /** The current admission rate limit per second (Infinity: none). */
@@ -182,6 +213,7 @@ export class OverloadGuard implements AdmissionControl {
     const arrivals = this.arrivals;
     const refusals = this.refusals;
     const saturated = this.saturated;
+    this.busyFraction = this.busy();
     this.lastSample.admittedPerSec = Math.round((this.admitted * 1000) / this.options.windowMs);
     if (this.pendingOf !== undefined) this.measureThroughput(this.pendingOf());
     this.arrivals = 0;
@@ -213,6 +245,9 @@ export class OverloadGuard implements AdmissionControl {
     this.prevPending = pending;
     // While busy the count is the capacity; while idle the estimate fades slowly.
     this.throughput = pending > 0 ? (this.throughput + perSec) / 2 : Math.max(perSec, this.throughput * 0.95);
+    // A stall (a collection, a long commit) finishes little for a window or two: the limit follows what the
+    // server has shown it can do, not its worst window.
+    this.capacity = Math.max(this.throughput, this.capacity * CAPACITY_DECAY);
   }
 
   private sample(stats: SocketStatsSource): void {
@@ -232,7 +267,10 @@ export class OverloadGuard implements AdmissionControl {
   private adapt(s: UdpSocketStats): void {
     const dropped = this.lastDrops !== undefined && s.drops > this.lastDrops;
     // A queue above the bound that is still growing: the socket is read slower than it fills.
-    const growing = s.queued > (this.options.maxQueuedBytes ?? Infinity) && s.queued >= this.lastSample.queued;
+    const growing =
+      s.queued > (this.options.maxQueuedBytes ?? Infinity) &&
+      s.queued >= this.lastSample.queued &&
+      this.busyFraction >= BUSY_FRACTION;
     this.lastDrops = s.drops;
     this.lastSample.queued = s.queued;
     this.lastSample.drops = s.drops;

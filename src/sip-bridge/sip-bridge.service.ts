@@ -29,10 +29,11 @@ import { KNOWN_METHODS, SUPPORTED_EXTENSIONS, type SipCapabilities, type SipRequ
 const SHED_METHODS = ['REGISTER', 'SUBSCRIBE', 'PUBLISH'];
 
 /**
- * Bytes waiting in the UDP socket above which a growing queue counts as backed up: some hundreds of requests,
- * a tenth of a second of a flood (the kernel counts some 1–2 KiB per small datagram).
+ * Bytes waiting in the UDP socket above which a growing queue (while the event loop is busy) counts as backed
+ * up: some thousand requests, a quarter of a second at a few thousand a second (the kernel counts some 1–2 KiB
+ * per small datagram; the socket holds 8 MiB).
  */
-const MAX_QUEUED_BYTES = 1024 * 1024;
+const MAX_QUEUED_BYTES = 2 * 1024 * 1024;
 
 const ANY_EVENT = '*';
 
