@@ -1,3 +1,4 @@
+import { systemClock } from '../sip';
 import type { AppConfig } from '../config/app-config';
 import { AorAttributesService, type AttributeChange } from './aor-attributes.service';
 import type { LocationRepository } from './location.repository';
@@ -20,7 +21,7 @@ function setup() {
     deleteAttribute: (_d: string, _a: string, key: string) => Promise.resolve(rows.delete(key)),
   } as unknown as LocationRepository;
   const config = { registrar: { defaultDomain: 'location' } } as AppConfig;
-  const service = new AorAttributesService(repo, config);
+  const service = new AorAttributesService(repo, config, systemClock);
   const changes: AttributeChange[] = [];
   service.onChange((c) => changes.push(c));
   return {

@@ -1,5 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { CLOCK } from '../common/ports.module';
+import type { Clock } from '../sip';
 import { DomainError } from '../common/domain-error';
 import { checkLength } from '../common/field-limits';
 import { LocationRepository } from './location.repository';
@@ -31,6 +33,7 @@ export class AorAttributesService {
   constructor(
     private readonly repo: LocationRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   private check(key: string): void {
@@ -73,7 +76,7 @@ export class AorAttributesService {
     this.check(key);
     if (typeof value !== 'string') throw new DomainError(400, 'value must be a string', 'value');
     checkLength('attributeValue', value, 'value');
-    await this.repo.setAttribute(domain, aor, key, value, Date.now());
+    await this.repo.setAttribute(domain, aor, key, value, this.clock.now());
     this.changed({ domain, aor, key, value });
     return value;
   }

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { PortsModule } from '../common/ports.module';
 import { AorAttributesService } from './aor-attributes.service';
 import { LocationRepository } from './location.repository';
 import { LocationService } from './location.service';
@@ -7,6 +8,7 @@ import { RegistrationsController } from './registrations.controller';
 
 /** Registrar and location service (usrloc): REGISTER over SIP, bindings over REST, contact events. */
 @Module({
+  imports: [PortsModule],
   controllers: [RegistrationsController],
   providers: [LocationRepository, LocationService, AorAttributesService, RegisterHandler],
   exports: [LocationService, AorAttributesService],

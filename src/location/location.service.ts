@@ -7,6 +7,8 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { CLOCK, every } from '../common/ports.module';
+import type { Clock } from '../sip';
 import { DomainError } from '../common/domain-error';
 import { ExpiryQueue } from '../common/expiry-queue';
 import { KeyedMutex } from '../common/keyed-mutex';
@@ -37,7 +39,7 @@ export class LocationService implements OnModuleInit, OnApplicationBootstrap, On
   private readonly locks = new KeyedMutex();
   /** connection id → `domain\u0000aor` of the bindings registered over it. */
   private readonly byConnection = new Map<string, Set<string>>();
-  private timer: NodeJS.Timeout | undefined;
+  private stopSweeps: (() => void) | undefined;
   private sweeping = false;
   /** How many AoRs have bindings (the live entries of `expiry`). */
   private liveLists = 0;
@@ -47,6 +49,7 @@ export class LocationService implements OnModuleInit, OnApplicationBootstrap, On
   constructor(
     private readonly repo: LocationRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -56,12 +59,16 @@ export class LocationService implements OnModuleInit, OnApplicationBootstrap, On
   onApplicationBootstrap(): void {
     // First sweep at once: what expired while the server was down is removed and announced.
     void this.sweep();
-    this.timer = setInterval(() => void this.sweep(), this.config.registrar.timerInterval * 1000);
-    this.timer.unref();
+    this.stopSweeps = every(this.clock, this.config.registrar.timerInterval * 1000, () => void this.sweep());
   }
 
   onModuleDestroy(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.stopSweeps?.();
+  }
+
+  /** The time of the location service's clock (epoch ms), for the registrar's decisions. */
+  now(): number {
+    return this.clock.now();
   }
 
   /** Subscribes to committed binding changes. */
@@ -70,7 +77,7 @@ export class LocationService implements OnModuleInit, OnApplicationBootstrap, On
   }
 
   /** Live bindings of an AoR, highest q first. */
-  lookup(aor: string, domain = this.config.registrar.defaultDomain, now = Date.now()): Binding[] {
+  lookup(aor: string, domain = this.config.registrar.defaultDomain, now = this.clock.now()): Binding[] {
     return this.get(domain, aor)
       .filter((b) => b.expiresAt > now)
       .sort((a, b) => (b.q ?? 1) - (a.q ?? 1));
@@ -155,7 +162,7 @@ export class LocationService implements OnModuleInit, OnApplicationBootstrap, On
   }
 
   /** Removes expired bindings and announces them as `expired`. */
-  async sweep(now = Date.now()): Promise<number> {
+  async sweep(now = this.clock.now()): Promise<number> {
     if (this.sweeping) return 0;
     this.sweeping = true;
     let removed = 0;

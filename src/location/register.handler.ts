@@ -103,7 +103,7 @@ export class RegisterHandler implements OnModuleInit {
     const userAgent = r.headers.get('user-agent') ?? '';
     checkLength('userAgent', userAgent, 'User-Agent');
     const domain = this.config.registrar.defaultDomain;
-    const now = Date.now();
+    const now = this.location.now();
     const bindings = await this.location.update(domain, aor, (current) => {
       const d = decideRegister(
         current,

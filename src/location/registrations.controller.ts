@@ -44,7 +44,7 @@ export class RegistrationsController {
     @ScalarQuery('domain') domainRaw?: string,
   ): RegistrationPageDto {
     const page = parsePage(pageRaw, limitRaw);
-    const now = Date.now();
+    const now = this.location.now();
     const all = this.location.aors(domainRaw ? this.domain(domainRaw) : undefined);
     return pageOf(all, page, ({ domain, aor }) => ({
       aor,
@@ -60,7 +60,7 @@ export class RegistrationsController {
   get(@Param('aor') aorRaw: string, @ScalarQuery('domain') domainRaw?: string): RegistrationDto {
     const aor = parseAor(aorRaw);
     const domain = this.domain(domainRaw);
-    const now = Date.now();
+    const now = this.location.now();
     const contacts = this.location.lookup(aor, domain, now);
     if (contacts.length === 0) throw new DomainError(404, `${aor} is not registered`, 'aor');
     return { aor, domain, contacts: contacts.map((b) => toContactDto(b, now)) };
