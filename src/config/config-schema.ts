@@ -78,7 +78,7 @@ export const SETTINGS: readonly Setting[] = [
     key: 'sip.maxPendingRequests',
     type: { kind: 'int', min: 0, max: 1_000_000 },
     default: 1000,
-    doc: 'Upper bound of requests taken in and not yet answered; below it the limit follows what the server finishes in 200 ms (at least 64) and the admission rate is cut while the UDP socket backs up or drops; past them new REGISTER/SUBSCRIBE/PUBLISH get 503 with Retry-After (0: neither).',
+    doc: 'Upper bound of requests taken in and not yet answered; below it the limit follows what the server has shown it finishes in 400 ms (at least 64) and the admission rate is cut while the UDP socket backs up or drops; past them new REGISTER/SUBSCRIBE/PUBLISH get 503 with Retry-After (0: neither).',
   },
   {
     key: 'sip.maxConnections',
