@@ -95,6 +95,9 @@ export class UdpTransport implements Transport {
         });
         const addr = socket.address();
         this.bound = { address: addr.address, port: addr.port };
+        // Flows made on an earlier socket carry its local address and port.
+        this.flows.clear();
+        this.flowCount = 0;
         resolve();
       });
       socket.on('message', (data, rinfo) => {
