@@ -38,6 +38,27 @@ const until = async (cond: () => boolean, ms = 3000): Promise<void> => {
 };
 
 describe('UdpTransport on 127.0.0.1', () => {
+  it('shares one flow object per source address and port', async () => {
+    const t = new UdpTransport({ host: '127.0.0.1', port: 0 });
+    const flows: unknown[] = [];
+    t.onMessage((_data, flow) => flows.push(flow));
+    await t.listen();
+    const port = t.localPort;
+    const a = createSocket('udp4');
+    const b = createSocket('udp4');
+    try {
+      for (const sock of [a, a, b]) sock.send(Buffer.from('OPTIONS sip:x SIP/2.0\r\n\r\n'), port, '127.0.0.1');
+      await until(() => flows.length === 3);
+      expect(flows[1]).toBe(flows[0]);
+      expect(flows[2]).not.toBe(flows[0]);
+      expect(flows[2]).toMatchObject({ protocol: 'udp', remoteAddress: '127.0.0.1', localPort: port });
+    } finally {
+      a.close();
+      b.close();
+      await t.close();
+    }
+  });
+
   it('answers a SUBSCRIBE to the source port', async () => {
     const udp = new UdpTransport({ host: '127.0.0.1', port: 0 });
     const stack = stackOn(udp);
