@@ -1,3 +1,5 @@
+import { PRESENCE_PROFILE_SETTINGS } from './presence-profile.settings';
+
 /**
  * One row per setting: where it lives in {@link AppConfig}, its type, its default, and the parameter of
  * the original SIP-server module it replaces. The README's configuration table is this list.
@@ -101,6 +103,16 @@ export const SETTINGS: readonly Setting[] = [
   },
   { key: 'http.host', type: str, default: '0.0.0.0', doc: 'Address of the HTTP, REST and WebSocket listener.' },
   { key: 'http.port', type: port, default: 3000, doc: 'Port of HTTP (REST /api, /docs, /health, WS /ws and /sip).' },
+  {
+    key: 'http.publicUrl',
+    type: {
+      kind: 'string',
+      pattern: /^$|^https?:\/\/[^\s/?#]+$/i,
+      hint: 'http(s)://host[:port] without a path, or empty',
+    },
+    default: '',
+    doc: 'Base of the HTTP URLs the server hands out (content indirection); empty: http://<sip.advertisedHost or the HTTP host>:<bound HTTP port>.',
+  },
   {
     key: 'http.corsOrigins',
     type: {
@@ -236,6 +248,12 @@ export const SETTINGS: readonly Setting[] = [
     doc: 'Without publications, a registered user is open and an unregistered one closed.',
   },
   {
+    key: 'pa.contentUrlExpires',
+    type: positiveSeconds,
+    default: 3600,
+    doc: 'Seconds an HTTP URL given for content indirection (RFC 4483, message/external-body) stays valid.',
+  },
+  {
     key: 'pa.timerInterval',
     type: positiveSeconds,
     default: 1,
@@ -304,13 +322,7 @@ export const SETTINGS: readonly Setting[] = [
     origin: 'pua_reginfo: ul_identities_key',
     doc: 'AoR attribute key holding extra public identities (P-Associated-URI form); reg documents list each. Empty: none.',
   },
-  {
-    key: 'presenceProfile.defaultExpires',
-    type: positiveSeconds,
-    default: 3600,
-    origin: 'presence_profile: default_expires',
-    doc: 'Expiry of a ua-profile SUBSCRIBE without Expires.',
-  },
+  ...PRESENCE_PROFILE_SETTINGS,
   {
     key: 'b2b.presenceRoute',
     type: sipUriOrEmpty,

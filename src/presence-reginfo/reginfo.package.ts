@@ -59,7 +59,7 @@ function hostOf(uri: string): string {
   return afterAt.split(/[;:?>]/, 1)[0].toLowerCase();
 }
 
-export function createReginfoPackage(opts: ReginfoPackageOptions): EventPackage {
+export function createReginfoPackage(opts: ReginfoPackageOptions): EventPackage<string> {
   const clampPublish = (v: number): number => Math.min(opts.publishMaxExpires, Math.max(opts.publishMinExpires, v));
   const parsed = new Map<string, Reginfo | null>();
   const trustedUris = opts.trustedWatchers.filter((t) => t.includes(':'));
