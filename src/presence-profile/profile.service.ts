@@ -8,10 +8,11 @@ import { Notifier } from '../pa/core/notifier.service';
 import { SubscriptionRegistry } from '../pa/core/subscription.registry';
 import type { Clock, Random } from '../sip';
 import { PackageError, type DocumentPublish } from '../pa/core/event-package';
-import { sameAor } from '../pa/presence/pidf';
+import { trustedSources } from '../pa/presence/trusted-sources';
 import {
   domainOf,
   localNetworkAor,
+  ownerFor,
   profileId,
   targetOfEventParams,
   UA_PROFILE_EVENT,
@@ -46,6 +47,7 @@ const CACHE_BYTES = 64 * 1024 * 1024;
 @Injectable()
 export class ProfileService implements ProfileSource {
   private readonly mutex = new KeyedMutex();
+  private readonly trusted: (uri: string) => boolean;
   /** Version bytes by entity tag (a version never changes, so the cache is never stale). */
   private readonly cache = new Map<string, Buffer>();
   private cachedBytes = 0;
@@ -57,7 +59,9 @@ export class ProfileService implements ProfileSource {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(RANDOM) private readonly random: Random,
-  ) {}
+  ) {
+    this.trusted = trustedSources(config.presenceProfile.trustedPublishers);
+  }
 
   /** Stores a new version of the AoR's document for `target`; `created` when there was none. */
   async put(up: ProfileUpload): Promise<{ profile: ProfileMeta; created: boolean }> {
@@ -126,7 +130,7 @@ export class ProfileService implements ProfileSource {
       throw new PackageError(403, `Forbidden (${req.source} is not a trusted provisioning source)`);
     }
     const target = req.eventParams?.['profile-type'] === undefined ? USER : targetOfEventParams(req.eventParams);
-    const owner = target.profileType === 'local-network' ? localNetworkAor(domainOf(req.presentity)) : req.presentity;
+    const owner = ownerFor(req.presentity, target.profileType);
     const expires = req.expires ?? this.config.presenceProfile.defaultExpires;
     if (req.body.length === 0 || expires === 0) {
       if (req.ifMatch === undefined) {
@@ -148,11 +152,6 @@ export class ProfileService implements ProfileSource {
       ...(req.ifMatch !== undefined && { ifMatch: req.ifMatch }),
     });
     return { etag: profile.etag, expires };
-  }
-
-  private trusted(source: string): boolean {
-    const list = this.config.presenceProfile.trustedPublishers;
-    return list.some((t) => (t.includes(':') ? sameAor(t, source) : t === domainOf(source)));
   }
 
   list(filter: ProfileFilter): Promise<ProfileMeta[]> {

@@ -57,6 +57,11 @@ export function domainOf(aor: string): string {
   return aor.slice(aor.lastIndexOf('@') + 1).toLowerCase();
 }
 
+/** The key of the documents a subscriber to `presentity` with a profile type reads: its own, or its domain's. */
+export function ownerFor(presentity: string, type: ProfileType): string {
+  return type === 'local-network' ? localNetworkAor(domainOf(presentity)) : presentity;
+}
+
 /** The id of the document of an AoR for a target (stable, so that a PUT of the same target replaces it). */
 export function profileId(aor: string, t: ProfileTarget): string {
   const key = [aor, t.profileType, t.vendor ?? '', t.model ?? '', t.version ?? '', t.appids ?? ''].join('\u0000');

@@ -16,10 +16,11 @@ import {
   type WatcherView,
 } from '../pa/core/event-package';
 import { sameAor } from '../pa/presence/pidf';
+import { hostOf } from '../pa/presence/trusted-sources';
 import {
   bestMatch,
   domainOf,
-  localNetworkAor,
+  ownerFor,
   targetOfEventParams,
   UA_PROFILE_EVENT,
   type Profile,
@@ -100,8 +101,7 @@ export function createUaProfilePackage(opts: UaProfilePackageOptions, source: Pr
   /** The document for a subscriber: the best match among the presentity's (or its domain's) documents. */
   const choose = (state: PresentityState, watcher: WatcherView): Profile | undefined => {
     const target = targetOf(watcher.eventParams);
-    const owner =
-      target.profileType === 'local-network' ? localNetworkAor(domainOf(state.presentity)) : state.presentity;
+    const owner = ownerFor(state.presentity, target.profileType);
     const docs = ((state.document ?? []) as readonly Profile[]).filter((d) => d.aor === owner);
     return bestMatch(docs, target);
   };
@@ -125,7 +125,7 @@ export function createUaProfilePackage(opts: UaProfilePackageOptions, source: Pr
     authorize(watcher: WatcherView, presentity: string) {
       // The identity is the From URI until digest authentication exists (README).
       const type = watcher.kind === 'sip' ? targetOf(watcher.eventParams).profileType : 'user';
-      if (type === 'local-network') return domainOf(watcher.uri) === domainOf(presentity) ? 'active' : 'terminated';
+      if (type === 'local-network') return hostOf(watcher.uri) === domainOf(presentity) ? 'active' : 'terminated';
       return sameAor(watcher.uri, presentity) ? 'active' : 'terminated';
     },
     admit(state: PresentityState, watcher: WatcherView): void {
