@@ -271,4 +271,22 @@ describe.each(databaseKinds())('ua-profile delivery on %s', (kind) => {
       expect.arrayContaining([expect.objectContaining({ kind: 'sip', watcher: aor, etag: etagOf(put) })]),
     );
   });
+
+  it('documents the profile and content routes in OpenAPI', async () => {
+    const res = await http(app.httpPort, 'GET', '/docs-json');
+    expect(res.status).toBe(200);
+    const paths = res.json.paths as Record<string, Record<string, unknown>>;
+    expect(Object.keys(paths['/api/profiles/{aor}']).sort()).toEqual(['delete', 'get', 'put']);
+    expect(paths['/api/profiles']).toHaveProperty('get');
+    expect(paths['/api/profiles/{aor}/status']).toHaveProperty('get');
+    expect(paths['/api/content/{event}/{ref}']).toHaveProperty('get');
+    const put = paths['/api/profiles/{aor}'].put as {
+      parameters: { name: string }[];
+      responses: Record<string, unknown>;
+    };
+    expect(put.parameters.map((p) => p.name)).toEqual(
+      expect.arrayContaining(['aor', 'profileType', 'vendor', 'model', 'version', 'appids', 'effectiveBy', 'If-Match']),
+    );
+    expect(Object.keys(put.responses)).toEqual(expect.arrayContaining(['200', '201', '400', '412', '413', '415']));
+  });
 });
