@@ -72,19 +72,18 @@ export interface UaProfileJson {
   readonly subscribers: readonly ProfileHolder[];
 }
 
-const BODY_CACHE = 256;
-
 /** A subscriber's target: from its Event parameters; a reader without them (REST, WebSocket) asks for `user`. */
 function targetOf(params: EventParams | undefined): ProfileTarget {
   return params === undefined ? { profileType: 'user' } : targetOfEventParams(params);
 }
 
 export function createUaProfilePackage(opts: UaProfilePackageOptions, source: ProfileSource): EventPackage<Buffer> {
-  // One NotifyBody per version, so that a fan-out hashes and sends the same object to every watcher.
-  const bodies = new Map<string, NotifyBody<Buffer>>();
+  // One NotifyBody per version's bytes, so that a fan-out hashes and sends the same object to every watcher;
+  // weakly held, so the bytes go when the profile service's cache lets them go.
+  const bodies = new WeakMap<Buffer, NotifyBody<Buffer>>();
 
   const bodyOf = (p: Profile): NotifyBody<Buffer> => {
-    let b = bodies.get(p.etag);
+    let b = bodies.get(p.body);
     if (b) return b;
     b = {
       contentType: p.contentType,
@@ -93,8 +92,7 @@ export function createUaProfilePackage(opts: UaProfilePackageOptions, source: Pr
       etag: p.etag,
       ...(p.effectiveBy !== undefined && { eventHeaderParams: { 'effective-by': String(p.effectiveBy) } }),
     };
-    if (bodies.size >= BODY_CACHE) bodies.delete(bodies.keys().next().value!);
-    bodies.set(p.etag, b);
+    bodies.set(p.body, b);
     return b;
   };
 
