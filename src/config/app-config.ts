@@ -90,6 +90,8 @@ export interface PaConfig {
   readonly timerInterval: number;
   /** Seconds a content-indirection URL (RFC 4483) stays valid. */
   readonly contentUrlExpires: number;
+  /** Key of content-indirection URL tokens; empty: drawn at start. */
+  readonly contentUrlSecret: string;
 }
 
 /** `presence_reginfo`. */

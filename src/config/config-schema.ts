@@ -1,3 +1,4 @@
+import { CONTENT_SETTINGS } from './content.settings';
 import { PRESENCE_PROFILE_SETTINGS } from './presence-profile.settings';
 
 /**
@@ -103,16 +104,6 @@ export const SETTINGS: readonly Setting[] = [
   },
   { key: 'http.host', type: str, default: '0.0.0.0', doc: 'Address of the HTTP, REST and WebSocket listener.' },
   { key: 'http.port', type: port, default: 3000, doc: 'Port of HTTP (REST /api, /docs, /health, WS /ws and /sip).' },
-  {
-    key: 'http.publicUrl',
-    type: {
-      kind: 'string',
-      pattern: /^$|^https?:\/\/[^\s/?#]+$/i,
-      hint: 'http(s)://host[:port] without a path, or empty',
-    },
-    default: '',
-    doc: 'Base of the HTTP URLs the server hands out (content indirection); empty: http://<sip.advertisedHost or the HTTP host>:<bound HTTP port>.',
-  },
   {
     key: 'http.corsOrigins',
     type: {
@@ -247,12 +238,7 @@ export const SETTINGS: readonly Setting[] = [
     origin: 'pa: use registrar as presence source',
     doc: 'Without publications, a registered user is open and an unregistered one closed.',
   },
-  {
-    key: 'pa.contentUrlExpires',
-    type: positiveSeconds,
-    default: 3600,
-    doc: 'Seconds an HTTP URL given for content indirection (RFC 4483, message/external-body) stays valid.',
-  },
+  ...CONTENT_SETTINGS,
   {
     key: 'pa.timerInterval',
     type: positiveSeconds,

@@ -6,7 +6,7 @@ import { ContentIndirectionService } from './content-indirection.service';
 const config = {
   http: { host: '127.0.0.1', port: 8080, corsOrigins: [], publicUrl: '' },
   sip: { advertisedHost: '' },
-  pa: { contentUrlExpires: 60 },
+  pa: { contentUrlExpires: 60, contentUrlSecret: '' },
 } as unknown as AppConfig;
 
 describe('ContentIndirectionService', () => {
@@ -33,5 +33,15 @@ describe('ContentIndirectionService', () => {
     expect(svc.verify({ event: 'ua-profile', ref: 'e1', expires: 1_800_000_010 }, `${token}x`)).toBe(false);
     clock.advance(11_000);
     expect(svc.verify({ event: 'ua-profile', ref: 'e1', expires: 1_800_000_010 }, token)).toBe(false);
+  });
+
+  it('signs with pa.contentUrlSecret when set, so that another instance (or a restart) accepts the URL', () => {
+    const shared = { ...config, pa: { contentUrlExpires: 60, contentUrlSecret: 'a-shared-secret-of-the-cluster' } };
+    const a = new ContentIndirectionService(shared as AppConfig, clock, cryptoRandom);
+    const b = new ContentIndirectionService(shared as AppConfig, clock, cryptoRandom);
+    const grant = { event: 'ua-profile', ref: 'e1', expires: Math.floor(clock.now() / 1000) + 30 };
+    const token = new URL(a.url(grant)).searchParams.get('token')!;
+    expect(b.verify(grant, token)).toBe(true);
+    expect(svc.verify(grant, token)).toBe(false);
   });
 });

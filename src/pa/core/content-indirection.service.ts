@@ -24,10 +24,11 @@ const bodySize = (b: NotifyBody): number => (typeof b.body === 'string' ? Buffer
 /**
  * Content indirection (RFC 4483): a NOTIFY body that names content a package can serve again
  * ({@link NotifyBody.contentRef}) becomes, for a watcher accepting `message/external-body`, a pointer to an HTTP
- * URL carrying an access token (an HMAC over event, reference and expiry with a key drawn at start) instead of
- * the bytes, so that content of any size reaches the watcher whatever the transport of its dialog. The URL is
- * valid for `pa.contentUrlExpires` seconds and only in this process (a URL handed out before a restart is
- * refused after it: the watcher gets a new one with the next NOTIFY or a refresh).
+ * URL carrying an access token (an HMAC over event, reference and expiry, keyed by `pa.contentUrlSecret` or by
+ * a key drawn at start) instead of the bytes, so that content of any size reaches the watcher whatever the
+ * transport of its dialog. The URL is valid for `pa.contentUrlExpires` seconds; with a drawn key only in this
+ * process (a URL handed out before a restart is refused after it: the watcher gets a new one with the next
+ * NOTIFY or a refresh).
  */
 @Injectable()
 export class ContentIndirectionService {
@@ -39,7 +40,8 @@ export class ContentIndirectionService {
     @Inject(RANDOM) random: Random,
     @Optional() private readonly http?: HttpAdapterHost,
   ) {
-    this.key = Buffer.from(random.hex(32), 'hex');
+    const secret = config.pa.contentUrlSecret;
+    this.key = secret ? Buffer.from(secret, 'utf8') : Buffer.from(random.hex(32), 'hex');
   }
 
   /** Whether a watcher with this Accept gets content by reference. */
