@@ -7,7 +7,10 @@ import { freePort, spawnServer, type ServerProcess } from '../utils/test-app';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../utils/test-database';
 import { nextNotify, notifyArrives, openClient, type ServerPorts } from '../utils/presence-e2e';
 import { etagOf, http, subscribeProfile, upload } from '../utils/profile-e2e';
-import { randomToken, type SipTestClient } from '../utils/sip-test-client';
+import { headerParam, randomToken, type SipTestClient } from '../utils/sip-test-client';
+
+/** A shared key: content-indirection URLs handed out before the crash stay valid after it. */
+const ENV = { PA_CONTENT_URL_SECRET: 'restart-test-secret-0123456789' };
 
 describe.each(databaseKinds())('ua-profile dialogs across kill -9 on %s', (kind) => {
   let db: TestDatabase;
@@ -28,7 +31,7 @@ describe.each(databaseKinds())('ua-profile dialogs across kill -9 on %s', (kind)
     const sipPort = await freePort();
     const httpPort = await freePort();
     const ports: ServerPorts = { udp: sipPort, tcp: sipPort, http: httpPort };
-    server = await spawnServer(db, { sipPort, httpPort });
+    server = await spawnServer(db, { sipPort, httpPort }, ENV);
     const aor = `sip:mac-${randomToken(6)}@example.com`;
     const acme = { profileType: 'device', vendor: 'acme' };
     expect((await upload(httpPort, aor, 'acme v1', 'text/plain', acme)).status).toBe(201);
@@ -44,9 +47,17 @@ describe.each(databaseKinds())('ua-profile dialogs across kill -9 on %s', (kind)
     expect(sub.notify?.body).toBe('acme v1');
     expect(zeta.notify?.body).toBe('zeta v1');
     const cseqBefore = sub.notify!.cseq!.seq;
+    const pointer = await subscribeProfile(
+      other,
+      aor,
+      { 'profile-type': 'device', vendor: 'zeta' },
+      { accept: 'message/external-body' },
+    );
+    const url = headerParam(pointer.notify?.header('content-type'), 'URL') ?? '';
+    expect(url).toContain('/api/content/ua-profile/');
 
     await server.kill('SIGKILL');
-    server = await spawnServer(db, { sipPort, httpPort });
+    server = await spawnServer(db, { sipPort, httpPort }, ENV);
 
     const put = await upload(httpPort, aor, 'acme v2', 'text/plain', acme);
     expect(put.status).toBe(200);
@@ -56,15 +67,15 @@ describe.each(databaseKinds())('ua-profile dialogs across kill -9 on %s', (kind)
     expect(update.toTag).toBe(sub.dialog.fromTag);
     expect(update.fromTag).toBe(sub.dialog.toTag);
     expect(await notifyArrives(other, zeta.dialog.callId, 700)).toBe(false);
+    const fetched = await http(httpPort, 'GET', url);
+    expect(fetched.status).toBe(200);
+    expect(fetched.bytes.toString()).toBe('zeta v1');
 
     const status = await http(httpPort, 'GET', `/api/profiles/${encodeURIComponent(aor)}/status`);
     const holders = status.json.subscribers as { etag?: string | null; target: Record<string, string> }[];
-    expect(holders.map((h) => h.etag).sort()).toEqual(
-      [
-        etagOf(put),
-        (status.json.versions as { vendor: string; etag: string }[]).find((v) => v.vendor === 'zeta')!.etag,
-      ].sort(),
-    );
+    const zeta1 = (status.json.versions as { vendor: string; etag: string }[]).find((v) => v.vendor === 'zeta')!.etag;
+    // The acme phone holds the new version; both zeta subscriptions (bytes and pointer) the one they had.
+    expect(holders.map((h) => h.etag).sort()).toEqual([etagOf(put), zeta1, zeta1].sort());
 
     // The dialog goes on: a refresh is answered in it and gets the current version.
     const refresh = await phone.inDialog(sub.dialog, 'SUBSCRIBE', {
