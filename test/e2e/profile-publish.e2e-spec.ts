@@ -2,62 +2,55 @@
  * Issue 15, PUBLISH Event: ua-profile from a trusted provisioning source (presenceProfile.trustedPublishers)
  * stores a document as a REST upload would, with entity tags as for presence; other sources get 403.
  */
-import type { RunningApp } from '../../src/app.factory';
-import { nextNotify, openClient, portsOf, uniqueAor } from '../utils/presence-e2e';
-import { etagOf, http, profilePath, subscribeProfile } from '../utils/profile-e2e';
+import { nextNotify, uniqueAor } from '../utils/presence-e2e';
+import {
+  etagOf,
+  http,
+  profilePath,
+  subscribeProfile,
+  startProfileApp,
+  type ProfileTestApp,
+} from '../utils/profile-e2e';
 import type { SipTestClient, SipTestMessage } from '../utils/sip-test-client';
-import { startTestApp } from '../utils/test-app';
-import { createTestDatabase, databaseKinds, type TestDatabase } from '../utils/test-database';
+import { databaseKinds } from '../utils/test-database';
 
 const PROVISIONING = 'sip:prov@provisioning.example.com';
 const ENV = { PRESENCE_PROFILE_TRUSTED_PUBLISHERS: `${PROVISIONING},ops.example.net` };
 
+/** PUBLISH Event: ua-profile for `aor` from `from` (a provisioning source, trusted or not). */
+function publish(
+  c: SipTestClient,
+  aor: string,
+  from: string,
+  opts: { body?: string; ifMatch?: string; expires?: number } = {},
+): Promise<SipTestMessage> {
+  return c.request({
+    method: 'PUBLISH',
+    uri: aor,
+    from,
+    headers: {
+      Event: 'ua-profile;profile-type=device;vendor="acme"',
+      ...(opts.body !== undefined && { 'Content-Type': 'application/xml' }),
+      ...(opts.ifMatch !== undefined && { 'SIP-If-Match': opts.ifMatch }),
+      ...(opts.expires !== undefined && { Expires: opts.expires }),
+    },
+    ...(opts.body !== undefined && { body: opts.body }),
+  });
+}
+
 describe.each(databaseKinds())('ua-profile PUBLISH on %s', (kind) => {
-  let db: TestDatabase;
-  let app: RunningApp;
-  const clients: SipTestClient[] = [];
+  let t: ProfileTestApp;
 
   beforeAll(async () => {
-    db = await createTestDatabase(kind);
-    app = await startTestApp(db, ENV);
+    t = await startProfileApp(kind, ENV);
   });
 
-  afterAll(async () => {
-    for (const c of clients) await c.close();
-    await app.close();
-    await db.drop();
-  });
-
-  async function client(): Promise<SipTestClient> {
-    const c = await openClient(portsOf(app), 'udp');
-    clients.push(c);
-    return c;
-  }
-
-  function publish(
-    c: SipTestClient,
-    aor: string,
-    from: string,
-    opts: { body?: string; ifMatch?: string; expires?: number; event?: string } = {},
-  ): Promise<SipTestMessage> {
-    return c.request({
-      method: 'PUBLISH',
-      uri: aor,
-      from,
-      headers: {
-        Event: opts.event ?? 'ua-profile;profile-type=device;vendor="acme"',
-        ...(opts.body !== undefined && { 'Content-Type': 'application/xml' }),
-        ...(opts.ifMatch !== undefined && { 'SIP-If-Match': opts.ifMatch }),
-        ...(opts.expires !== undefined && { Expires: opts.expires }),
-      },
-      ...(opts.body !== undefined && { body: opts.body }),
-    });
-  }
+  afterAll(() => t.close());
 
   it('stores a trusted source’s document, guards it with entity tags and removes it; others get 403', async () => {
     const aor = uniqueAor('mac');
-    const source = await client();
-    const phone = await client();
+    const source = await t.client();
+    const phone = await t.client();
     const sub = await subscribeProfile(phone, aor, { 'profile-type': 'device', vendor: 'acme' });
     expect(sub.notify?.bodyBytes.length).toBe(0);
 
@@ -65,7 +58,7 @@ describe.each(databaseKinds())('ua-profile PUBLISH on %s', (kind) => {
     expect(first.status).toBe(200);
     const etag1 = first.header('sip-etag')!;
     expect((await nextNotify(phone, sub.dialog.callId)).body).toBe('<cfg>1</cfg>');
-    const rest = await http(app.httpPort, 'GET', profilePath(aor, { profileType: 'device', vendor: 'acme' }));
+    const rest = await http(t.httpPort, 'GET', profilePath(aor, { profileType: 'device', vendor: 'acme' }));
     expect(rest.bytes.toString()).toBe('<cfg>1</cfg>');
     expect(etagOf(rest)).toBe(etag1);
 
@@ -83,7 +76,7 @@ describe.each(databaseKinds())('ua-profile PUBLISH on %s', (kind) => {
 
     expect((await publish(source, aor, PROVISIONING, { ifMatch: etag2, expires: 0 })).status).toBe(200);
     expect((await nextNotify(phone, sub.dialog.callId)).bodyBytes.length).toBe(0);
-    expect((await http(app.httpPort, 'GET', profilePath(aor, { profileType: 'device', vendor: 'acme' }))).status).toBe(
+    expect((await http(t.httpPort, 'GET', profilePath(aor, { profileType: 'device', vendor: 'acme' }))).status).toBe(
       404,
     );
   });

@@ -3,27 +3,20 @@
  * with vendor, model and version, gets the document for its model in the first NOTIFY, answers it, and gets
  * the next version when the operator uploads one — over UDP and TCP.
  */
-import type { RunningApp } from '../../src/app.factory';
 import { eventually } from '../utils/presence-e2e';
-import { http, upload } from '../utils/profile-e2e';
+import { http, upload, startProfileApp, type ProfileTestApp } from '../utils/profile-e2e';
 import { randomToken } from '../utils/sip-test-client';
 import { runSipp, type SippTransport } from '../utils/sipp';
-import { startTestApp } from '../utils/test-app';
-import { createTestDatabase, databaseKinds, type TestDatabase } from '../utils/test-database';
+import { databaseKinds } from '../utils/test-database';
 
 describe.each(databaseKinds())('SIPp ua-profile.xml on %s', (kind) => {
-  let db: TestDatabase;
-  let app: RunningApp;
+  let t: ProfileTestApp;
 
   beforeAll(async () => {
-    db = await createTestDatabase(kind);
-    app = await startTestApp(db);
+    t = await startProfileApp(kind);
   });
 
-  afterAll(async () => {
-    await app.close();
-    await db.drop();
-  });
+  afterAll(() => t.close());
 
   it.each<[SippTransport, string]>([
     ['u1', 'udp'],
@@ -32,11 +25,11 @@ describe.each(databaseKinds())('SIPp ua-profile.xml on %s', (kind) => {
     const user = `mac-${randomToken(6)}`;
     const aor = `sip:${user}@example.com`;
     const target = { profileType: 'device', vendor: 'acme' };
-    expect((await upload(app.httpPort, aor, '<cfg>acme-any</cfg>', 'application/xml', target)).status).toBe(201);
+    expect((await upload(t.httpPort, aor, '<cfg>acme-any</cfg>', 'application/xml', target)).status).toBe(201);
     const model = { ...target, model: 'p3' };
-    expect((await upload(app.httpPort, aor, '<cfg>acme-p3-v1</cfg>', 'application/xml', model)).status).toBe(201);
+    expect((await upload(t.httpPort, aor, '<cfg>acme-p3-v1</cfg>', 'application/xml', model)).status).toBe(201);
 
-    const port = protocol === 'udp' ? app.sipPorts.udp : app.sipPorts.tcp;
+    const port = protocol === 'udp' ? t.app.sipPorts.udp : t.app.sipPorts.tcp;
     const run = runSipp({
       scenario: 'ua-profile',
       remote: `127.0.0.1:${port}`,
@@ -60,7 +53,7 @@ describe.each(databaseKinds())('SIPp ua-profile.xml on %s', (kind) => {
     const holding = await eventually(
       async () => {
         if (finished) return false;
-        const status = await http(app.httpPort, 'GET', statusPath);
+        const status = await http(t.httpPort, 'GET', statusPath);
         const holders = status.json.subscribers as { etag?: string | null }[] | undefined;
         return holders?.some((h) => typeof h.etag === 'string') ? true : undefined;
       },
@@ -68,7 +61,7 @@ describe.each(databaseKinds())('SIPp ua-profile.xml on %s', (kind) => {
       'the phone holding a version',
     );
     if (holding) {
-      expect((await upload(app.httpPort, aor, '<cfg>acme-p3-v2</cfg>', 'application/xml', model)).status).toBe(200);
+      expect((await upload(t.httpPort, aor, '<cfg>acme-p3-v2</cfg>', 'application/xml', model)).status).toBe(200);
     }
     const result = await run;
     const diagnostics = `${result.command.join(' ')}\n${result.stderr}\n${result.errors}`;

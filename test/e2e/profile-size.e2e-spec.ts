@@ -4,35 +4,27 @@
  * (RFC 4483): its NOTIFY points at an HTTP URL with an access token, which serves the bytes, and nothing
  * without the token.
  */
-import type { RunningApp } from '../../src/app.factory';
-import { nextNotify, openClient, portsOf, uniqueAor } from '../utils/presence-e2e';
-import { binaryDocument, etagOf, http, subscribeProfile, upload } from '../utils/profile-e2e';
-import { headerParam, type SipTestClient, type SipTestTransport } from '../utils/sip-test-client';
-import { startTestApp } from '../utils/test-app';
-import { createTestDatabase, databaseKinds, type TestDatabase } from '../utils/test-database';
+import { nextNotify, uniqueAor } from '../utils/presence-e2e';
+import {
+  binaryDocument,
+  etagOf,
+  http,
+  subscribeProfile,
+  upload,
+  startProfileApp,
+  type ProfileTestApp,
+} from '../utils/profile-e2e';
+import { headerParam, type SipTestTransport } from '../utils/sip-test-client';
+import { databaseKinds } from '../utils/test-database';
 
 describe.each(databaseKinds())('ua-profile sizes and content indirection on %s', (kind) => {
-  let db: TestDatabase;
-  let app: RunningApp;
-  const clients: SipTestClient[] = [];
+  let t: ProfileTestApp;
 
   beforeAll(async () => {
-    db = await createTestDatabase(kind);
-    app = await startTestApp(db);
+    t = await startProfileApp(kind);
   });
 
-  afterAll(async () => {
-    for (const c of clients) await c.close();
-    await app.close();
-    await db.drop();
-  });
-
-  async function client(transport: SipTestTransport): Promise<SipTestClient> {
-    // A UDP phone also listens on TCP at the same port, where a request too large for a datagram comes.
-    const c = await openClient(portsOf(app), transport, transport === 'udp' ? { listenTcp: true } : {});
-    clients.push(c);
-    return c;
-  }
+  afterAll(() => t.close());
 
   it.each<[SipTestTransport, SipTestTransport]>([
     ['udp', 'tcp'],
@@ -42,8 +34,9 @@ describe.each(databaseKinds())('ua-profile sizes and content indirection on %s',
     const aor = uniqueAor('big');
     const doc = Buffer.from(`<config>${'<line>0123456789abcdef</line>'.repeat(800)}</config>`);
     expect(doc.length).toBeGreaterThan(20_000);
-    expect((await upload(app.httpPort, aor, doc, 'application/xml')).status).toBe(201);
-    const phone = await client(transport);
+    expect((await upload(t.httpPort, aor, doc, 'application/xml')).status).toBe(201);
+    // A UDP phone also listens on TCP at the same port, where a request too large for a datagram comes.
+    const phone = await t.client(transport, transport === 'udp' ? { listenTcp: true } : {});
     const { response, notify } = await subscribeProfile(phone, aor, { 'profile-type': 'user' });
     expect(response.status).toBe(200);
     expect(notify?.receivedOver).toBe(over);
@@ -51,7 +44,7 @@ describe.each(databaseKinds())('ua-profile sizes and content indirection on %s',
 
     // A new version goes the same way.
     const v2 = Buffer.concat([doc, Buffer.from('<!-- v2 -->')]);
-    expect((await upload(app.httpPort, aor, v2, 'application/xml')).status).toBe(200);
+    expect((await upload(t.httpPort, aor, v2, 'application/xml')).status).toBe(200);
     const update = await nextNotify(phone, notify!.callId!, 10_000);
     expect(update.receivedOver).toBe(over);
     expect(update.bodyBytes.equals(v2)).toBe(true);
@@ -60,10 +53,10 @@ describe.each(databaseKinds())('ua-profile sizes and content indirection on %s',
   it('a 1 MB document reaches a subscriber by indirection: fetched over HTTP with its token, refused without', async () => {
     const aor = uniqueAor('huge');
     const doc = binaryDocument(1_000_000, 11);
-    const put = await upload(app.httpPort, aor, doc, 'application/octet-stream');
+    const put = await upload(t.httpPort, aor, doc, 'application/octet-stream');
     expect(put.status).toBe(201);
     const etag = etagOf(put);
-    const phone = await client('udp');
+    const phone = await t.client('udp');
     const { response, notify } = await subscribeProfile(
       phone,
       aor,
@@ -82,20 +75,20 @@ describe.each(databaseKinds())('ua-profile sizes and content indirection on %s',
     const url = headerParam(type, 'URL') ?? '';
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api\/content\/ua-profile\/.+\?expires=\d+&token=.+$/);
 
-    const fetched = await http(app.httpPort, 'GET', url);
+    const fetched = await http(t.httpPort, 'GET', url);
     expect(fetched.status).toBe(200);
     expect(fetched.headers.get('content-type')).toBe('application/octet-stream');
     expect(etagOf(fetched)).toBe(etag);
     expect(fetched.bytes.equals(doc)).toBe(true);
 
     const bare = url.slice(0, url.indexOf('?'));
-    const without = await http(app.httpPort, 'GET', bare);
+    const without = await http(t.httpPort, 'GET', bare);
     expect(without.status).toBe(403);
     expect(without.json).toMatchObject({ field: 'token' });
-    const forged = await http(app.httpPort, 'GET', url.replace(/token=.(.*)$/, 'token=A$1'));
+    const forged = await http(t.httpPort, 'GET', url.replace(/token=.(.*)$/, 'token=A$1'));
     expect(forged.status).toBe(403);
     const later = await http(
-      app.httpPort,
+      t.httpPort,
       'GET',
       url.replace(/expires=(\d+)/, (_m, e: string) => `expires=${Number(e) + 1}`),
     );
@@ -103,11 +96,11 @@ describe.each(databaseKinds())('ua-profile sizes and content indirection on %s',
 
     // A new version: a NOTIFY with a new URL; the old one no longer serves (the content was replaced).
     const v2 = binaryDocument(1_000_000, 12);
-    expect((await upload(app.httpPort, aor, v2, 'application/octet-stream')).status).toBe(200);
+    expect((await upload(t.httpPort, aor, v2, 'application/octet-stream')).status).toBe(200);
     const update = await nextNotify(phone, notify!.callId!, 10_000);
     const url2 = headerParam(update.header('content-type'), 'URL') ?? '';
     expect(url2).not.toBe(url);
-    expect((await http(app.httpPort, 'GET', url2)).bytes.equals(v2)).toBe(true);
-    expect((await http(app.httpPort, 'GET', url)).status).toBe(404);
+    expect((await http(t.httpPort, 'GET', url2)).bytes.equals(v2)).toBe(true);
+    expect((await http(t.httpPort, 'GET', url)).status).toBe(404);
   });
 });

@@ -2,8 +2,54 @@
  * Helpers of the `ua-profile` (RFC 6080) end-to-end suites: REST uploads of raw documents, byte-exact reads,
  * and SUBSCRIBE with the RFC's Event parameters.
  */
-import { nextNotify } from './presence-e2e';
-import type { SipTestClient, SipTestDialog, SipTestMessage } from './sip-test-client';
+import type { RunningApp } from '../../src/app.factory';
+import { nextNotify, openClient, startPresenceApp } from './presence-e2e';
+import type {
+  SipTestClient,
+  SipTestClientOptions,
+  SipTestDialog,
+  SipTestMessage,
+  SipTestTransport,
+} from './sip-test-client';
+import type { TestDatabaseKind } from './test-database';
+import { WsClient } from './ws-test-client';
+
+/** The app on a fresh database, with the SIP clients and browser sockets a suite opens closed with it. */
+export interface ProfileTestApp {
+  readonly app: RunningApp;
+  readonly httpPort: number;
+  client(transport?: SipTestTransport, options?: Partial<SipTestClientOptions>): Promise<SipTestClient>;
+  socket(): Promise<WsClient>;
+  close(): Promise<void>;
+}
+
+export async function startProfileApp(
+  kind: TestDatabaseKind,
+  env: Record<string, string> = {},
+): Promise<ProfileTestApp> {
+  const { app, ports, stop } = await startPresenceApp(kind, env);
+  const clients: SipTestClient[] = [];
+  const sockets: WsClient[] = [];
+  return {
+    app,
+    httpPort: app.httpPort,
+    async client(transport = 'udp', options = {}) {
+      const c = await openClient(ports, transport, options);
+      clients.push(c);
+      return c;
+    },
+    async socket() {
+      const s = await WsClient.open(app.httpPort);
+      sockets.push(s);
+      return s;
+    },
+    async close() {
+      for (const s of sockets) await s.close();
+      for (const c of clients) await c.close();
+      await stop();
+    },
+  };
+}
 
 export interface RawResponse {
   readonly status: number;
