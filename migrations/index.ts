@@ -3,6 +3,7 @@ import { Presence1763900100000 } from './1763900100000-presence';
 import { DropUnusedIndexes1763900200000 } from './1763900200000-drop-unused-indexes';
 import { SubscriptionPackageState1763900400000 } from './1763900400000-subscription-package-state';
 import { ContactParams1763900500000 } from './1763900500000-contact-params';
+import { UaProfiles1763900600000 } from './1763900600000-ua-profiles';
 
 /** The one migration history, oldest first; valid on SQLite and MySQL (QueryRunner Table API only). */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   DropUnusedIndexes1763900200000,
   SubscriptionPackageState1763900400000,
   ContactParams1763900500000,
+  UaProfiles1763900600000,
 ];

@@ -1,6 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
 import { AppModule } from './app.module';
@@ -12,6 +13,7 @@ import { SharedWsAdapter } from './common/shared-ws.adapter';
 import { startReport } from './common/start-report';
 import type { AppConfig } from './config/app-config';
 import { describeDatabase } from './database/data-source-options';
+import { PROFILES_PATH } from './presence-profile/profiles.controller';
 import { GroupCommit } from './database/group-commit';
 import { SIP_WS_PATH, SipBridge } from './sip-bridge/sip-bridge.service';
 
@@ -52,6 +54,11 @@ export async function startApp(config: AppConfig): Promise<RunningApp> {
     });
   }
   app.useGlobalFilters(new ApiErrorFilter());
+  // Profile documents are stored byte for byte whatever their type: their route takes every body raw, first.
+  app.useBodyParser('raw', {
+    type: (req: IncomingMessage) => (req.url ?? '').startsWith(PROFILES_PATH),
+    limit: config.presenceProfile.maxDocumentSize,
+  });
   app.useBodyParser('json');
   app.useBodyParser('urlencoded', { extended: true });
   // Event packages' documents for REST PUT: XML (PIDF, reginfo, ...) and text types arrive as strings.

@@ -7,6 +7,7 @@ import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { LocationModule } from './location/location.module';
 import { PaModule } from './pa/pa.module';
+import { PresenceProfileModule } from './presence-profile/presence-profile.module';
 import { PresenceReginfoModule } from './presence-reginfo/presence-reginfo.module';
 import { SipBridgeModule } from './sip-bridge/sip-bridge.module';
 
@@ -23,6 +24,7 @@ export class AppModule {
         LocationModule,
         PaModule,
         PresenceReginfoModule,
+        PresenceProfileModule,
       ],
       controllers: [HealthController],
       providers: [{ provide: PINO, useValue: pino }],

@@ -68,6 +68,14 @@ export const FIELD_LIMITS = {
   protocol: chars(8),
   subscriptionKind: chars(16),
   subscriptionStatus: chars(16),
+  /** RFC 6080 profile type of a `ua-profile` document. */
+  profileType: chars(16),
+  /** A `ua-profile` document's vendor, model or version target. */
+  profileTarget: chars(64),
+  /** A `ua-profile` document's appids target, comma-separated. */
+  appids: chars(255),
+  /** `<etag>.<seq>` of a slice of a profile document. */
+  chunkId: chars(80),
 } as const satisfies Record<string, FieldLimit>;
 
 export type LimitedField = keyof typeof FIELD_LIMITS;

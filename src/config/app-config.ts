@@ -45,6 +45,8 @@ export interface HttpConfig {
    * on the REST API and the Origin check of WebSocket upgrades. Empty: same origin only.
    */
   readonly corsOrigins: readonly string[];
+  /** Base of the HTTP URLs handed out (`http://host:port`); empty: derived from the listener. */
+  readonly publicUrl: string;
 }
 
 export interface DbConfig {
@@ -86,6 +88,10 @@ export interface PaConfig {
   readonly registrarSource: boolean;
   /** Seconds between sweeps that expire publications and subscriptions. */
   readonly timerInterval: number;
+  /** Seconds a content-indirection URL (RFC 4483) stays valid. */
+  readonly contentUrlExpires: number;
+  /** Key of content-indirection URL tokens; empty: drawn at start. */
+  readonly contentUrlSecret: string;
 }
 
 /** `presence_reginfo`. */
@@ -109,6 +115,10 @@ export interface PuaReginfoConfig {
 /** `presence_profile`. */
 export interface PresenceProfileConfig {
   readonly defaultExpires: number;
+  /** Largest profile document in bytes (413 beyond). */
+  readonly maxDocumentSize: number;
+  /** SIP URIs and domains whose PUBLISH Event: ua-profile stores a document (lower case). */
+  readonly trustedPublishers: readonly string[];
 }
 
 /** `presence_b2b`. */

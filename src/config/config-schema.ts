@@ -1,3 +1,6 @@
+import { CONTENT_SETTINGS } from './content.settings';
+import { PRESENCE_PROFILE_SETTINGS } from './presence-profile.settings';
+
 /**
  * One row per setting: where it lives in {@link AppConfig}, its type, its default, and the parameter of
  * the original SIP-server module it replaces. The README's configuration table is this list.
@@ -235,6 +238,7 @@ export const SETTINGS: readonly Setting[] = [
     origin: 'pa: use registrar as presence source',
     doc: 'Without publications, a registered user is open and an unregistered one closed.',
   },
+  ...CONTENT_SETTINGS,
   {
     key: 'pa.timerInterval',
     type: positiveSeconds,
@@ -304,13 +308,7 @@ export const SETTINGS: readonly Setting[] = [
     origin: 'pua_reginfo: ul_identities_key',
     doc: 'AoR attribute key holding extra public identities (P-Associated-URI form); reg documents list each. Empty: none.',
   },
-  {
-    key: 'presenceProfile.defaultExpires',
-    type: positiveSeconds,
-    default: 3600,
-    origin: 'presence_profile: default_expires',
-    doc: 'Expiry of a ua-profile SUBSCRIBE without Expires.',
-  },
+  ...PRESENCE_PROFILE_SETTINGS,
   {
     key: 'b2b.presenceRoute',
     type: sipUriOrEmpty,

@@ -41,6 +41,17 @@ const COLUMN_FIELDS: Readonly<Record<string, LimitedField>> = {
   'active_watchers.dialog': 'dialog',
   'active_watchers.event_params': 'eventParams',
   'active_watchers.package_state': 'packageState',
+  'ua_profiles.id': 'id',
+  'ua_profiles.aor': 'aor',
+  'ua_profiles.profile_type': 'profileType',
+  'ua_profiles.vendor': 'profileTarget',
+  'ua_profiles.model': 'profileTarget',
+  'ua_profiles.version': 'profileTarget',
+  'ua_profiles.appids': 'appids',
+  'ua_profiles.content_type': 'contentType',
+  'ua_profiles.etag': 'entityTag',
+  'ua_profile_chunks.id': 'chunkId',
+  'ua_profile_chunks.etag': 'entityTag',
 };
 
 function textColumns(): { column: string; type: string; length: number | undefined }[] {

@@ -2,6 +2,15 @@ import { AorAttributeEntity } from '../location/entities/aor-attribute.entity';
 import { ContactEntity } from '../location/entities/contact.entity';
 import { PublicationEntity } from '../pa/entities/publication.entity';
 import { SubscriptionEntity } from '../pa/entities/subscription.entity';
+import { ProfileChunkEntity } from '../presence-profile/entities/profile-chunk.entity';
+import { ProfileEntity } from '../presence-profile/entities/profile.entity';
 
 /** Every entity the data source maps; the migrations in `migrations/` create exactly these tables. */
-export const ENTITIES = [ContactEntity, AorAttributeEntity, PublicationEntity, SubscriptionEntity];
+export const ENTITIES = [
+  ContactEntity,
+  AorAttributeEntity,
+  PublicationEntity,
+  SubscriptionEntity,
+  ProfileEntity,
+  ProfileChunkEntity,
+];

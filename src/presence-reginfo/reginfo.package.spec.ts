@@ -67,7 +67,7 @@ function state(
 }
 
 function renderDoc(
-  pkg: EventPackage,
+  pkg: EventPackage<string>,
   s: PresentityState,
   session: WatcherSession | undefined,
   changes?: StateChange[],

@@ -20,6 +20,7 @@ import {
 } from '../pa/core/event-package';
 import { mediaType } from '../pa/core/accept';
 import { sameAor } from '../pa/presence/pidf';
+import { trustedSources } from '../pa/presence/trusted-sources';
 import { parseIdentities, registrationsOf } from './reginfo-local';
 import { parseReginfo, REGINFO_CONTENT_TYPE, reginfoXml, type Reginfo, type Registration } from './reginfo';
 
@@ -52,18 +53,10 @@ export interface ReginfoJson {
 
 const PARSE_CACHE_SIZE = 1024;
 
-/** The host of a URI (`sip:user@host:port;params` → `host`), lower case. */
-function hostOf(uri: string): string {
-  const rest = uri.replace(/^[a-z][a-z0-9+.-]*:/i, '');
-  const afterAt = rest.slice(rest.lastIndexOf('@') + 1);
-  return afterAt.split(/[;:?>]/, 1)[0].toLowerCase();
-}
-
-export function createReginfoPackage(opts: ReginfoPackageOptions): EventPackage {
+export function createReginfoPackage(opts: ReginfoPackageOptions): EventPackage<string> {
   const clampPublish = (v: number): number => Math.min(opts.publishMaxExpires, Math.max(opts.publishMinExpires, v));
   const parsed = new Map<string, Reginfo | null>();
-  const trustedUris = opts.trustedWatchers.filter((t) => t.includes(':'));
-  const trustedDomains = new Set(opts.trustedWatchers.filter((t) => !t.includes(':')).map((t) => t.toLowerCase()));
+  const trusted = trustedSources(opts.trustedWatchers);
 
   const remember = (body: string, doc: Reginfo | null): void => {
     if (parsed.size >= PARSE_CACHE_SIZE) parsed.delete(parsed.keys().next().value!);
@@ -157,10 +150,7 @@ export function createReginfoPackage(opts: ReginfoPackageOptions): EventPackage 
     },
     toJson: (state: PresentityState): ReginfoJson => ({ registrations: fullState(state) }),
     authorize(watcher: WatcherView, presentity: string) {
-      if (sameAor(watcher.uri, presentity)) return 'active';
-      if (trustedUris.some((t) => sameAor(t, watcher.uri))) return 'active';
-      if (trustedDomains.has(hostOf(watcher.uri))) return 'active';
-      return 'terminated';
+      return sameAor(watcher.uri, presentity) || trusted(watcher.uri) ? 'active' : 'terminated';
     },
   };
 }

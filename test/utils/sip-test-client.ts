@@ -72,6 +72,8 @@ export interface SipTestMessage {
   headerValues(name: string): string[];
   /** The body, cut at Content-Length when present. */
   readonly body: string;
+  /** The body's bytes as received (a binary body is not UTF-8 text). */
+  readonly bodyBytes: Buffer;
   readonly callId?: string;
   readonly cseq?: { seq: number; method: string };
   /** `branch` parameter of the topmost Via. */
@@ -213,6 +215,7 @@ export function parse(raw: string | Buffer): SipTestMessage {
     header: first,
     headerValues: (name: string) => (headers.get(canonicalHeaderName(name)) ?? []).flatMap(splitHeaderList),
     body: bodyBuf.toString('utf8'),
+    bodyBytes: bodyBuf,
     callId: first('call-id'),
     cseq: cseqMatch ? { seq: Number(cseqMatch[1]), method: cseqMatch[2] } : undefined,
     branch: headerParam(topVia, 'branch'),

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../../common/domain-error';
-import type { EventPackage, JsonInput, JsonPublishing, NotifyBody, PublishRules } from '../core/event-package';
+import type { EventPackage, JsonInput, JsonPublishing, PublishRules, TextDocument } from '../core/event-package';
 import { EventPackageRegistry } from '../core/event-package.registry';
 import { Notifier } from '../core/notifier.service';
 import type { PublishResult } from '../core/publication';
@@ -23,7 +23,7 @@ export interface ApiPublish {
    * A raw document of one of the package's types, or the document fields of the package's JSON form
    * ({@link JsonPublishing}); neither, or JSON without fields together with `ifMatch`, refreshes.
    */
-  readonly document?: NotifyBody;
+  readonly document?: TextDocument;
   readonly json?: JsonInput;
   readonly source: string;
 }
@@ -111,7 +111,7 @@ export class PresenceApiService {
     const state = await this.notifier.state(presentity, pkg.name);
     const tag = state.publications.length === 1 ? { etag: state.publications[0].etag } : {};
     if (documentType === undefined) return { body: pkg.toJson(state), ...tag };
-    const doc = pkg.render(state, { kind: 'internal', uri: 'rest', accept: [documentType] });
+    const doc = pkg.render(state, { kind: 'internal', uri: 'rest', accept: [documentType] }) ?? null;
     return doc && { body: doc.body, contentType: doc.contentType, ...tag };
   }
 
@@ -175,7 +175,7 @@ export class PresenceApiService {
     );
   }
 
-  private fromJson(pkg: EventPackage, presentity: string, json: JsonInput): NotifyBody {
+  private fromJson(pkg: EventPackage, presentity: string, json: JsonInput): TextDocument {
     const form = this.jsonForm(pkg);
     try {
       return form.fromJson(presentity, json);

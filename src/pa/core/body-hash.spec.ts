@@ -25,4 +25,12 @@ describe('bodyHash', () => {
     }
     expect(seen.size).toBe(100_000);
   });
+
+  it('hashes bytes of a binary body: equal bytes alike, any byte changed differs', () => {
+    const bytes = Buffer.from([0, 255, 128, 10, 13]);
+    const a = { contentType: 'application/octet-stream', body: bytes };
+    expect(bodyHash(a)).toBe(bodyHash({ ...a, body: Buffer.from(bytes) }));
+    expect(bodyHash(a)).not.toBe(bodyHash({ ...a, body: Buffer.from([0, 255, 128, 10, 14]) }));
+    expect(bodyHash(a)).toBeGreaterThanOrEqual(0);
+  });
 });

@@ -99,14 +99,37 @@ export interface PresentityState {
    * that are set; absent for a package that asks for none.
    */
   readonly attributes?: Readonly<Record<string, string>>;
-  /** A package-specific document (`ua-profile`), when the package loads one. */
-  readonly document?: { readonly contentType: string; readonly body: string };
+  /**
+   * What the package loaded itself ({@link EventPackage.loadDocument}, e.g. the provisioning documents of a
+   * `ua-profile` presentity); the core passes it back to the package untouched.
+   */
+  readonly document?: unknown;
   /** Epoch milliseconds at which the state was read. */
   readonly now: number;
 }
 
 /** A NOTIFY body; `null` from `render` means a NOTIFY without body (RFC 6665 §4.2.2 pending state etc.). */
-export interface NotifyBody {
+export interface NotifyBody<B extends string | Buffer = string | Buffer> {
+  readonly contentType: string;
+  /** Text (sent as UTF-8), or bytes sent as they are (a binary document). */
+  readonly body: B;
+  /**
+   * Parameters the NOTIFY's Event header carries besides the package name and `id` (e.g. RFC 6080 §6.2
+   * `effective-by`), names lowercase; values are tokens.
+   */
+  readonly eventHeaderParams?: Readonly<Record<string, string>>;
+  /**
+   * For content indirection (RFC 4483): a reference by which the package serves these exact bytes again
+   * ({@link EventPackage.fetchContent}). A watcher whose Accept includes `message/external-body` then gets a
+   * NOTIFY pointing at the content over HTTP instead of the bytes.
+   */
+  readonly contentRef?: string;
+  /** The entity tag of the content, given with {@link NotifyBody.contentRef} (Content-ID, HTTP ETag). */
+  readonly etag?: string;
+}
+
+/** A document given to the core to publish or validate: always text. */
+export interface TextDocument {
   readonly contentType: string;
   readonly body: string;
 }
@@ -141,7 +164,7 @@ export interface JsonPublishing {
    *
    * @throws PackageError 400 whose reason starts with the field at fault (`status must be ...`).
    */
-  fromJson(presentity: string, input: JsonInput): NotifyBody;
+  fromJson(presentity: string, input: JsonInput): TextDocument;
 }
 
 export interface PublishRules {
@@ -156,7 +179,22 @@ export interface PublishRules {
   readonly json?: JsonPublishing;
 }
 
-export interface EventPackage {
+/** A SIP PUBLISH handed to a package that stores documents itself ({@link EventPackage.publishDocument}). */
+export interface DocumentPublish {
+  readonly presentity: string;
+  /** The From URI (an AoR for sip: URIs). */
+  readonly source: string;
+  /** The Event header's parameters other than `id`. */
+  readonly eventParams?: EventParams;
+  readonly ifMatch?: string;
+  readonly expires?: number;
+  readonly contentType?: string;
+  /** The body's bytes (empty for a refresh or removal). */
+  readonly body: Buffer;
+}
+
+/** An event package; `B` is the kind of body it renders (text for XML packages, bytes for any document). */
+export interface EventPackage<B extends string | Buffer = string | Buffer> {
   /** Event package name as in the Event header, lowercase. */
   readonly name: string;
   /** Media types this package renders NOTIFY bodies in; the first is the default. */
@@ -164,6 +202,13 @@ export interface EventPackage {
   readonly subscribeExpires: ExpiresBounds;
   /** Present when the package accepts PUBLISH (RFC 3903). */
   readonly publish?: PublishRules;
+  /**
+   * Present when the package keeps what a SIP PUBLISH carries itself, as a stored document rather than an
+   * expiring publication (a provisioning document); entity tags work as RFC 3903 says. The PUBLISH handler hands
+   * the request over and answers 200 with the SIP-ETag and Expires returned; errors are {@link PackageError}s
+   * or domain errors with a status.
+   */
+  publishDocument?(req: DocumentPublish): Promise<{ etag: string; expires: number }>;
   /**
    * Whether bodies are rendered for each watcher (they carry per-watcher state such as a version, or depend on
    * the Event parameters). Default false: one body per distinct Accept, shared by every watcher of a change.
@@ -182,21 +227,39 @@ export interface EventPackage {
    * package's watchers when one of them is set or deleted.
    */
   readonly aorAttributes?: readonly string[];
-  /** Extra state a package loads itself (a profile document); the core loads publications and contacts. */
-  loadDocument?(presentity: string): Promise<PresentityState['document']>;
+  /** Extra state a package loads itself (profile documents); the core loads publications and contacts. */
+  loadDocument?(presentity: string): Promise<unknown>;
+  /**
+   * Judges a new subscription against the current state, after {@link EventPackage.authorize}: throws
+   * {@link PackageError} to refuse it, e.g. 406 with Accept when the document the watcher would get is of a
+   * type its Accept excludes (RFC 6665 §8.2.2). Default: every subscription is admitted.
+   */
+  admit?(state: PresentityState, watcher: WatcherView): void;
+  /**
+   * The content a {@link NotifyBody.contentRef} names, for content indirection over HTTP (RFC 4483); undefined
+   * when it no longer exists (the document was replaced or removed: its watchers were told).
+   */
+  fetchContent?(ref: string): Promise<NotifyBody<B> | undefined>;
   /**
    * Body of a NOTIFY for one watcher; `null` for a NOTIFY without body. `changes` lists what caused this
    * notification; it is absent when the watcher must get full state (after SUBSCRIBE, a refresh, at the end).
+   * With `changes`, `undefined` says the change does not concern this watcher (what it was sent, as its package
+   * state records, is still current): nothing is sent to it, also after a restart that forgot its last body.
    */
-  render(state: PresentityState, watcher: WatcherView, changes?: readonly StateChange[]): NotifyBody | null;
+  render(
+    state: PresentityState,
+    watcher: WatcherView,
+    changes?: readonly StateChange[],
+  ): NotifyBody<B> | null | undefined;
   /**
    * JSON form of the state for REST GET and the browser WebSocket's `state` messages (a REST GET that asks for
    * one of {@link EventPackage.notifyContentTypes} gets {@link EventPackage.render}'s document instead).
    */
   toJson(state: PresentityState): unknown;
   /**
-   * Checks the Event header's parameters of a SUBSCRIBE (all but `id`); throws {@link PackageError} (400 naming
-   * the parameter, 489) when they are not acceptable. Default: every parameter is accepted.
+   * Checks the Event header's parameters of a SUBSCRIBE (all but `id`; empty when there are none, so that a
+   * required one can be missed); throws {@link PackageError} (400 naming the parameter, 489) when they are not
+   * acceptable. Default: every parameter is accepted.
    */
   validateEventParams?(params: EventParams): void;
   /** Whether `watcher` may subscribe to `presentity` (RFC 6665 §4.1.3). Default: allowed. */

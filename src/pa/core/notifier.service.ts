@@ -10,6 +10,7 @@ import { PublicationStore } from './publication.store';
 import type { Delivery, Subscription, TerminationReason, WatcherChannel, WatcherKind } from './subscription';
 import { SubscriptionRegistry } from './subscription.registry';
 import { bodyHash } from './body-hash';
+import { ContentIndirectionService } from './content-indirection.service';
 
 function contactView(b: Binding, event = 'registered'): ContactView {
   return {
@@ -70,6 +71,7 @@ export class Notifier implements OnModuleInit {
     private readonly location: LocationService,
     @Inject(CLOCK) private readonly clock: Clock,
     @Optional() private readonly attributes?: AorAttributesService,
+    @Optional() private readonly indirection?: ContentIndirectionService,
   ) {}
 
   onModuleInit(): void {
@@ -135,14 +137,14 @@ export class Notifier implements OnModuleInit {
   /** Sends the current state to one watcher (after SUBSCRIBE or a refresh, RFC 6665 §4.2.1). */
   async notifyOne(sub: Subscription): Promise<void> {
     const state = await this.state(sub.presentity, sub.event);
-    this.deliver(sub, state, this.render(sub, state, new Map()));
+    this.deliver(sub, state, this.render(sub, state, new Map()) ?? null);
   }
 
   /** Ends a subscription with a final delivery (NOTIFY terminated;reason=...). */
   async terminate(sub: Subscription, reason: TerminationReason | 'unsubscribed'): Promise<void> {
     sub.status = 'terminated';
     const state = await this.state(sub.presentity, sub.event);
-    this.deliver(sub, state, this.render(sub, state, new Map()), reason);
+    this.deliver(sub, state, this.render(sub, state, new Map()) ?? null, reason);
   }
 
   /**
@@ -165,12 +167,12 @@ export class Notifier implements OnModuleInit {
             const watchers = this.subscriptions.watchers(presentity, event);
             if (watchers.length === 0) continue;
             const state = await this.state(presentity, event);
-            const bodies = new Map<string, NotifyBody | null>();
+            const bodies = new Map<string, NotifyBody | null | undefined>();
             const always = this.packages.get(event)?.notifiesUnchanged === true;
             for (const sub of watchers) {
               if (sub.status !== 'active') continue;
               const body = this.render(sub, state, bodies, changes);
-              if (!always && sub.lastBodyHash === bodyHash(body)) continue;
+              if (body === undefined || (!always && sub.lastBodyHash === bodyHash(body))) continue;
               this.deliver(sub, state, body, undefined, always);
               if (++sinceYield >= DELIVERIES_PER_TURN) {
                 sinceYield = 0;
@@ -194,14 +196,14 @@ export class Notifier implements OnModuleInit {
   private render(
     sub: Subscription,
     state: PresentityState,
-    cache: Map<string, NotifyBody | null>,
+    cache: Map<string, NotifyBody | null | undefined>,
     changes?: readonly StateChange[],
-  ): NotifyBody | null {
+  ): NotifyBody | null | undefined {
     const pkg = this.packages.get(sub.event);
     if (!pkg) return null;
     if (pkg.rendersPerWatcher) return this.renderFor(pkg, sub, state, changes);
     const k = sub.accept.join(',');
-    if (cache.has(k)) return cache.get(k) ?? null;
+    if (cache.has(k)) return cache.get(k);
     const body = this.renderFor(pkg, sub, state, changes);
     cache.set(k, body);
     return body;
@@ -212,7 +214,7 @@ export class Notifier implements OnModuleInit {
     sub: Subscription,
     state: PresentityState,
     changes?: readonly StateChange[],
-  ): NotifyBody | null {
+  ): NotifyBody | null | undefined {
     const watcher = {
       kind: sub.kind,
       uri: sub.watcher,
@@ -235,10 +237,12 @@ export class Notifier implements OnModuleInit {
   ): void {
     // Kept only to skip unchanged state: a package that notifies it anyway keeps nothing per watcher.
     if (!unchangedToo) sub.lastBodyHash = bodyHash(body);
+    // Content indirection (RFC 4483) replaces the bytes by a pointer for a watcher that asked for it.
+    const sent = this.indirection?.wanted(sub.accept, body) ? this.indirection.externalBody(sub.event, body) : body;
     const delivery: Delivery = {
       subscription: sub,
       state,
-      body,
+      body: sent,
       terminated,
       expires: Math.max(0, Math.ceil((sub.expiresAt - state.now) / 1000)),
       ...(this.stateToSave.delete(sub) && { packageStateChanged: true, packageState: sub.packageState }),

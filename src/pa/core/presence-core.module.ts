@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { PortsModule } from '../../common/ports.module';
 import { LocationModule } from '../../location/location.module';
+import { ContentIndirectionService } from './content-indirection.service';
 import { EventPackageRegistry } from './event-package.registry';
 import { Notifier } from './notifier.service';
 import { PresenceTimer } from './presence-timer.service';
@@ -21,6 +22,7 @@ import { SubscriptionService } from './subscription.service';
 @Module({
   imports: [LocationModule, PortsModule],
   providers: [
+    ContentIndirectionService,
     EventPackageRegistry,
     PublicationRepository,
     PublicationStore,
@@ -36,6 +38,7 @@ import { SubscriptionService } from './subscription.service';
   ],
   exports: [
     PortsModule,
+    ContentIndirectionService,
     EventPackageRegistry,
     PublicationStore,
     PublishService,

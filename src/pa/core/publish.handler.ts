@@ -6,6 +6,7 @@ import { SipBridge } from '../../sip-bridge/sip-bridge.service';
 import type { EventPackage } from './event-package';
 import { EventPackageRegistry } from './event-package.registry';
 import { PublishService } from './publish.service';
+import { eventParamsOf } from './event-params';
 
 /** PUBLISH over SIP (RFC 3903 §6) for every package that accepts publications. */
 @Injectable()
@@ -18,7 +19,7 @@ export class PublishHandler implements OnModuleInit {
 
   onModuleInit(): void {
     this.packages.onAdd((pkg) => {
-      if (pkg.publish) this.bridge.register('PUBLISH', (req) => this.handle(pkg, req), pkg.name);
+      if (pkg.publish || pkg.publishDocument) this.bridge.register('PUBLISH', (req) => this.handle(pkg, req), pkg.name);
     });
   }
 
@@ -27,14 +28,30 @@ export class PublishHandler implements OnModuleInit {
     if (!r.uri.isSip || !r.uri.user) throw new SipError(404, 'Not Found (no presentity in Request-URI)');
     const presentity = r.uri.aor();
     checkLength('aor', presentity, 'Request-URI');
+    const source = r.from.uri.isSip ? r.from.uri.aor() : r.from.uri.toString();
+    const ifMatch = r.headers.get('sip-if-match')?.trim();
+    if (pkg.publishDocument) {
+      const params = eventParamsOf(r.event?.params);
+      const stored = await pkg.publishDocument({
+        presentity,
+        source,
+        ...(params && { eventParams: params }),
+        ...(ifMatch !== undefined && { ifMatch }),
+        ...(r.expires !== undefined && { expires: r.expires }),
+        ...(r.body.length > 0 && r.contentType !== undefined && { contentType: r.contentType }),
+        body: r.body,
+      });
+      req.respond(200, 'OK', { 'SIP-ETag': stored.etag, Expires: String(stored.expires) });
+      return;
+    }
     const result = await this.publisher.publish({
       presentity,
       event: pkg.name,
-      ifMatch: r.headers.get('sip-if-match')?.trim(),
+      ifMatch,
       expires: r.expires,
       contentType: r.body.length ? r.contentType : undefined,
       body: r.body.toString('utf8'),
-      source: r.from.uri.isSip ? r.from.uri.aor() : r.from.uri.toString(),
+      source,
     });
     req.respond(200, 'OK', { 'SIP-ETag': result.etag, Expires: String(result.expires) });
   }

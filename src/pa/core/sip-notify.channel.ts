@@ -15,6 +15,14 @@ interface Flight {
   readonly waiting: Delivery[];
 }
 
+/** The NOTIFY's Event header: the package, the subscription's `id`, and the parameters the body asks for. */
+function eventHeader(sub: SipSubscription, d: Delivery): string {
+  let value = sub.eventId ? `${sub.event};id=${sub.eventId}` : sub.event;
+  const params = d.terminated ? undefined : d.body?.eventHeaderParams;
+  if (params) for (const [name, v] of Object.entries(params)) value += `;${name}=${v}`;
+  return value;
+}
+
 /**
  * Whether a waiting delivery may give way to a newer one: not when it ends the subscription, nor when the
  * package advanced the watcher's state with it (a `reg` version and partial state must all reach the watcher).
@@ -86,7 +94,7 @@ export class SipNotifyChannel implements WatcherChannel, OnModuleInit {
         ? `terminated;reason=${d.terminated === 'unsubscribed' ? 'timeout' : d.terminated}`
         : `${sub.status};expires=${d.expires}`;
       const headers: Record<string, string> = {
-        Event: sub.eventId ? `${sub.event};id=${sub.eventId}` : sub.event,
+        Event: eventHeader(sub, d),
         'Subscription-State': state,
         Contact: this.bridge.localContact(sub.flow),
       };

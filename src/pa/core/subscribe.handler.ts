@@ -6,6 +6,7 @@ import { Dialog, generateTag, ownString, SipError, type Clock, type IncomingRequ
 import { SipBridge } from '../../sip-bridge/sip-bridge.service';
 import { acceptTypes, canAccept } from './accept';
 import { acceptLists } from './compact';
+import { eventParamsOf } from './event-params';
 import type { EventPackage, EventParams } from './event-package';
 import { EventPackageRegistry } from './event-package.registry';
 import { grantExpires } from './expires';
@@ -14,14 +15,7 @@ import { CSEQ_BLOCK, type SipSubscription } from './subscription';
 import { SubscriptionRegistry } from './subscription.registry';
 import { SubscriptionService } from './subscription.service';
 
-/** The Event header's parameters other than `id` (RFC 6665 §8.2.1), or undefined when there are none. */
-function eventParamsOf(params: ReadonlyMap<string, string | null> | undefined): EventParams | undefined {
-  if (!params || params.size === 0 || (params.size === 1 && params.has('id'))) return undefined;
-  const out: Record<string, string | null> = {};
-  for (const [name, value] of params)
-    if (name !== 'id') out[ownString(name)] = value === null ? null : ownString(value);
-  return Object.freeze(out);
-}
+const NO_PARAMS: EventParams = Object.freeze({});
 
 /**
  * SUBSCRIBE (RFC 6665 §4.2.1) for every registered event package: creates the dialog and the
@@ -42,7 +36,7 @@ export class SubscribeHandler implements OnModuleInit {
   onModuleInit(): void {
     this.packages.onAdd((pkg) => {
       this.bridge.register('SUBSCRIBE', (req) => this.handle(pkg, req), pkg.name);
-      this.bridge.addAccept(...pkg.notifyContentTypes);
+      this.bridge.addAccept(...pkg.notifyContentTypes.filter((t) => t !== '*/*'));
     });
     // A connection that SIP watchers' NOTIFYs go over is kept open however long it stays silent.
     this.bridge.addConnectionPin((id) => this.registry.usesConnection(id));
@@ -70,14 +64,12 @@ export class SubscribeHandler implements OnModuleInit {
     checkLength('contactUri', contacts[0].uri.toString(), 'Contact');
     const watcher = ownString(r.from.uri.isSip ? r.from.uri.aor() : r.from.uri.toString());
     const eventParams = eventParamsOf(r.event?.params);
-    if (eventParams) {
-      checkLength('eventParams', JSON.stringify(eventParams), 'Event');
-      pkg.validateEventParams?.(eventParams);
-    }
-    const status =
-      pkg.authorize?.({ kind: 'sip', uri: watcher, accept, ...(eventParams && { eventParams }) }, presentity) ??
-      'active';
+    if (eventParams) checkLength('eventParams', JSON.stringify(eventParams), 'Event');
+    pkg.validateEventParams?.(eventParams ?? NO_PARAMS);
+    const view = { kind: 'sip' as const, uri: watcher, accept, ...(eventParams && { eventParams }) };
+    const status = pkg.authorize?.(view, presentity) ?? 'active';
     if (status === 'terminated') throw new SipError(403, 'Forbidden');
+    if (pkg.admit) pkg.admit(await this.notifier.state(presentity, pkg.name), view);
     const now = this.clock.now();
     const localTag = generateTag(this.random);
     const dialog = Dialog.fromRequest(r, localTag, req.flow);

@@ -10,6 +10,7 @@ import {
   PackageError,
   PresentityState,
   PublicationView,
+  TextDocument,
 } from '../core/event-package';
 import { mediaType } from '../core/accept';
 import { PIDF_CONTENT_TYPE, PidfDocument, PidfJson, pidfToJson, validatePidf } from './pidf';
@@ -74,7 +75,7 @@ export function presentityUri(presentity: string): string {
  */
 export const presenceJsonPublishing: JsonPublishing = {
   fields: ['status', 'note', 'tupleId'],
-  fromJson(presentity: string, input: JsonInput): NotifyBody {
+  fromJson(presentity: string, input: JsonInput): TextDocument {
     const { status } = input;
     if (status === undefined) throw new PackageError(400, 'status is required ("open" or "closed")');
     if (status !== 'open' && status !== 'closed') {
@@ -104,10 +105,10 @@ function bestContact(contacts: readonly ContactView[]): ContactView {
  * Kamailio we accept it, since the Request-URI decides whose state it is and NOTIFYs carry the presentity
  * as entity anyway.
  */
-export function createPresencePackage(opts: PresencePackageOptions): EventPackage {
+export function createPresencePackage(opts: PresencePackageOptions): EventPackage<string> {
   const clamp = (v: number): number => Math.min(opts.publishMaxExpires, Math.max(opts.publishMinExpires, v));
   const parsed = new Map<string, PidfDocument | null>();
-  const rendered = new WeakMap<PresentityState, NotifyBody>();
+  const rendered = new WeakMap<PresentityState, NotifyBody<string>>();
   const jsons = new WeakMap<PresentityState, PresenceJson>();
 
   // Stored bodies were validated at PUBLISH; one that no longer is (edited in the database) is skipped.
@@ -133,7 +134,7 @@ export function createPresencePackage(opts: PresencePackageOptions): EventPackag
       .filter((p) => p.expiresAt > state.now && mediaType(p.contentType) === PIDF_CONTENT_TYPE)
       .sort((a, b) => b.modifiedAt - a.modifiedAt);
 
-  const renderState = (state: PresentityState): NotifyBody => {
+  const renderState = (state: PresentityState): NotifyBody<string> => {
     const cached = rendered.get(state);
     if (cached) return cached;
     const entity = presentityUri(state.presentity);

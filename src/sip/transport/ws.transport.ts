@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -162,8 +163,9 @@ export class WsTransport implements Transport {
       return Promise.reject(new Error('WebSocket connection is gone; WS cannot open outgoing connections'));
     }
     return new Promise((resolve, reject) => {
-      // Text frames: SIP is text and browser clients (SIP.js) expect strings (RFC 7118 §5.1).
-      entry.ws.send(data.toString('utf8'), (err) => {
+      // Text frames: SIP is text and browser clients (SIP.js) expect strings (RFC 7118 §5.1); a message that is
+      // not UTF-8 (a binary body) goes in a binary frame, which RFC 7118 §5.1 allows, so its bytes arrive intact.
+      entry.ws.send(isUtf8(data) ? data.toString('utf8') : data, (err) => {
         if (err) reject(err);
         else resolve();
       });
