@@ -14,6 +14,7 @@ import {
   localNetworkAor,
   ownerFor,
   profileId,
+  eventParamValues,
   targetOfEventParams,
   UA_PROFILE_EVENT,
   type Profile,
@@ -181,7 +182,7 @@ export class ProfileService implements ProfileSource {
         subscription: s.id,
         watcher: s.watcher,
         kind: s.kind,
-        target: s.eventParams ?? {},
+        target: eventParamValues(s.eventParams),
         ...(etag !== undefined && { etag }),
         expiresAt: s.expiresAt,
       };

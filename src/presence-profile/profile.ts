@@ -132,6 +132,13 @@ export function bestMatch<T extends ProfileMeta>(docs: readonly T[], want: Profi
 
 const TOKENISH = /^[\x21-\x7e]+$/;
 
+/** Event parameters as a subscriber meant them: quoted-string values without their quotes, flags as null. */
+export function eventParamValues(params: EventParams | undefined): Record<string, string | null> {
+  const out: Record<string, string | null> = {};
+  for (const [name, value] of Object.entries(params ?? {})) out[name] = unquote(value) ?? null;
+  return out;
+}
+
 /** A parameter value without its quotes (RFC 3261 quoted-string), or undefined for a flag. */
 function unquote(v: string | null): string | undefined {
   if (v === null) return undefined;

@@ -123,6 +123,8 @@ describe.each(databaseKinds())('ua-profile delivery on %s', (kind) => {
     const p3Etag = etagOf(put);
     expect(holders.filter((h) => h.etag === p3Etag)).toHaveLength(1);
     expect(holders).toHaveLength(3);
+    // The targets as the phones meant them: quoted Event parameter values without their quotes.
+    expect(holders.map((h) => h.target.vendor).sort()).toEqual(['ACME', 'acme', 'zeta']);
 
     // Deleting the p3 document: A falls back to the vendor's document.
     const del = await http(t.httpPort, 'DELETE', profilePath(aor, { ...device, vendor: 'acme', model: 'p3' }));
