@@ -306,7 +306,7 @@ export class SipStack {
       const to = responseFlow(flow, transport, topVia);
       const data = responseBytes(completed);
       this.trace('send', data, to);
-      transport.send(to, data).catch(() => undefined);
+      sendOver(transport, to, data, () => undefined); // a lost resend is like a lost datagram
       return;
     }
     const entry = this.createServer(req, flow, transport, key, topVia);
