@@ -132,6 +132,11 @@ export interface B2bConfig {
   readonly defaultExpiration: number;
 }
 
+/** Authentication and authorization. */
+export interface AuthConfig {
+  readonly enabled: boolean;
+}
+
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 
 export interface AppConfig {
@@ -145,6 +150,7 @@ export interface AppConfig {
   readonly puaReginfo: PuaReginfoConfig;
   readonly presenceProfile: PresenceProfileConfig;
   readonly b2b: B2bConfig;
+  readonly auth: AuthConfig;
 }
 
 /** Injection token of the {@link AppConfig}. */

@@ -1,3 +1,4 @@
+import { AUTH_SETTINGS } from './auth.settings';
 import { CONTENT_SETTINGS } from './content.settings';
 import { PRESENCE_PROFILE_SETTINGS } from './presence-profile.settings';
 
@@ -309,6 +310,7 @@ export const SETTINGS: readonly Setting[] = [
     doc: 'AoR attribute key holding extra public identities (P-Associated-URI form); reg documents list each. Empty: none.',
   },
   ...PRESENCE_PROFILE_SETTINGS,
+  ...AUTH_SETTINGS,
   {
     key: 'b2b.presenceRoute',
     type: sipUriOrEmpty,
