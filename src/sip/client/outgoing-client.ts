@@ -562,7 +562,8 @@ export class OutgoingClient {
   }
 
   private async save(e: OutgoingEntry): Promise<void> {
-    if (e.gone) return;
+    // After stop the store may be closed; what was not saved is resumed from the last saved state.
+    if (e.gone || this.stopped) return;
     e.rec.updatedAt = this.o.clock.now();
     try {
       await this.o.store.save(e.rec);
