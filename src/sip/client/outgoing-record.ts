@@ -26,6 +26,8 @@ export interface OutgoingOptions {
   readonly minRefreshInterval?: number;
   /** Seconds to wait before trying again after an error or time-out (default: the client's). */
   readonly retryAfter?: number;
+  /** Our Contact in SUBSCRIBEs instead of the client's default (e.g. a configured server address). */
+  readonly contact?: string;
   /** Free data of the owner, returned with the record (e.g. where a subscription came from). */
   readonly data?: Readonly<Record<string, string>>;
 }
