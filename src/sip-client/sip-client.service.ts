@@ -38,7 +38,7 @@ import {
   Injectable,
   Logger,
   type OnApplicationBootstrap,
-  type OnApplicationShutdown,
+  type BeforeApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
 import type { Logger as Pino } from 'pino';
@@ -76,7 +76,7 @@ function credentialTable(entries: readonly string[]): Map<string, DigestCredenti
 }
 
 @Injectable()
-export class SipClientService implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
+export class SipClientService implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly log = new Logger('SipClient');
   private readonly client: OutgoingClient;
   private readonly providers = new Map<string, CredentialsProvider>();
@@ -141,7 +141,8 @@ export class SipClientService implements OnModuleInit, OnApplicationBootstrap, O
     this.loaded = [];
   }
 
-  onApplicationShutdown(): void {
+  /** Before the database closes: nothing is sent or saved afterwards (what was in flight is resumed at start). */
+  beforeApplicationShutdown(): void {
     this.client.stop();
   }
 

@@ -144,6 +144,15 @@ describe('OutgoingClient publications (RFC 3903 §4)', () => {
     expect(h.client.get('publish', 'test', PUB.key)).toMatchObject({ state: 'active', expires: 900 });
   });
 
+  it('publishes anew after 500 to a conditional PUBLISH (Kamailio answers an unknown entity tag so)', async () => {
+    const h = harness();
+    await h.client.publish(PUB);
+    h.replies.push(() => ({ status: 500 }));
+    await h.tick(refreshDelay(600, {}));
+    expect(h.sent.map((r) => r.headers.get('SIP-If-Match') ?? '-')).toEqual(['-', 'e1', '-']);
+    expect(h.sent[2].body.toString()).toBe('<reginfo/>');
+  });
+
   it('tries again after an error, waiting Retry-After or the configured time', async () => {
     const h = harness();
     h.replies.push(() => ({ status: 503, headers: { 'Retry-After': '7' } }));

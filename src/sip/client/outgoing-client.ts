@@ -344,8 +344,9 @@ export class OutgoingClient {
       this.emit(e);
       return;
     }
-    if (res.status === 412 && mode !== 'initial') {
-      // RFC 3903 §4.4: the server lost the publication; publish anew with the whole state.
+    if (mode !== 'initial' && (res.status === 412 || (res.status === 500 && rec.etag !== ''))) {
+      // RFC 3903 §4.4: the server lost the publication; publish anew with the whole state. (Kamailio's
+      // presence answers an unknown SIP-If-Match with 500 instead of 412.)
       rec.etag = '';
       await this.sendPublish(e, 'initial');
       return;
@@ -496,7 +497,8 @@ export class OutgoingClient {
     if (this.byCallId.get(e.rec.callId) === e) this.byCallId.delete(e.rec.callId);
     e.rec.state = 'removing';
     try {
-      await this.o.store.remove(e.rec.id);
+      // After stop the store may be closed; the record is removed when it is resumed and ends again.
+      if (!this.stopped) await this.o.store.remove(e.rec.id);
     } catch (err) {
       this.o.logger.error({ err: (err as Error).message, id: e.rec.id }, 'outgoing record could not be deleted');
     }
