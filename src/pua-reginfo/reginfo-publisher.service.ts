@@ -100,16 +100,15 @@ export class ReginfoPublisher implements OnModuleInit {
       // The last binding went: its end is published (registration terminated, each contact with its event,
       // as Kamailio's pua_reginfo does), then the publication is removed.
       const ended = (change?.events ?? []).filter((e) => e.binding.origin === undefined);
-      const views = ended.map((e) => endedView(e.binding, e.type));
+      const views = ended.map((e) => bindingView(e.binding, e.type));
       const ids = parseIdentities(aor, cfg.ulIdentitiesKey ? state.attributes?.[cfg.ulIdentitiesKey] : undefined);
       body = reginfoXml({ version: 0, state: 'full', registrations: registrationsOf(ids, views, now, 'terminated') });
       expires = this.config.puaReginfo.publishExpires;
     } else {
       const pkg = this.packages.get('reg');
       if (!pkg) return false;
-      const ids = new Set(local.map((b) => b.id));
       const rendered = pkg.render(
-        { ...state, publications: [], contacts: state.contacts.filter((c) => ids.has(c.id)) },
+        { ...state, publications: [], contacts: local.map((b) => bindingView(b, 'registered')) },
         { kind: 'internal', uri: aor, accept: [] },
       );
       if (!rendered) return false;
@@ -133,13 +132,17 @@ export class ReginfoPublisher implements OnModuleInit {
   }
 }
 
-/** A binding that just ended, as the reg package shows a contact. */
-function endedView(b: Binding, event: string): ContactView {
+/** A binding as the reg package shows a contact, with the event it is reported with. */
+function bindingView(b: Binding, event: string): ContactView {
   return {
     id: b.id,
     uri: b.uri,
     ...(b.displayName !== undefined && { displayName: b.displayName }),
+    ...(b.params !== undefined && { params: b.params }),
     expiresAt: b.expiresAt,
+    ...(b.q !== undefined && { q: b.q }),
+    ...(b.instance !== undefined && { instance: b.instance }),
+    ...(b.regId !== undefined && { regId: b.regId }),
     callId: b.callId,
     cseq: b.cseq,
     registeredAt: b.createdAt,
