@@ -169,4 +169,48 @@ describe.each(databaseKinds())('outgoing SIP client over UDP on %s', (kind) => {
     expect(await unpublished).toBe(true);
     expect(client.list('publish', 'test')).toEqual([]);
   });
+
+  it.each([
+    [401, 'MD5'],
+    [401, 'SHA-256'],
+    [407, 'MD5'],
+    [407, 'SHA-256'],
+  ] as const)('answers a %i challenge with %s to PUBLISH and to SUBSCRIBE', async (status, algorithm) => {
+    const client = app ? app.app.get(SipClientService) : await start();
+    const key = `${status}-${algorithm}`;
+    const challenge = `Digest realm="test.example", nonce="n-${key}", qop="auth", algorithm=${algorithm}`;
+    const [ask, answer] =
+      status === 401 ? ['WWW-Authenticate', 'authorization'] : ['Proxy-Authenticate', 'proxy-authorization'];
+    const target = `sip:${key}@127.0.0.1:${server.localPort}`;
+    const published = client.publish({
+      owner: 'test',
+      key,
+      uri: target,
+      event: 'presence',
+      contentType: 'application/pidf+xml',
+      body: '<presence/>',
+      expires: 60,
+    });
+    const p1 = await server.waitForRequest((m) => m.method === 'PUBLISH' && m.uri === target);
+    server.respond(p1, status, { headers: { [ask]: challenge } });
+    const p2 = await server.waitForRequest((m) => m.method === 'PUBLISH' && m.uri === target && !m.retransmission);
+    expectValidDigest(p2, answer, challenge);
+    server.respond(p2, 200, { headers: { 'SIP-ETag': key, Expires: 60 } });
+    expect((await published).state).toBe('active');
+
+    const subscribed = client.subscribe({
+      owner: 'test',
+      key,
+      uri: target,
+      from: 'sip:hub@test.example',
+      event: 'presence',
+      expires: 60,
+    });
+    const s1 = await server.waitForRequest((m) => m.method === 'SUBSCRIBE' && m.uri === target);
+    server.respond(s1, status, { headers: { [ask]: challenge } });
+    const s2 = await server.waitForRequest((m) => m.method === 'SUBSCRIBE' && m.uri === target && !m.retransmission);
+    expectValidDigest(s2, answer, challenge);
+    server.respond(s2, 200, { toTag: 'n', headers: { Expires: 60, Contact: `<${target}>` } });
+    expect((await subscribed).state).toBe('active');
+  });
 });
