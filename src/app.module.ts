@@ -9,7 +9,9 @@ import { LocationModule } from './location/location.module';
 import { PaModule } from './pa/pa.module';
 import { PresenceProfileModule } from './presence-profile/presence-profile.module';
 import { PresenceReginfoModule } from './presence-reginfo/presence-reginfo.module';
+import { PuaReginfoModule } from './pua-reginfo/pua-reginfo.module';
 import { SipBridgeModule } from './sip-bridge/sip-bridge.module';
+import { SipClientModule } from './sip-client/sip-client.module';
 
 @Module({})
 export class AppModule {
@@ -21,9 +23,11 @@ export class AppModule {
         ConfigModule.forRoot(config),
         DatabaseModule,
         SipBridgeModule,
+        SipClientModule,
         LocationModule,
         PaModule,
         PresenceReginfoModule,
+        PuaReginfoModule,
         PresenceProfileModule,
       ],
       controllers: [HealthController],
