@@ -86,6 +86,8 @@ export interface PaConfig {
   readonly publishMaxBodySize: number;
   /** A user with a live binding and no publication is `open`; without bindings `closed`. */
   readonly registrarSource: boolean;
+  /** Internal watchers of local presentities are answered (off: refused with 403). */
+  readonly acceptInternalSubscriptions: boolean;
   /** Seconds between sweeps that expire publications and subscriptions. */
   readonly timerInterval: number;
   /** Seconds a content-indirection URL (RFC 4483) stays valid. */

@@ -241,6 +241,13 @@ export const SETTINGS: readonly Setting[] = [
   },
   ...CONTENT_SETTINGS,
   {
+    key: 'pa.acceptInternalSubscriptions',
+    type: bool,
+    default: true,
+    origin: 'pa: accept_internal_subscriptions',
+    doc: 'Internal watchers (B2B, modules) of local presentities are answered by the presence core; off: refused (403).',
+  },
+  {
     key: 'pa.timerInterval',
     type: positiveSeconds,
     default: 1,
