@@ -132,6 +132,10 @@ export interface B2bConfig {
   readonly resubscribeDelta: number;
   readonly minResubscribeTime: number;
   readonly defaultExpiration: number;
+  /** One remote dialog per (presentity, event, watcher identity), shared by its internal subscribers. */
+  readonly shareSubscriptions: boolean;
+  /** From of subscriptions made for browsers without a sip: user; empty: derived from sip.domains/advertisedHost. */
+  readonly watcherIdentity: string;
 }
 
 /** Authentication and authorization. */

@@ -1,4 +1,5 @@
 import { AUTH_SETTINGS } from './auth.settings';
+import { B2B_SETTINGS } from './b2b.settings';
 import { CONTENT_SETTINGS } from './content.settings';
 import { PRESENCE_PROFILE_SETTINGS } from './presence-profile.settings';
 
@@ -367,6 +368,7 @@ export const SETTINGS: readonly Setting[] = [
     origin: 'presence_b2b: default_expiration',
     doc: 'Expires asked for in outgoing SUBSCRIBEs.',
   },
+  ...B2B_SETTINGS,
 ];
 
 /** `pa.defaultExpires` → `PA_DEFAULT_EXPIRES`. */
