@@ -29,6 +29,8 @@ export interface InternalSubscribeRequest {
   readonly expires?: number;
   /** Media types the module wants the body in; empty: the package's default. */
   readonly accept?: readonly string[];
+  /** The subscription's id, when the module chose it (to know it before the first delivery). */
+  readonly id?: string;
 }
 
 /** The handler of one owner module: every delivery to any of its internal watchers, final ones included. */
@@ -95,7 +97,7 @@ export class InternalSubscriptions implements OnModuleInit {
     const now = this.clock.now();
     const sub = this.withHandler({
       kind: 'internal',
-      id: timeOrderedId(now, this.random),
+      id: req.id ?? timeOrderedId(now, this.random),
       owner: req.owner,
       presentity: req.presentity,
       event,
