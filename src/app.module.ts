@@ -10,6 +10,7 @@ import { PaModule } from './pa/pa.module';
 import { PresenceProfileModule } from './presence-profile/presence-profile.module';
 import { PresenceReginfoModule } from './presence-reginfo/presence-reginfo.module';
 import { SipBridgeModule } from './sip-bridge/sip-bridge.module';
+import { SipClientModule } from './sip-client/sip-client.module';
 
 @Module({})
 export class AppModule {
@@ -21,6 +22,7 @@ export class AppModule {
         ConfigModule.forRoot(config),
         DatabaseModule,
         SipBridgeModule,
+        SipClientModule,
         LocationModule,
         PaModule,
         PresenceReginfoModule,

@@ -112,6 +112,18 @@ export interface PuaReginfoConfig {
   readonly serverAddress: string;
   readonly ulDomain: string;
   readonly ulIdentitiesKey: string;
+  /** AoRs whose reginfo is subscribed to at start. */
+  readonly subscriptions: readonly string[];
+  readonly subscribeExpires: number;
+  readonly publishExpires: number;
+}
+
+/** The outgoing SIP client (the `pua` role) shared by puaReginfo and b2b. */
+export interface SipClientConfig {
+  /** `user:password@realm` entries answering digest challenges. */
+  readonly credentials: readonly string[];
+  readonly retryAfter: number;
+  readonly waitForTermNotify: number;
 }
 
 /** `presence_profile`. */
@@ -154,6 +166,7 @@ export interface AppConfig {
   readonly pa: PaConfig;
   readonly presenceReginfo: PresenceReginfoConfig;
   readonly puaReginfo: PuaReginfoConfig;
+  readonly sipClient: SipClientConfig;
   readonly presenceProfile: PresenceProfileConfig;
   readonly b2b: B2bConfig;
   readonly auth: AuthConfig;
