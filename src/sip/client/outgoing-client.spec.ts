@@ -347,6 +347,16 @@ describe('OutgoingClient subscriptions (RFC 6665 §4.1)', () => {
     expect(h.sent).toHaveLength(2);
   });
 
+  it('without a terminating NOTIFY forgets the dialog after the wait its record asks for', async () => {
+    const h = harness();
+    await h.client.subscribe({ ...SUB, options: { ...SUB.options, waitForTermNotify: 2 } });
+    expect(await h.client.unsubscribe('test', SUB.key)).toBe(true);
+    await h.tick(1_999);
+    expect(h.client.get('subscribe', 'test', SUB.key)?.state).toBe('removing');
+    await h.tick(1);
+    expect(h.client.get('subscribe', 'test', SUB.key)).toBeUndefined();
+  });
+
   it('resumes saved records after a restart: refreshes what is live, re-sends what is not', async () => {
     const h = harness();
     await h.client.subscribe(SUB);

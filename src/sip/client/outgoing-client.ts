@@ -219,8 +219,8 @@ export class OutgoingClient {
   }
 
   /**
-   * Ends a subscription: SUBSCRIBE Expires 0 in its dialog, then up to `waitForTermNotify` seconds for the
-   * terminating NOTIFY (handed to the owner like any other). False when there is none.
+   * Ends a subscription: SUBSCRIBE Expires 0 in its dialog, then up to `waitForTermNotify` seconds (the
+   * record's option, else the client's) for the terminating NOTIFY (handed to the owner like any other). False when there is none.
    */
   async unsubscribe(owner: string, key: string): Promise<boolean> {
     const e = this.byKey.get(keyOf('subscribe', owner, key));
@@ -359,7 +359,8 @@ export class OutgoingClient {
     if (isFinal2xx(res.status)) {
       if (mode === 'remove') {
         // RFC 6665 §4.1.2.3: the notifier sends a terminating NOTIFY; wait a while for it.
-        this.schedule(e, this.o.waitForTermNotify * 1000, () => this.drop(e));
+        const wait = rec.options.waitForTermNotify ?? this.o.waitForTermNotify;
+        this.schedule(e, wait * 1000, () => this.drop(e));
         return;
       }
       if (!rec.dialog && res.to.tag !== undefined) {

@@ -26,6 +26,8 @@ export interface OutgoingOptions {
   readonly minRefreshInterval?: number;
   /** Seconds to wait before trying again after an error or time-out (default: the client's). */
   readonly retryAfter?: number;
+  /** Seconds an unsubscribe waits for the terminating NOTIFY (default: the client's). */
+  readonly waitForTermNotify?: number;
   /** Free data of the owner, returned with the record (e.g. where a subscription came from). */
   readonly data?: Readonly<Record<string, string>>;
 }
