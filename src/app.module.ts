@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Logger } from 'pino';
+import { B2bModule } from './b2b/b2b.module';
 import { PINO } from './common/app-logger';
 import { HealthController } from './common/health.controller';
 import type { AppConfig } from './config/app-config';
@@ -27,6 +28,7 @@ export class AppModule {
         PaModule,
         PresenceReginfoModule,
         PresenceProfileModule,
+        B2bModule,
       ],
       controllers: [HealthController],
       providers: [{ provide: PINO, useValue: pino }],

@@ -58,6 +58,7 @@ export interface RemoteSubscribe {
     readonly refreshBefore?: number;
     readonly minRefreshInterval?: number;
     readonly retryAfter?: number;
+    readonly waitForTermNotify?: number;
   };
 }
 

@@ -232,6 +232,7 @@ export class B2bService implements OnModuleInit, OnApplicationBootstrap, OnModul
           refreshBefore: b2b.resubscribeDelta,
           minRefreshInterval: b2b.minResubscribeTime,
           retryAfter: b2b.onErrorRetryTime,
+          waitForTermNotify: b2b.waitForTermNotify,
         },
       });
     } catch (e) {
