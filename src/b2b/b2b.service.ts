@@ -231,7 +231,7 @@ export class B2bService implements OnModuleInit, OnApplicationBootstrap, OnModul
         options: {
           refreshBefore: b2b.resubscribeDelta,
           minRefreshInterval: b2b.minResubscribeTime,
-          retryAfter: b2b.onErrorRetryTime,
+          retryAfter: Math.max(1, b2b.onErrorRetryTime), // 0 would try again at once, forever
           waitForTermNotify: b2b.waitForTermNotify,
         },
       });
