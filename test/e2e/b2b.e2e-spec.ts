@@ -6,6 +6,7 @@
  * a restart of either side.
  */
 import type { RunningApp } from '../../src/app.factory';
+import { B2bService } from '../../src/b2b/b2b.service';
 import { SipClientService } from '../../src/sip-client/sip-client.service';
 import { api, pollUntil } from '../utils/e2e-helpers';
 import { openClient, portsOf } from '../utils/presence-e2e';
@@ -37,6 +38,12 @@ describe.each(databaseKinds())('B2B between two hubs on %s', (kind) => {
     ...hub,
     app: await startTestApp(hub.db, { SIP_PORT: String(hub.sipPort), SIP_TCP: 'false', ...hub.env }),
   });
+
+  const restart = async (hub: Hub, env: Record<string, string> = {}): Promise<void> => {
+    await hub.app.close();
+    hub.env = { ...hub.env, ...env };
+    hub.app = (await startHub(hub)).app;
+  };
 
   /** Local settings: small timings so that refreshes and retries happen within a test. */
   const localEnv = (remotePort: number): Record<string, string> => ({
@@ -162,5 +169,171 @@ describe.each(databaseKinds())('B2B between two hubs on %s', (kind) => {
     } finally {
       await ws.close();
     }
+  });
+
+  /** The outgoing client's record of the remote subscription serving a B2B subscription. */
+  const recordOf = (id: string) => {
+    const key = local.app.app.get(B2bService).remoteOf(id)?.key;
+    return key === undefined ? undefined : local.app.app.get(SipClientService).get('subscribe', 'b2b', key);
+  };
+  const create = async (body: Msg): Promise<string> => {
+    const res = await api(local.app.httpPort, 'POST', '/api/b2b/subscriptions', body);
+    expect(res.status).toBe(201);
+    return res.json.id as string;
+  };
+  /** Samples the remote watcher of `aor` for `ms`: the times its expiry moved (each a refresh SUBSCRIBE). */
+  const refreshTimes = async (aor: string, ms: number): Promise<{ at: number; ids: Set<unknown> }[]> => {
+    const seen: { at: number; ids: Set<unknown> }[] = [];
+    let last: unknown;
+    const end = Date.now() + ms;
+    while (Date.now() < end) {
+      const w = await remoteWatchers(aor);
+      if (w.length === 1 && w[0].expiresAt !== last) {
+        last = w[0].expiresAt;
+        seen.push({ at: Date.now(), ids: new Set([w[0].id]) });
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return seen;
+  };
+
+  it('refreshes b2b.resubscribeDelta before expiry in the same dialog, never sooner than b2b.minResubscribeTime', async () => {
+    const erin = remoteAor('erin');
+    const fay = remoteAor('fay');
+    // erin: default expiration 4 s, refreshed 2 s before it; fay: 2 s, where 2 s before expiry would be at
+    // once: the minimum of 1 s between SUBSCRIBEs holds it back.
+    await create({ presentity: erin });
+    await create({ presentity: fay, expires: 2 });
+    await pollUntil(async () => ((await remoteWatchers(fay)).length === 1 ? true : undefined), 5000, 'fay subscribed');
+    const [erinTimes, fayTimes] = await Promise.all([refreshTimes(erin, 5500), refreshTimes(fay, 4000)]);
+    const gaps = (t: { at: number }[]) => t.slice(1).map((x, i) => x.at - t[i].at);
+    // Alive past its first expiry, one dialog throughout (the same subscription at the remote).
+    expect(erinTimes.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(erinTimes.flatMap((t) => [...t.ids])).size).toBe(1);
+    for (const g of gaps(erinTimes)) expect(g).toBeGreaterThanOrEqual(1800);
+    expect(fayTimes.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(fayTimes.flatMap((t) => [...t.ids])).size).toBe(1);
+    for (const g of gaps(fayTimes)) expect(g).toBeGreaterThanOrEqual(900);
+  });
+
+  it('tries a failed SUBSCRIBE again after b2b.onErrorRetryTime', async () => {
+    // The remote serves remote.example only: 404 for this one.
+    const id = await create({ presentity: 'sip:nobody@elsewhere.example' });
+    const first = await pollUntil(
+      () => {
+        const r = recordOf(id);
+        return r?.state === 'retrying' ? r : undefined;
+      },
+      5000,
+      'the first failure',
+    );
+    expect(first).toMatchObject({ lastStatus: 404 });
+    const view = await b2bGet(id);
+    expect(view.remote).toMatchObject({ state: 'retrying', lastStatus: 404, retryAt: expect.any(String) as string });
+    const second = await pollUntil(
+      () => {
+        const r = recordOf(id);
+        return r && r.retryAt > first.retryAt ? r : undefined;
+      },
+      5000,
+      'the second attempt',
+    );
+    expect(second.retryAt - first.retryAt).toBeGreaterThanOrEqual(1000);
+    expect(second).toMatchObject({ state: 'retrying', lastStatus: 404 });
+    expect((await api(local.app.httpPort, 'DELETE', `/api/b2b/subscriptions/${id}`)).status).toBe(204);
+  });
+
+  it('resumes after a restart of either side; ends what only a browser watched; spreads new SUBSCRIBEs', async () => {
+    const gina = remoteAor('gina');
+    const hank = remoteAor('hank');
+    const id = await create({ presentity: gina, watcher: 'sip:ops@here.example', expires: 600 });
+    const ws = await WsClient.open(local.app.httpPort);
+    await ws.ask({ type: 'subscribe', id: 'h', aor: hank }, 3000);
+    await pollUntil(
+      async () => ((await remoteWatchers(hank)).length === 1 ? true : undefined),
+      5000,
+      'hank subscribed',
+    );
+    const before = await pollUntil(
+      async () => {
+        const v = await b2bGet(id);
+        return (v.remote as Msg | null)?.state === 'active' ? v : undefined;
+      },
+      5000,
+      'gina active',
+    );
+    const callId = ((before.remote as Msg).dialog as Msg).callId;
+    await ws.close();
+
+    // The local hub restarts, now spreading new SUBSCRIBEs over 2 s.
+    await restart(local, { B2B_MAX_SUBSCRIBE_DELAY: '2' });
+    const after = await b2bGet(id);
+    expect(after).toMatchObject({ id, presentity: gina, watcher: 'sip:ops@here.example' });
+    expect(((after.remote as Msg).dialog as Msg).callId).toBe(callId);
+    await publish(gina, 'open', 'after our restart');
+    await pollUntil(
+      async () => (noteOf(await b2bGet(id)) === 'after our restart' ? true : undefined),
+      5000,
+      'state after our restart',
+    );
+    // hank's only watcher was a browser socket: its dialog is ended.
+    await pollUntil(async () => ((await remoteWatchers(hank)).length === 0 ? true : undefined), 5000, 'hank ended');
+
+    // New subscriptions go out at random within b2b.maxSubscribeDelay.
+    const spread = [remoteAor('s1'), remoteAor('s2'), remoteAor('s3'), remoteAor('s4')];
+    const ids = await Promise.all(spread.map((presentity) => create({ presentity })));
+    const created = await pollUntil(
+      () => {
+        const recs = ids.map(recordOf);
+        return recs.every((r) => r?.state === 'active') ? recs.map((r) => r!.createdAt) : undefined;
+      },
+      6000,
+      'every spread SUBSCRIBE answered',
+    );
+    expect(Math.max(...created) - Math.min(...created)).toBeGreaterThan(0);
+
+    // The remote restarts: it keeps the dialog and NOTIFYs on in it.
+    await restart(remote);
+    await publish(gina, 'closed', 'after their restart');
+    await pollUntil(
+      async () => (noteOf(await b2bGet(id)) === 'after their restart' ? true : undefined),
+      8000,
+      'state after their restart',
+    );
+    expect((((await b2bGet(id)).remote as Msg).dialog as Msg).callId).toBe(callId);
+  });
+
+  it('re-creates a subscription the remote lost (481 to the refresh)', async () => {
+    const ivy = remoteAor('ivy');
+    const id = await create({ presentity: ivy, expires: 3 });
+    const first = await pollUntil(
+      () => {
+        const r = recordOf(id);
+        return r?.state === 'active' && r.dialog ? r : undefined;
+      },
+      5000,
+      'ivy active',
+    );
+    // The remote starts again on an empty database: the next refresh gets 481, a new dialog is created.
+    const lost = await createTestDatabase(kind);
+    const kept = remote.db;
+    remote.db = lost;
+    await restart(remote);
+    await kept.drop();
+    const again = await pollUntil(
+      () => {
+        const r = recordOf(id);
+        return r?.state === 'active' && r.dialog && r.dialog.callId !== first.dialog!.callId ? r : undefined;
+      },
+      8000,
+      'a new dialog',
+    );
+    expect(again.dialog).toBeDefined();
+    await publish(ivy, 'open', 'found again');
+    await pollUntil(
+      async () => (noteOf(await b2bGet(id)) === 'found again' ? true : undefined),
+      5000,
+      'state in the new dialog',
+    );
   });
 });
