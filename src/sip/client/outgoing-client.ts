@@ -124,7 +124,10 @@ export class OutgoingClient {
 
   constructor(private readonly o: OutgoingClientOptions) {}
 
-  /** Takes over records saved before a restart and resumes them: refreshed, re-sent, or re-created. */
+  /**
+   * Takes over records saved before a restart and resumes them: refreshed, re-sent, or re-created; at once,
+   * or spread over their `resumeSpread`.
+   */
   restore(records: readonly OutgoingRecord[]): void {
     const now = this.o.clock.now();
     for (const rec of records) {
@@ -134,6 +137,9 @@ export class OutgoingClient {
         void this.run(e, () => this.remove(e));
       } else if (rec.state === 'retrying' && rec.retryAt > now) {
         this.schedule(e, rec.retryAt - now, () => this.resend(e));
+      } else if ((rec.options.resumeSpread ?? 0) > 0) {
+        const fraction = Number.parseInt(this.o.random.hex(4), 16) / 0x1_0000_0000;
+        this.schedule(e, Math.floor(fraction * rec.options.resumeSpread! * 1000), () => this.resend(e));
       } else void this.run(e, () => this.resend(e));
     }
   }
