@@ -59,6 +59,7 @@ export interface RemoteSubscribe {
     readonly minRefreshInterval?: number;
     readonly retryAfter?: number;
     readonly waitForTermNotify?: number;
+    readonly resumeSpread?: number;
   };
 }
 

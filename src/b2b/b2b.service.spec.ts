@@ -176,7 +176,7 @@ describe('B2bService', () => {
         event: 'presence',
         expires: 600,
         route: 'sip:proxy.remote.example:5070;lr',
-        options: { refreshBefore: 5, minRefreshInterval: 2, retryAfter: 7, waitForTermNotify: 3 },
+        options: { refreshBefore: 5, minRefreshInterval: 2, retryAfter: 7, waitForTermNotify: 3, resumeSpread: 0 },
       },
     ]);
     const key = s.remote.subscribed[0].key;

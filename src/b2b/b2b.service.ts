@@ -233,6 +233,8 @@ export class B2bService implements OnModuleInit, OnApplicationBootstrap, OnModul
           minRefreshInterval: b2b.minResubscribeTime,
           retryAfter: Math.max(1, b2b.onErrorRetryTime), // 0 would try again at once, forever
           waitForTermNotify: b2b.waitForTermNotify,
+          // After a restart the client resumes them spread like initial ones.
+          resumeSpread: b2b.maxSubscribeDelay,
         },
       });
     } catch (e) {
