@@ -3,6 +3,7 @@ import type { AppConfig, B2bConfig } from '../config/app-config';
 import { InternalSubscriptions } from '../pa/core/internal-subscriptions.service';
 import type { Delivery, WsSubscription } from '../pa/core/subscription';
 import { FakeClock, SequenceRandom } from '../sip';
+import type { SipBridge } from '../sip-bridge/sip-bridge.service';
 import type { B2bRemote, RemoteNotify, RemoteRecord, RemoteSubscribe } from './b2b-remote';
 import { B2B_OWNER, B2bService } from './b2b.service';
 
@@ -16,6 +17,7 @@ const B2B: B2bConfig = {
   defaultExpiration: 600,
   shareSubscriptions: true,
   watcherIdentity: '',
+  presenceProxy: false,
 };
 
 const CAROL = 'sip:carol@remote.example';
@@ -131,6 +133,7 @@ function setup(b2b: Partial<B2bConfig> = {}, remote = new FakeRemote(), core?: P
     core.publisher,
     core.store,
     core.packages,
+    { serveOtherDomains: () => undefined } as unknown as SipBridge,
     remote,
     config,
     clock,

@@ -20,6 +20,7 @@ import type { Subscription, TerminationReason } from '../pa/core/subscription';
 import { SubscriptionRegistry } from '../pa/core/subscription.registry';
 import { SubscriptionService } from '../pa/core/subscription.service';
 import type { Clock, Random } from '../sip';
+import { SipBridge } from '../sip-bridge/sip-bridge.service';
 import { B2B_REMOTE, type B2bRemote, type RemoteNotify, type RemoteRecord } from './b2b-remote';
 import { B2bScheduler } from './b2b-scheduler';
 import { createPassThroughPackage } from './pass-through.package';
@@ -81,6 +82,7 @@ export class B2bService implements OnModuleInit, OnApplicationBootstrap, OnModul
     private readonly publisher: PublishService,
     private readonly store: PublicationStore,
     private readonly packages: EventPackageRegistry,
+    private readonly bridge: SipBridge,
     @Inject(B2B_REMOTE) private readonly remote: B2bRemote,
     @Inject(APP_CONFIG) private readonly config: Pick<AppConfig, 'sip' | 'pa' | 'b2b'>,
     @Inject(CLOCK) clock: Clock,
@@ -90,6 +92,7 @@ export class B2bService implements OnModuleInit, OnApplicationBootstrap, OnModul
   }
 
   onModuleInit(): void {
+    if (this.config.b2b.presenceProxy) this.bridge.serveOtherDomains('SUBSCRIBE');
     // B2B's own watchers (REST) are read through get(); the remote state reaches them like any watcher.
     this.internal.onDelivery(B2B_OWNER, () => undefined);
     this.registry.onWatcher((sub, change) => {

@@ -148,6 +148,8 @@ export interface B2bConfig {
   readonly shareSubscriptions: boolean;
   /** From of subscriptions made for browsers without a sip: user; empty: derived from sip.domains/advertisedHost. */
   readonly watcherIdentity: string;
+  /** SIP SUBSCRIBEs to presentities of other domains are served through B2B (presence proxy). */
+  readonly presenceProxy: boolean;
 }
 
 /** Authentication and authorization. */

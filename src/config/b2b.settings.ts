@@ -14,4 +14,10 @@ export const B2B_SETTINGS: readonly Setting[] = [
     default: '',
     doc: 'SIP identity (From) of B2B subscriptions made for browsers that gave no sip: user. Empty: sip:presence-hub@ the first of sip.domains, else sip.advertisedHost.',
   },
+  {
+    key: 'b2b.presenceProxy',
+    type: { kind: 'bool' },
+    default: false,
+    doc: 'SIP SUBSCRIBEs to presentities of domains not in sip.domains are accepted and served through B2B, each watcher subscribing as itself (the hub as a presence proxy). Off: 404, as for any domain not served.',
+  },
 ];

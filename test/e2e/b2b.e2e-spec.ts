@@ -9,7 +9,7 @@ import type { RunningApp } from '../../src/app.factory';
 import { B2bService } from '../../src/b2b/b2b.service';
 import { SipClientService } from '../../src/sip-client/sip-client.service';
 import { api, pollUntil } from '../utils/e2e-helpers';
-import { openClient, portsOf } from '../utils/presence-e2e';
+import { nextNotify, openClient, portsOf } from '../utils/presence-e2e';
 import type { SipTestClient } from '../utils/sip-test-client';
 import { freePort, startTestApp } from '../utils/test-app';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../utils/test-database';
@@ -55,6 +55,7 @@ describe.each(databaseKinds())('B2B between two hubs on %s', (kind) => {
     B2B_ON_ERROR_RETRY_TIME: '1',
     B2B_WAIT_FOR_TERM_NOTIFY: '2',
     B2B_MAX_SUBSCRIBE_DELAY: '0',
+    B2B_PRESENCE_PROXY: 'true',
   });
 
   beforeAll(async () => {
@@ -168,6 +169,35 @@ describe.each(databaseKinds())('B2B between two hubs on %s', (kind) => {
       );
     } finally {
       await ws.close();
+    }
+  });
+
+  it('as a presence proxy serves a SIP watcher of a remote presentity with its own remote subscription', async () => {
+    const jane = remoteAor('jane');
+    const phone = await openClient(portsOf(local.app), 'udp', { user: 'phone', domain: 'here.example' });
+    try {
+      const { response, dialog } = await phone.subscribe({ uri: jane, event: 'presence', expires: 60 });
+      expect(response.status).toBe(200);
+      // The remote sees the phone itself as the watcher.
+      const watchers = await pollUntil(
+        async () => {
+          const w = await remoteWatchers(jane);
+          return w.length === 1 ? w : undefined;
+        },
+        5000,
+        'the proxied SUBSCRIBE at the remote',
+      );
+      expect(watchers[0]).toMatchObject({ watcher: 'sip:phone@here.example' });
+      await publish(jane, 'open', 'proxied');
+      const notify = await nextNotify(phone, dialog.callId, 5000, (m) => m.body.includes('proxied'));
+      expect(notify.header('content-type')).toBe('application/pidf+xml');
+      expect(notify.body).toContain('<basic>open</basic>');
+      // Unsubscribing ends the remote subscription too.
+      const bye = await phone.inDialog(dialog, 'SUBSCRIBE', { Event: 'presence', Expires: 0 });
+      expect(bye.status).toBe(200);
+      await pollUntil(async () => ((await remoteWatchers(jane)).length === 0 ? true : undefined), 5000, 'jane ended');
+    } finally {
+      await phone.close();
     }
   });
 
