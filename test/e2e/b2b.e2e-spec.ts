@@ -63,7 +63,12 @@ describe.each(databaseKinds())('B2B between two hubs on %s', (kind) => {
     remote = await startHub({
       db: await createTestDatabase(kind),
       sipPort: remotePort,
-      env: { SIP_DOMAINS: 'remote.example', PA_MIN_EXPIRES: '1', PA_REGISTRAR_SOURCE: 'false' },
+      env: {
+        SIP_DOMAINS: 'remote.example',
+        PA_MIN_EXPIRES: '1',
+        PA_REGISTRAR_SOURCE: 'false',
+        PRESENCE_REGINFO_TRUSTED_WATCHERS: 'here.example',
+      },
     });
     local = await startHub({
       db: await createTestDatabase(kind),
@@ -199,6 +204,34 @@ describe.each(databaseKinds())('B2B between two hubs on %s', (kind) => {
     } finally {
       await phone.close();
     }
+  });
+
+  it('subscribes to other packages the remote offers: reg (reginfo) after a REGISTER there', async () => {
+    const kim = remoteAor('kim');
+    const res = await api(local.app.httpPort, 'POST', '/api/b2b/subscriptions', {
+      presentity: kim,
+      event: 'reg',
+      watcher: 'sip:ops@here.example',
+    });
+    expect(res.status).toBe(201);
+    const id = res.json.id as string;
+    await pollUntil(
+      async () => ((await b2bGet(id)).remote as Msg | null)?.state === 'active' || undefined,
+      5000,
+      'the reg subscription active',
+    );
+    expect((await publisher.register({ aor: kim, expires: 600 })).status).toBe(200);
+    const view = await pollUntil(
+      async () => {
+        const v = await b2bGet(id);
+        return ((v.state as Msg | null)?.body as string | undefined)?.includes('state="active"') ? v : undefined;
+      },
+      5000,
+      'the reginfo of the registration',
+    );
+    expect(view.state).toMatchObject({ contentType: 'application/reginfo+xml' });
+    expect(JSON.stringify((view.state as Msg).json)).toContain(kim);
+    expect((await api(local.app.httpPort, 'DELETE', `/api/b2b/subscriptions/${id}`)).status).toBe(204);
   });
 
   /** The outgoing client's record of the remote subscription serving a B2B subscription. */
