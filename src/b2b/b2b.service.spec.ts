@@ -192,6 +192,24 @@ describe('B2bService', () => {
     expect(s.core.store.find(CAROL, 'presence')).toHaveLength(1);
   });
 
+  it('keeps the remote state at least as long as a refreshed remote subscription', async () => {
+    const s = setup();
+    s.b2b.onApplicationBootstrap();
+    await watch(s, 'sip:app@here.example');
+    s.clock.advance(0);
+    const key = s.remote.subscribed[0].key;
+    await s.remote.notify(key, 'active', PIDF('open'), 'application/pidf+xml');
+    const now = s.clock.now();
+    // The NOTIFY said nothing of expiry: the 600 s asked for, and a minute more.
+    expect(s.core.store.find(CAROL, 'presence')[0].expiresAt).toBe(now + 660_000);
+    s.remote.status(key, { state: 'active', expiresAt: now + 3_000_000 });
+    await until(() => s.core.store.find(CAROL, 'presence')[0].expiresAt === now + 3_060_000, 'the state kept longer');
+    // A refresh that grants less than the state already lasts changes nothing.
+    s.remote.status(key, { state: 'active', expiresAt: now + 1_000 });
+    await s.clock.flush();
+    expect(s.core.store.find(CAROL, 'presence')[0].expiresAt).toBe(now + 3_060_000);
+  });
+
   it('answers a NOTIFY whose document the package refuses with the package status', async () => {
     const s = setup();
     s.b2b.onApplicationBootstrap();

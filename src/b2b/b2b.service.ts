@@ -85,7 +85,7 @@ export class B2bService implements OnModuleInit, OnApplicationBootstrap, OnModul
     private readonly bridge: SipBridge,
     @Inject(B2B_REMOTE) private readonly remote: B2bRemote,
     @Inject(APP_CONFIG) private readonly config: Pick<AppConfig, 'sip' | 'pa' | 'b2b'>,
-    @Inject(CLOCK) clock: Clock,
+    @Inject(CLOCK) private readonly clock: Clock,
     @Inject(RANDOM) random: Random,
   ) {
     this.scheduler = new B2bScheduler(config.b2b, clock, random);
@@ -306,13 +306,33 @@ export class B2bService implements OnModuleInit, OnApplicationBootstrap, OnModul
   }
 
   /**
+   * A refreshed remote subscription keeps its state in the core at least as long as itself, in case the
+   * remote grants more than a publication may last and sends nothing new before the next refresh.
+   */
+  private keepState(remote: RemoteSubscription, until: number): void {
+    const mine = this.lastState(remote);
+    const rules = this.packages.get(remote.event)?.publish;
+    if (!mine || !rules || until <= 0 || mine.expiresAt >= until) return;
+    const seconds = Math.ceil((until - this.clock.now()) / 1000) + STATE_MARGIN_S;
+    const expires = Math.max(rules.expires.min, Math.min(rules.expires.max, seconds));
+    const request = { presentity: remote.presentity, event: remote.event, expires, source: sourceOf(remote.key) };
+    this.publisher.publish({ ...request, ifMatch: mine.etag }).catch((e: unknown) => {
+      this.log.warn(`keeping the state of ${remote.presentity} (${remote.event}) failed: ${(e as Error).message}`);
+    });
+  }
+
+  /**
    * A remote subscription ended for good (rejected, noresource, ...): browser and SIP watchers it served are
    * told (`terminated` with the reason); B2B's own REST watchers stay, showing the state, until deleted.
    */
   private statusChanged(r: RemoteRecord): void {
-    if (r.state !== 'terminated') return;
     const remote = this.remotes.get(r.key);
     if (!remote) return;
+    if (r.state === 'active') {
+      this.keepState(remote, r.expiresAt);
+      return;
+    }
+    if (r.state !== 'terminated') return;
     const reason = (TERMINATION_REASONS.find((t) => r.lastReason.toLowerCase().includes(t)) ??
       'noresource') as TerminationReason;
     for (const id of [...remote.subscribers]) {
