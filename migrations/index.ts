@@ -6,6 +6,7 @@ import { ContactParams1763900500000 } from './1763900500000-contact-params';
 import { UaProfiles1763900600000 } from './1763900600000-ua-profiles';
 import { Pua1763900716000 } from './1763900716000-pua';
 import { ContactOrigin1763900717000 } from './1763900717000-contact-origin';
+import { InternalWatchers1763901700000 } from './1763901700000-internal-watchers';
 
 /** The one migration history, oldest first; valid on SQLite and MySQL (QueryRunner Table API only). */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   UaProfiles1763900600000,
   Pua1763900716000,
   ContactOrigin1763900717000,
+  InternalWatchers1763901700000,
 ];

@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Logger } from 'pino';
+import { B2bModule } from './b2b/b2b.module';
 import { PINO } from './common/app-logger';
 import { HealthController } from './common/health.controller';
 import type { AppConfig } from './config/app-config';
@@ -29,6 +30,7 @@ export class AppModule {
         PresenceReginfoModule,
         PuaReginfoModule,
         PresenceProfileModule,
+        B2bModule,
       ],
       controllers: [HealthController],
       providers: [{ provide: PINO, useValue: pino }],

@@ -86,6 +86,8 @@ export interface PaConfig {
   readonly publishMaxBodySize: number;
   /** A user with a live binding and no publication is `open`; without bindings `closed`. */
   readonly registrarSource: boolean;
+  /** Internal watchers of local presentities are answered (off: refused with 403). */
+  readonly acceptInternalSubscriptions: boolean;
   /** Seconds between sweeps that expire publications and subscriptions. */
   readonly timerInterval: number;
   /** Seconds a content-indirection URL (RFC 4483) stays valid. */
@@ -142,6 +144,12 @@ export interface B2bConfig {
   readonly resubscribeDelta: number;
   readonly minResubscribeTime: number;
   readonly defaultExpiration: number;
+  /** One remote dialog per (presentity, event, watcher identity), shared by its internal subscribers. */
+  readonly shareSubscriptions: boolean;
+  /** From of subscriptions made for browsers without a sip: user; empty: derived from sip.domains/advertisedHost. */
+  readonly watcherIdentity: string;
+  /** SIP SUBSCRIBEs to presentities of other domains are served through B2B (presence proxy). */
+  readonly presenceProxy: boolean;
 }
 
 /** Authentication and authorization. */

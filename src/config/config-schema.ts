@@ -1,4 +1,5 @@
 import { AUTH_SETTINGS } from './auth.settings';
+import { B2B_SETTINGS } from './b2b.settings';
 import { CONTENT_SETTINGS } from './content.settings';
 import { PRESENCE_PROFILE_SETTINGS } from './presence-profile.settings';
 import { PUA_REGINFO_SETTINGS } from './pua-reginfo.settings';
@@ -243,6 +244,13 @@ export const SETTINGS: readonly Setting[] = [
   },
   ...CONTENT_SETTINGS,
   {
+    key: 'pa.acceptInternalSubscriptions',
+    type: bool,
+    default: true,
+    origin: 'pa: accept_internal_subscriptions',
+    doc: 'Internal watchers (B2B, modules) of local presentities are answered by the presence core; off: refused (403).',
+  },
+  {
     key: 'pa.timerInterval',
     type: positiveSeconds,
     default: 1,
@@ -322,6 +330,7 @@ export const SETTINGS: readonly Setting[] = [
     origin: 'presence_b2b: default_expiration',
     doc: 'Expires asked for in outgoing SUBSCRIBEs.',
   },
+  ...B2B_SETTINGS,
 ];
 
 /** `pa.defaultExpires` → `PA_DEFAULT_EXPIRES`. */

@@ -89,6 +89,8 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
   private readonly pins: ((connectionId: string) => boolean)[] = [];
   private readonly dialogRouters: DialogRouter[] = [];
   private readonly requestRouters: DialogRouter[] = [];
+  /** Methods whose requests for domains not served here still go to their handler (see serveOtherDomains). */
+  private readonly otherDomainMethods = new Set<string>();
   private readonly overload: OverloadGuard;
   private caps: SipCapabilities | undefined;
   private stack: SipStack | undefined;
@@ -146,6 +148,14 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
    */
   addRequestRouter(router: DialogRouter): void {
     this.requestRouters.push(router);
+  }
+
+  /**
+   * Lets requests of `method` for domains outside sip.domains reach their handler instead of 404: a feature
+   * that serves them on another server's behalf (B2B as a presence proxy for SUBSCRIBE).
+   */
+  serveOtherDomains(method: string): void {
+    this.otherDomainMethods.add(method);
   }
 
   /**
@@ -343,7 +353,12 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
       }
     }
     const domains = this.config.sip.domains;
-    if (domains.length > 0 && !domains.includes(r.uri.host.toLowerCase()) && !this.isOwnAddress(r.uri.host)) {
+    if (
+      domains.length > 0 &&
+      !domains.includes(r.uri.host.toLowerCase()) &&
+      !this.isOwnAddress(r.uri.host) &&
+      !this.otherDomainMethods.has(method)
+    ) {
       throw new SipError(404, 'Not Found (domain not served)');
     }
     const unsupported = r.headers

@@ -28,6 +28,13 @@ export interface OutgoingOptions {
   readonly retryAfter?: number;
   /** Our Contact in SUBSCRIBEs instead of the client's default (e.g. a configured server address). */
   readonly contact?: string;
+  /** Seconds an unsubscribe waits for the terminating NOTIFY (default: the client's). */
+  readonly waitForTermNotify?: number;
+  /**
+   * After a restart, resume this record after a random delay up to this many seconds instead of at once
+   * (thousands of restored subscriptions must not reach a server together). Default 0.
+   */
+  readonly resumeSpread?: number;
   /** Free data of the owner, returned with the record (e.g. where a subscription came from). */
   readonly data?: Readonly<Record<string, string>>;
 }
