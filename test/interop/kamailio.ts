@@ -1,0 +1,152 @@
+/**
+ * A real Kamailio for the interop suite: its own configuration (kamailio-config.ts) and SQLite file in a
+ * temporary directory, listening on a free UDP port of 127.0.0.1, started in the foreground (`-DD`) as a
+ * child of the test process and stopped with its process group.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import { freePort } from '../utils/test-app';
+import { SipTestClient, sleep } from '../utils/sip-test-client';
+import { KAMAILIO_MODULES_DIR, KAMAILIO_SQLITE_SCHEMA_DIR } from './kamailio-paths';
+import { KAMAILIO_SQLITE_SCHEMAS, kamailioConfig } from './kamailio-config';
+
+export interface StartKamailioOptions {
+  /** Domain pua_reginfo completes AoRs with; default `kamailio.test`. */
+  readonly domain?: string;
+  /** From domains whose PUBLISH and SUBSCRIBE are challenged (see `KamailioConfigOptions.authDomains`). */
+  readonly authDomains?: readonly string[];
+  /** Accounts of the `subscriber` table (plain passwords). */
+  readonly subscribers?: readonly { username: string; domain: string; password: string }[];
+}
+
+export interface RunningKamailio {
+  readonly port: number;
+  readonly domain: string;
+  /** `sip:127.0.0.1:<port>`: Kamailio as an outbound proxy or next hop. */
+  readonly uri: string;
+  readonly dir: string;
+  /** Everything Kamailio has logged so far (stderr). */
+  log(): string;
+  /** Resolves with the first log line matching `pattern` (polled), or rejects after `timeoutMs`. */
+  waitForLog(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** Kamailio's tables in a new SQLite file (through TypeORM's better-sqlite3 driver, as the app opens SQLite). */
+async function createTables(file: string, subscribers: StartKamailioOptions['subscribers']): Promise<void> {
+  const db = new DataSource({ type: 'better-sqlite3', database: file });
+  await db.initialize();
+  try {
+    for (const name of KAMAILIO_SQLITE_SCHEMAS) {
+      const text = readFileSync(join(KAMAILIO_SQLITE_SCHEMA_DIR, `${name}-create.sql`), 'utf8');
+      // One statement per query; the files hold plain CREATE and INSERT statements, each ending a line with `;`.
+      for (const statement of text.split(/;\s*$/m).map((s) => s.trim())) {
+        if (statement !== '') await db.query(statement);
+      }
+    }
+    for (const s of subscribers ?? []) {
+      await db.query('INSERT INTO subscriber (username, domain, password) VALUES (?, ?, ?)', [
+        s.username,
+        s.domain,
+        s.password,
+      ]);
+    }
+  } finally {
+    await db.destroy();
+  }
+}
+
+/** Answers OPTIONS with 200 once its workers are up. */
+async function answersOptions(port: number): Promise<boolean> {
+  const client = await SipTestClient.open({ transport: 'udp', host: '127.0.0.1', port, timerF: 1000 });
+  try {
+    const res = await client.request({ method: 'OPTIONS', uri: `sip:ping@127.0.0.1:${port}` });
+    return res.status === 200;
+  } catch {
+    return false;
+  } finally {
+    await client.close();
+  }
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return Promise.resolve();
+  const exited = once(child, 'exit').then(() => undefined);
+  const pid = child.pid;
+  const signalGroup = (signal: NodeJS.Signals): void => {
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      // the group is gone already
+    }
+  };
+  signalGroup('SIGTERM');
+  const timer = setTimeout(() => {
+    signalGroup('SIGKILL');
+  }, 10_000);
+  return exited.finally(() => {
+    clearTimeout(timer);
+  });
+}
+
+/** Starts Kamailio on a free port; rejects with its log when it does not come up within 20 s. */
+export async function startKamailio(options: StartKamailioOptions = {}): Promise<RunningKamailio> {
+  const dir = mkdtempSync(join(tmpdir(), 'ph-kamailio-'));
+  const sqliteFile = join(dir, 'kamailio.sqlite');
+  await createTables(sqliteFile, options.subscribers);
+  const port = await freePort();
+  const domain = options.domain ?? 'kamailio.test';
+  const cfgFile = join(dir, 'kamailio.cfg');
+  writeFileSync(
+    cfgFile,
+    kamailioConfig({ port, sqliteFile, domain, modulesDir: KAMAILIO_MODULES_DIR, authDomains: options.authDomains }),
+  );
+  const args = ['-f', cfgFile, '-DD', '-E', '-n', '2', '-m', '64', '-M', '8', '-w', dir, '-Y', dir];
+  const child = spawn('kamailio', [...args, '-P', join(dir, 'kamailio.pid'), '-l', `udp:127.0.0.1:${port}`], {
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  const log = (): string => output;
+  const stop = async (): Promise<void> => {
+    await stopChild(child);
+    writeFileSync(join(dir, 'kamailio.log'), output);
+    if (process.env.KEEP_KAMAILIO_DIR === undefined) rmSync(dir, { recursive: true, force: true });
+  };
+
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`kamailio exited with ${child.exitCode}:\n${output.slice(-4000)}`);
+    if (existsSync(join(dir, 'kamailio.pid')) && (await answersOptions(port))) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`kamailio did not answer OPTIONS on port ${port} within 20 s:\n${output.slice(-4000)}`);
+    }
+    await sleep(200);
+  }
+
+  return {
+    port,
+    domain,
+    uri: `sip:127.0.0.1:${port}`,
+    dir,
+    log,
+    async waitForLog(pattern: RegExp, timeoutMs = 5000): Promise<string> {
+      const end = Date.now() + timeoutMs;
+      for (;;) {
+        const line = output.split('\n').find((l) => pattern.test(l));
+        if (line !== undefined) return line;
+        if (Date.now() > end)
+          throw new Error(`kamailio logged nothing matching ${String(pattern)} within ${timeoutMs} ms`);
+        await sleep(50);
+      }
+    },
+    stop,
+  };
+}
