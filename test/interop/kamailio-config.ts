@@ -19,6 +19,13 @@ export interface KamailioConfigOptions {
    * `auth_challenge` (401) and checked against the `subscriber` table (plain passwords).
    */
   readonly authDomains?: readonly string[];
+  /** Digest algorithm of the challenges (auth `algorithm`): MD5 (default) or SHA-256 (RFC 8760). */
+  readonly authAlgorithm?: 'MD5' | 'SHA-256';
+  /**
+   * `proxy` (default): 407 with Proxy-Authenticate, as Kamailio's stock configuration answers non-REGISTER
+   * requests; `www`: 401 with WWW-Authenticate, as a presence server answering for itself.
+   */
+  readonly authChallenge?: 'proxy' | 'www';
 }
 
 /** The modules loaded, in order (the suite checks each file exists before starting). */
@@ -54,14 +61,16 @@ export function kamailioConfig(options: KamailioConfigOptions): string {
   const db = `sqlite:///${options.sqliteFile}`;
   const self = `sip:127.0.0.1:${options.port}`;
   const authDomains = options.authDomains ?? [];
+  const www = options.authChallenge === 'www';
+  const domains = authDomains.map((d) => d.replace(/\./g, '\\\\.')).join('|');
   const authCheck =
     authDomains.length === 0
       ? ''
       : `
-	if (is_method("PUBLISH|SUBSCRIBE") && $fd =~ "^(${authDomains.map((d) => d.replace(/\./g, '\\\\.')).join('|')})$") {
-		if (!auth_check("$fd", "subscriber", "1")) {
-			xlog("L_INFO", "interop: challenge $rm from $fu (auth_check $rc)\\n");
-			auth_challenge("$fd", "0");
+	if (is_method("PUBLISH|SUBSCRIBE") && $fd =~ "^(${domains})$") {
+		if (!${www ? 'www_authenticate' : 'proxy_authenticate'}("$fd", "subscriber")) {
+			xlog("L_INFO", "interop: challenge $rm from $fu (result $rc)\\n");
+			${www ? 'www_challenge' : 'proxy_challenge'}("$fd", "1");
 			exit;
 		}
 		consume_credentials();
@@ -96,6 +105,7 @@ modparam("registrar", "default_expires", 3600)
 modparam("registrar", "min_expires", 0)
 modparam("registrar", "max_expires", 3600)
 
+modparam("auth", "algorithm", "${options.authAlgorithm ?? 'MD5'}")
 modparam("auth_db", "db_url", "${db}")
 modparam("auth_db", "calculate_ha1", 1)
 modparam("auth_db", "password_column", "password")

@@ -19,6 +19,10 @@ export interface StartKamailioOptions {
   readonly domain?: string;
   /** From domains whose PUBLISH and SUBSCRIBE are challenged (see `KamailioConfigOptions.authDomains`). */
   readonly authDomains?: readonly string[];
+  /** Digest algorithm of the challenges; default MD5. */
+  readonly authAlgorithm?: 'MD5' | 'SHA-256';
+  /** 407 (`proxy`, default) or 401 (`www`) challenges. */
+  readonly authChallenge?: 'proxy' | 'www';
   /** Accounts of the `subscriber` table (plain passwords). */
   readonly subscribers?: readonly { username: string; domain: string; password: string }[];
 }
@@ -103,7 +107,15 @@ export async function startKamailio(options: StartKamailioOptions = {}): Promise
   const cfgFile = join(dir, 'kamailio.cfg');
   writeFileSync(
     cfgFile,
-    kamailioConfig({ port, sqliteFile, domain, modulesDir: KAMAILIO_MODULES_DIR, authDomains: options.authDomains }),
+    kamailioConfig({
+      port,
+      sqliteFile,
+      domain,
+      modulesDir: KAMAILIO_MODULES_DIR,
+      authDomains: options.authDomains,
+      authAlgorithm: options.authAlgorithm,
+      authChallenge: options.authChallenge,
+    }),
   );
   const args = ['-f', cfgFile, '-DD', '-E', '-n', '2', '-m', '64', '-M', '8', '-w', dir, '-Y', dir];
   const child = spawn('kamailio', [...args, '-P', join(dir, 'kamailio.pid'), '-l', `udp:127.0.0.1:${port}`], {
