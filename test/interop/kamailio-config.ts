@@ -5,6 +5,20 @@
  * modules read their few tables from an SQLite file in the run's directory, so no MySQL is shared.
  */
 
+export interface KamailioAuth {
+  /** Realm of the challenges; the `subscriber` rows are in this domain. */
+  readonly realm: string;
+  /** Digest algorithm (auth `algorithm`): MD5 (default) or SHA-256 (RFC 8760). */
+  readonly algorithm?: 'MD5' | 'SHA-256';
+  /**
+   * `proxy` (default): 407 with Proxy-Authenticate, as Kamailio's stock configuration answers non-REGISTER
+   * requests; `www`: 401 with WWW-Authenticate, as a presence server answering for itself.
+   */
+  readonly challenge?: 'proxy' | 'www';
+  /** Accounts of the `subscriber` table (plain passwords, HA1 computed by auth_db). */
+  readonly accounts: readonly { readonly username: string; readonly password: string }[];
+}
+
 export interface KamailioConfigOptions {
   /** UDP port Kamailio listens on at 127.0.0.1. */
   readonly port: number;
@@ -14,18 +28,8 @@ export interface KamailioConfigOptions {
   readonly domain: string;
   /** Directory of Kamailio's modules (`mpath`). */
   readonly modulesDir: string;
-  /**
-   * Digest (auth, auth_db): PUBLISH and SUBSCRIBE from a From domain listed here are challenged with
-   * `auth_challenge` (401) and checked against the `subscriber` table (plain passwords).
-   */
-  readonly authDomains?: readonly string[];
-  /** Digest algorithm of the challenges (auth `algorithm`): MD5 (default) or SHA-256 (RFC 8760). */
-  readonly authAlgorithm?: 'MD5' | 'SHA-256';
-  /**
-   * `proxy` (default): 407 with Proxy-Authenticate, as Kamailio's stock configuration answers non-REGISTER
-   * requests; `www`: 401 with WWW-Authenticate, as a presence server answering for itself.
-   */
-  readonly authChallenge?: 'proxy' | 'www';
+  /** Digest: when given, every PUBLISH and SUBSCRIBE not sent by Kamailio itself is challenged. */
+  readonly auth?: KamailioAuth;
 }
 
 /** The modules loaded, in order (the suite checks each file exists before starting). */
@@ -60,17 +64,17 @@ export function kamailioConfig(options: KamailioConfigOptions): string {
   // db_sqlite drops the first `/` after `sqlite://` (its host part): an absolute path needs one more.
   const db = `sqlite:///${options.sqliteFile}`;
   const self = `sip:127.0.0.1:${options.port}`;
-  const authDomains = options.authDomains ?? [];
-  const www = options.authChallenge === 'www';
-  const domains = authDomains.map((d) => d.replace(/\./g, '\\\\.')).join('|');
+  const auth = options.auth;
+  const www = auth?.challenge === 'www';
+  // Kamailio's own pua_reginfo PUBLISHes to itself from its listening socket: those pass unchallenged.
   const authCheck =
-    authDomains.length === 0
+    auth === undefined
       ? ''
       : `
-	if (is_method("PUBLISH|SUBSCRIBE") && $fd =~ "^(${domains})$") {
-		if (!${www ? 'www_authenticate' : 'proxy_authenticate'}("$fd", "subscriber")) {
+	if (is_method("PUBLISH|SUBSCRIBE") && !($si == "127.0.0.1" && $sp == ${options.port})) {
+		if (!${www ? 'www_authenticate' : 'proxy_authenticate'}("${auth.realm}", "subscriber")) {
 			xlog("L_INFO", "interop: challenge $rm from $fu (result $rc)\\n");
-			${www ? 'www_challenge' : 'proxy_challenge'}("$fd", "1");
+			${www ? 'www_challenge' : 'proxy_challenge'}("${auth.realm}", "1");
 			exit;
 		}
 		consume_credentials();
@@ -105,7 +109,7 @@ modparam("registrar", "default_expires", 3600)
 modparam("registrar", "min_expires", 0)
 modparam("registrar", "max_expires", 3600)
 
-modparam("auth", "algorithm", "${options.authAlgorithm ?? 'MD5'}")
+modparam("auth", "algorithm", "${auth?.algorithm ?? 'MD5'}")
 modparam("auth_db", "db_url", "${db}")
 modparam("auth_db", "calculate_ha1", 1)
 modparam("auth_db", "password_column", "password")

@@ -1,14 +1,14 @@
 /**
  * Kamailio challenging PUBLISH and SUBSCRIBE (auth, auth_db): the challenge it sends and the answer it
- * accepts — 407 with MD5 as its stock configuration does, 401 with SHA-256 (RFC 8760). Requests from the
- * domain `secure.test` are challenged, others are not.
+ * accepts — 407 with MD5 as its stock configuration does, 401 with SHA-256 (RFC 8760). Every PUBLISH and
+ * SUBSCRIBE is challenged except what Kamailio sends itself (its pua_reginfo PUBLISHing registrations).
  */
 import { REGINFO_CONTENT_TYPE } from '../../src/presence-reginfo/reginfo';
-import { pidf, randomToken, SipTestClient, type SipTestMessage } from '../utils/sip-test-client';
+import { randomToken, SipTestClient, type SipTestMessage } from '../utils/sip-test-client';
 import { challengeParams, digestAuthorization } from './digest-answer';
 import { startKamailio, type RunningKamailio } from './kamailio';
 
-const DOMAIN = 'secure.test';
+const REALM = 'secure.test';
 const ACCOUNT = { username: 'hub', password: 'interop-secret' };
 
 const CASES = [
@@ -23,12 +23,7 @@ describe.each(CASES)(
     let client: SipTestClient;
 
     beforeAll(async () => {
-      kam = await startKamailio({
-        authDomains: [DOMAIN],
-        authAlgorithm: algorithm,
-        authChallenge: style,
-        subscribers: [{ ...ACCOUNT, domain: DOMAIN }],
-      });
+      kam = await startKamailio({ auth: { realm: REALM, algorithm, challenge: style, accounts: [ACCOUNT] } });
     });
 
     beforeEach(async () => {
@@ -37,7 +32,7 @@ describe.each(CASES)(
         host: '127.0.0.1',
         port: kam.port,
         user: 'hub',
-        domain: DOMAIN,
+        domain: 'hub.test',
       });
       client.autoAnswer('NOTIFY', 200);
     });
@@ -54,14 +49,14 @@ describe.each(CASES)(
       expect(res.status).toBe(status);
       const challenge = res.header(header) ?? '';
       const p = challengeParams(challenge);
-      expect(p.realm).toBe(DOMAIN);
+      expect(p.realm).toBe(REALM);
       expect(p.qop).toMatch(/auth/);
       expect((p.algorithm ?? 'MD5').toUpperCase()).toBe(algorithm);
       return challenge;
     }
 
     it('answers a PUBLISH Event: reg with the challenge, then 200 to the same PUBLISH with credentials', async () => {
-      const aor = `sip:hub@${DOMAIN}`;
+      const aor = `sip:hub-${randomToken(3)}@hub.test`;
       const body = `<?xml version="1.0"?>\n<reginfo xmlns="urn:ietf:params:xml:ns:reginfo" version="0" state="full"/>`;
       const publish = (headers = {}): Promise<SipTestMessage> =>
         client.publish({ uri: aor, event: 'reg', expires: 60, body, contentType: REGINFO_CONTENT_TYPE, headers });
@@ -88,10 +83,23 @@ describe.each(CASES)(
       await client.waitForRequest((m) => m.method === 'NOTIFY' && m.callId === dialog.callId);
     });
 
-    it('does not challenge another domain', async () => {
-      const aor = `sip:open-${randomToken(3)}@kamailio.test`;
-      const res = await client.publish({ uri: aor, event: 'presence', expires: 60, body: pidf(aor) });
-      expect(res.status).toBe(200);
+    it('does not challenge its own pua_reginfo: a REGISTER still reaches an authenticated reg watcher', async () => {
+      const aor = `sip:frank-${randomToken(3)}@${kam.domain}`;
+      const first = await client.subscribe({ uri: aor, event: 'reg', expires: 60 });
+      const authorization = digestAuthorization(expectChallenge(first.response), ACCOUNT, 'SUBSCRIBE', aor);
+      const { response, dialog } = await client.subscribe({
+        uri: aor,
+        event: 'reg',
+        expires: 60,
+        headers: { [answer]: authorization },
+      });
+      expect(response.status).toBe(200);
+      const contact = client.contactUri('frank');
+      expect((await client.register({ aor, contact: `<${contact}>`, expires: 60 })).status).toBe(200);
+      const notify = await client.waitForRequest(
+        (m) => m.method === 'NOTIFY' && m.callId === dialog.callId && m.body.includes(contact),
+      );
+      expect(notify.header('content-type')).toBe(REGINFO_CONTENT_TYPE);
     });
   },
 );

@@ -12,19 +12,13 @@ import { DataSource } from 'typeorm';
 import { freePort } from '../utils/test-app';
 import { SipTestClient, sleep } from '../utils/sip-test-client';
 import { KAMAILIO_MODULES_DIR, KAMAILIO_SQLITE_SCHEMA_DIR } from './kamailio-paths';
-import { KAMAILIO_SQLITE_SCHEMAS, kamailioConfig } from './kamailio-config';
+import { KAMAILIO_SQLITE_SCHEMAS, kamailioConfig, type KamailioAuth } from './kamailio-config';
 
 export interface StartKamailioOptions {
   /** Domain pua_reginfo completes AoRs with; default `kamailio.test`. */
   readonly domain?: string;
-  /** From domains whose PUBLISH and SUBSCRIBE are challenged (see `KamailioConfigOptions.authDomains`). */
-  readonly authDomains?: readonly string[];
-  /** Digest algorithm of the challenges; default MD5. */
-  readonly authAlgorithm?: 'MD5' | 'SHA-256';
-  /** 407 (`proxy`, default) or 401 (`www`) challenges. */
-  readonly authChallenge?: 'proxy' | 'www';
-  /** Accounts of the `subscriber` table (plain passwords). */
-  readonly subscribers?: readonly { username: string; domain: string; password: string }[];
+  /** Digest challenges to every PUBLISH and SUBSCRIBE not sent by Kamailio itself. */
+  readonly auth?: KamailioAuth;
 }
 
 export interface RunningKamailio {
@@ -41,7 +35,7 @@ export interface RunningKamailio {
 }
 
 /** Kamailio's tables in a new SQLite file (through TypeORM's better-sqlite3 driver, as the app opens SQLite). */
-async function createTables(file: string, subscribers: StartKamailioOptions['subscribers']): Promise<void> {
+async function createTables(file: string, auth: KamailioAuth | undefined): Promise<void> {
   const db = new DataSource({ type: 'better-sqlite3', database: file });
   await db.initialize();
   try {
@@ -52,11 +46,11 @@ async function createTables(file: string, subscribers: StartKamailioOptions['sub
         if (statement !== '') await db.query(statement);
       }
     }
-    for (const s of subscribers ?? []) {
+    for (const a of auth?.accounts ?? []) {
       await db.query('INSERT INTO subscriber (username, domain, password) VALUES (?, ?, ?)', [
-        s.username,
-        s.domain,
-        s.password,
+        a.username,
+        auth?.realm,
+        a.password,
       ]);
     }
   } finally {
@@ -101,21 +95,13 @@ function stopChild(child: ChildProcess): Promise<void> {
 export async function startKamailio(options: StartKamailioOptions = {}): Promise<RunningKamailio> {
   const dir = mkdtempSync(join(tmpdir(), 'ph-kamailio-'));
   const sqliteFile = join(dir, 'kamailio.sqlite');
-  await createTables(sqliteFile, options.subscribers);
+  await createTables(sqliteFile, options.auth);
   const port = await freePort();
   const domain = options.domain ?? 'kamailio.test';
   const cfgFile = join(dir, 'kamailio.cfg');
   writeFileSync(
     cfgFile,
-    kamailioConfig({
-      port,
-      sqliteFile,
-      domain,
-      modulesDir: KAMAILIO_MODULES_DIR,
-      authDomains: options.authDomains,
-      authAlgorithm: options.authAlgorithm,
-      authChallenge: options.authChallenge,
-    }),
+    kamailioConfig({ port, sqliteFile, domain, modulesDir: KAMAILIO_MODULES_DIR, auth: options.auth }),
   );
   const args = ['-f', cfgFile, '-DD', '-E', '-n', '2', '-m', '64', '-M', '8', '-w', dir, '-Y', dir];
   const child = spawn('kamailio', [...args, '-P', join(dir, 'kamailio.pid'), '-l', `udp:127.0.0.1:${port}`], {
