@@ -6,7 +6,7 @@
 import { REGINFO_CONTENT_TYPE } from '../../src/presence-reginfo/reginfo';
 import { randomToken, SipTestClient, type SipTestMessage } from '../utils/sip-test-client';
 import { challengeParams, digestAuthorization } from './digest-answer';
-import { startKamailio, type RunningKamailio } from './kamailio';
+import { startKamailio, traced, type RunningKamailio } from './kamailio';
 
 const REALM = 'secure.test';
 const ACCOUNT = { username: 'hub', password: 'interop-secret' };
@@ -55,51 +55,69 @@ describe.each(CASES)(
       return challenge;
     }
 
-    it('answers a PUBLISH Event: reg with the challenge, then 200 to the same PUBLISH with credentials', async () => {
-      const aor = `sip:hub-${randomToken(3)}@hub.test`;
-      const body = `<?xml version="1.0"?>\n<reginfo xmlns="urn:ietf:params:xml:ns:reginfo" version="0" state="full"/>`;
-      const publish = (headers = {}): Promise<SipTestMessage> =>
-        client.publish({ uri: aor, event: 'reg', expires: 60, body, contentType: REGINFO_CONTENT_TYPE, headers });
-      const challenge = expectChallenge(await publish());
-      const wrong = digestAuthorization(challenge, { ...ACCOUNT, password: 'nope' }, 'PUBLISH', aor);
-      expect((await publish({ [answer]: wrong })).status).toBe(status);
-      const res = await publish({ [answer]: digestAuthorization(challenge, ACCOUNT, 'PUBLISH', aor) });
-      expect(res.status).toBe(200);
-      expect(res.header('sip-etag')).toBeTruthy();
-    });
+    it(
+      'answers a PUBLISH Event: reg with the challenge, then 200 to the same PUBLISH with credentials',
+      traced(
+        () => kam,
+        async () => {
+          const aor = `sip:hub-${randomToken(3)}@hub.test`;
+          const body = `<?xml version="1.0"?>\n<reginfo xmlns="urn:ietf:params:xml:ns:reginfo" version="0" state="full"/>`;
+          const publish = (headers = {}): Promise<SipTestMessage> =>
+            client.publish({ uri: aor, event: 'reg', expires: 60, body, contentType: REGINFO_CONTENT_TYPE, headers });
+          const challenge = expectChallenge(await publish());
+          const wrong = digestAuthorization(challenge, { ...ACCOUNT, password: 'nope' }, 'PUBLISH', aor);
+          expect((await publish({ [answer]: wrong })).status).toBe(status);
+          const res = await publish({ [answer]: digestAuthorization(challenge, ACCOUNT, 'PUBLISH', aor) });
+          expect(res.status).toBe(200);
+          expect(res.header('sip-etag')).toBeTruthy();
+        },
+      ),
+    );
 
-    it('answers a SUBSCRIBE with the challenge, then 200 and a NOTIFY to the same SUBSCRIBE with credentials', async () => {
-      const presentity = `sip:someone-${randomToken(3)}@kamailio.test`;
-      const first = await client.subscribe({ uri: presentity, event: 'presence', expires: 60 });
-      const challenge = expectChallenge(first.response);
-      const authorization = digestAuthorization(challenge, ACCOUNT, 'SUBSCRIBE', presentity);
-      const { response, dialog } = await client.subscribe({
-        uri: presentity,
-        event: 'presence',
-        expires: 60,
-        headers: { [answer]: authorization },
-      });
-      expect(response.status).toBe(200);
-      await client.waitForRequest((m) => m.method === 'NOTIFY' && m.callId === dialog.callId);
-    });
+    it(
+      'answers a SUBSCRIBE with the challenge, then 200 and a NOTIFY to the same SUBSCRIBE with credentials',
+      traced(
+        () => kam,
+        async () => {
+          const presentity = `sip:someone-${randomToken(3)}@kamailio.test`;
+          const first = await client.subscribe({ uri: presentity, event: 'presence', expires: 60 });
+          const challenge = expectChallenge(first.response);
+          const authorization = digestAuthorization(challenge, ACCOUNT, 'SUBSCRIBE', presentity);
+          const { response, dialog } = await client.subscribe({
+            uri: presentity,
+            event: 'presence',
+            expires: 60,
+            headers: { [answer]: authorization },
+          });
+          expect(response.status).toBe(200);
+          await client.waitForRequest((m) => m.method === 'NOTIFY' && m.callId === dialog.callId);
+        },
+      ),
+    );
 
-    it('does not challenge its own pua_reginfo: a REGISTER still reaches an authenticated reg watcher', async () => {
-      const aor = `sip:frank-${randomToken(3)}@${kam.domain}`;
-      const first = await client.subscribe({ uri: aor, event: 'reg', expires: 60 });
-      const authorization = digestAuthorization(expectChallenge(first.response), ACCOUNT, 'SUBSCRIBE', aor);
-      const { response, dialog } = await client.subscribe({
-        uri: aor,
-        event: 'reg',
-        expires: 60,
-        headers: { [answer]: authorization },
-      });
-      expect(response.status).toBe(200);
-      const contact = client.contactUri('frank');
-      expect((await client.register({ aor, contact: `<${contact}>`, expires: 60 })).status).toBe(200);
-      const notify = await client.waitForRequest(
-        (m) => m.method === 'NOTIFY' && m.callId === dialog.callId && m.body.includes(contact),
-      );
-      expect(notify.header('content-type')).toBe(REGINFO_CONTENT_TYPE);
-    });
+    it(
+      'does not challenge its own pua_reginfo: a REGISTER still reaches an authenticated reg watcher',
+      traced(
+        () => kam,
+        async () => {
+          const aor = `sip:frank-${randomToken(3)}@${kam.domain}`;
+          const first = await client.subscribe({ uri: aor, event: 'reg', expires: 60 });
+          const authorization = digestAuthorization(expectChallenge(first.response), ACCOUNT, 'SUBSCRIBE', aor);
+          const { response, dialog } = await client.subscribe({
+            uri: aor,
+            event: 'reg',
+            expires: 60,
+            headers: { [answer]: authorization },
+          });
+          expect(response.status).toBe(200);
+          const contact = client.contactUri('frank');
+          expect((await client.register({ aor, contact: `<${contact}>`, expires: 60 })).status).toBe(200);
+          const notify = await client.waitForRequest(
+            (m) => m.method === 'NOTIFY' && m.callId === dialog.callId && m.body.includes(contact),
+          );
+          expect(notify.header('content-type')).toBe(REGINFO_CONTENT_TYPE);
+        },
+      ),
+    );
   },
 );

@@ -7,7 +7,7 @@ import { parseReginfo, reginfoXml, REGINFO_CONTENT_TYPE } from '../../src/presen
 import { localRegistrationId } from '../../src/presence-reginfo/reginfo-local';
 import { nextNotify, subscriptionState } from '../utils/presence-e2e';
 import { pidf, randomToken, SipTestClient, type SipTestMessage } from '../utils/sip-test-client';
-import { startKamailio, type RunningKamailio } from './kamailio';
+import { startKamailio, traced, type RunningKamailio } from './kamailio';
 
 let kam: RunningKamailio;
 const clients: SipTestClient[] = [];
@@ -49,91 +49,121 @@ afterAll(async () => {
 });
 
 describe('Kamailio on its own', () => {
-  it('a REGISTER is published by its pua_reginfo to its presence_reginfo and NOTIFYed to a reg watcher', async () => {
-    const aor = uniqueAor('alice');
-    const user = aor.slice(4, aor.indexOf('@'));
-    const { watcher, callId } = await watch(aor, 'reg');
+  it(
+    'a REGISTER is published by its pua_reginfo to its presence_reginfo and NOTIFYed to a reg watcher',
+    traced(
+      () => kam,
+      async () => {
+        const aor = uniqueAor('alice');
+        const user = aor.slice(4, aor.indexOf('@'));
+        const { watcher, callId } = await watch(aor, 'reg');
 
-    const phone = await client(user);
-    expect((await phone.register({ aor, expires: 300 })).status).toBe(200);
-    const notify = await nextNotify(watcher, callId, 5000, withBody);
-    expect(notify.header('content-type')).toBe(REGINFO_CONTENT_TYPE);
-    const doc = parseReginfo(notify.body);
-    expect(doc.registrations).toEqual([
-      expect.objectContaining({
-        aor,
-        state: 'active',
-        contacts: [
-          expect.objectContaining({ uri: phone.contactUri(user), state: 'active', event: 'created', expires: 300 }),
-        ],
-      }),
-    ]);
+        const phone = await client(user);
+        expect((await phone.register({ aor, expires: 300 })).status).toBe(200);
+        const notify = await nextNotify(watcher, callId, 5000, withBody);
+        expect(notify.header('content-type')).toBe(REGINFO_CONTENT_TYPE);
+        const doc = parseReginfo(notify.body);
+        expect(doc.registrations).toEqual([
+          expect.objectContaining({
+            aor,
+            state: 'active',
+            contacts: [
+              expect.objectContaining({ uri: phone.contactUri(user), state: 'active', event: 'created', expires: 300 }),
+            ],
+          }),
+        ]);
 
-    expect((await phone.register({ aor, expires: 0 })).status).toBe(200);
-    const gone = await nextNotify(watcher, callId, 5000, withBody);
-    const after = parseReginfo(gone.body);
-    expect(after.registrations[0]?.contacts).toEqual([
-      expect.objectContaining({ uri: phone.contactUri(user), state: 'terminated', event: 'unregistered' }),
-    ]);
-  });
+        expect((await phone.register({ aor, expires: 0 })).status).toBe(200);
+        const gone = await nextNotify(watcher, callId, 5000, withBody);
+        const after = parseReginfo(gone.body);
+        expect(after.registrations[0]?.contacts).toEqual([
+          expect.objectContaining({ uri: phone.contactUri(user), state: 'terminated', event: 'unregistered' }),
+        ]);
+      },
+    ),
+  );
 
-  it('presence_reginfo takes a PUBLISH Event: reg of a document shaped like our reg package renders', async () => {
-    const aor = uniqueAor('bob');
-    const { watcher, callId } = await watch(aor, 'reg');
-    const contact = `sip:bob@192.0.2.10:5070;transport=udp`;
-    const body = reginfoXml({
-      version: 0,
-      state: 'full',
-      registrations: [
-        {
-          aor,
-          id: localRegistrationId(aor),
-          state: 'active',
-          contacts: [
+  it(
+    'presence_reginfo takes a PUBLISH Event: reg of a document shaped like our reg package renders',
+    traced(
+      () => kam,
+      async () => {
+        const aor = uniqueAor('bob');
+        const { watcher, callId } = await watch(aor, 'reg');
+        const contact = `sip:bob@192.0.2.10:5070;transport=udp`;
+        const body = reginfoXml({
+          version: 0,
+          state: 'full',
+          registrations: [
             {
-              id: 'c1a2b3',
+              aor,
+              id: localRegistrationId(aor),
               state: 'active',
-              event: 'registered',
-              uri: contact,
-              expires: 600,
-              durationRegistered: 0,
-              callid: 'reg-1@192.0.2.10',
-              cseq: 7,
-              unknownParams: [{ name: '+sip.instance', value: '"<urn:uuid:00000000-0000-1000-8000-000000000001>"' }],
+              contacts: [
+                {
+                  id: 'c1a2b3',
+                  state: 'active',
+                  event: 'registered',
+                  uri: contact,
+                  expires: 600,
+                  durationRegistered: 0,
+                  callid: 'reg-1@192.0.2.10',
+                  cseq: 7,
+                  unknownParams: [
+                    { name: '+sip.instance', value: '"<urn:uuid:00000000-0000-1000-8000-000000000001>"' },
+                  ],
+                },
+              ],
             },
           ],
-        },
-      ],
-    });
-    const publisher = await client('hub');
-    const res = await publisher.publish({
-      uri: aor,
-      event: 'reg',
-      expires: 600,
-      body,
-      contentType: REGINFO_CONTENT_TYPE,
-    });
-    expect(res.status).toBe(200);
-    expect(res.header('sip-etag')).toBeTruthy();
-    expect(res.header('expires')).toBe('600');
+        });
+        const publisher = await client('hub');
+        const res = await publisher.publish({
+          uri: aor,
+          event: 'reg',
+          expires: 600,
+          body,
+          contentType: REGINFO_CONTENT_TYPE,
+        });
+        expect(res.status).toBe(200);
+        expect(res.header('sip-etag')).toBeTruthy();
+        expect(res.header('expires')).toBe('600');
 
-    const notify = await nextNotify(watcher, callId, 5000, withBody);
-    const doc = parseReginfo(notify.body);
-    expect(doc.registrations[0]?.contacts[0]).toEqual(expect.objectContaining({ uri: contact, state: 'active' }));
+        const notify = await nextNotify(watcher, callId, 5000, withBody);
+        const doc = parseReginfo(notify.body);
+        expect(doc.registrations[0]?.contacts[0]).toEqual(expect.objectContaining({ uri: contact, state: 'active' }));
 
-    const removed = await publisher.publish({ uri: aor, event: 'reg', expires: 0, ifMatch: res.header('sip-etag') });
-    expect(removed.status).toBe(200);
-  });
+        const removed = await publisher.publish({
+          uri: aor,
+          event: 'reg',
+          expires: 0,
+          ifMatch: res.header('sip-etag'),
+        });
+        expect(removed.status).toBe(200);
+      },
+    ),
+  );
 
-  it('a PUBLISH of PIDF reaches a presence watcher', async () => {
-    const aor = uniqueAor('carol');
-    const { watcher, callId } = await watch(aor, 'presence');
-    const publisher = await client('carol');
-    const note = `interop ${randomToken(3)}`;
-    const res = await publisher.publish({ uri: aor, event: 'presence', expires: 600, body: pidf(aor, 'open', note) });
-    expect(res.status).toBe(200);
-    const notify = await nextNotify(watcher, callId, 5000, (m) => m.body.includes(note));
-    expect(notify.header('content-type')).toBe('application/pidf+xml');
-    expect(notify.body).toMatch(/<basic>open<\/basic>/);
-  });
+  it(
+    'a PUBLISH of PIDF reaches a presence watcher',
+    traced(
+      () => kam,
+      async () => {
+        const aor = uniqueAor('carol');
+        const { watcher, callId } = await watch(aor, 'presence');
+        const publisher = await client('carol');
+        const note = `interop ${randomToken(3)}`;
+        const res = await publisher.publish({
+          uri: aor,
+          event: 'presence',
+          expires: 600,
+          body: pidf(aor, 'open', note),
+        });
+        expect(res.status).toBe(200);
+        const notify = await nextNotify(watcher, callId, 5000, (m) => m.body.includes(note));
+        expect(notify.header('content-type')).toBe('application/pidf+xml');
+        expect(notify.body).toMatch(/<basic>open<\/basic>/);
+      },
+    ),
+  );
 });

@@ -29,6 +29,12 @@ export interface RunningKamailio {
   readonly dir: string;
   /** Everything Kamailio has logged so far (stderr). */
   log(): string;
+  /**
+   * What Kamailio logged from offset `from` of {@link log} on (the script's `interop:` lines with each
+   * message it received and each reply to what it sent; debug lines left out), at most the last 12,000
+   * characters: the SIP of a failed test, for its error message.
+   */
+  sipTrace(from?: number): string;
   /** Resolves with the first log line matching `pattern` (polled), or rejects after `timeoutMs`. */
   waitForLog(pattern: RegExp, timeoutMs?: number): Promise<string>;
   stop(): Promise<void>;
@@ -135,6 +141,14 @@ export async function startKamailio(options: StartKamailioOptions = {}): Promise
     uri: `sip:127.0.0.1:${port}`,
     dir,
     log,
+    sipTrace(from = 0): string {
+      const text = output
+        .slice(from)
+        .split('\n')
+        .filter((l) => !/^\s*\d+\(\d+\) DEBUG:/.test(l))
+        .join('\n');
+      return text.length > 12_000 ? `...${text.slice(-12_000)}` : text;
+    },
     async waitForLog(pattern: RegExp, timeoutMs = 5000): Promise<string> {
       const end = Date.now() + timeoutMs;
       for (;;) {
@@ -146,5 +160,21 @@ export async function startKamailio(options: StartKamailioOptions = {}): Promise
       }
     },
     stop,
+  };
+}
+
+/**
+ * Wraps a test body: when it fails, the error message ends with what Kamailio logged during the test (its
+ * {@link RunningKamailio.sipTrace}), so a failure against Kamailio shows the SIP exchanged.
+ */
+export function traced(kam: () => RunningKamailio, body: () => Promise<void>): () => Promise<void> {
+  return async () => {
+    const from = kam().log().length;
+    try {
+      await body();
+    } catch (e) {
+      if (e instanceof Error) e.message += `\n\nKamailio during this test:\n${kam().sipTrace(from)}`;
+      throw e;
+    }
   };
 }
