@@ -3,7 +3,7 @@
  * suite's raw clients to pass Kamailio's auth_challenge, written from the RFC rather than taken from `src`.
  */
 import { createHash } from 'node:crypto';
-import { randomToken } from '../utils/sip-test-client';
+import { randomToken, type HeaderInput, type SipTestMessage } from '../utils/sip-test-client';
 
 export interface DigestCredentials {
   readonly username: string;
@@ -54,4 +54,25 @@ export function digestAuthorization(
   if (p.opaque !== undefined) fields.push(`opaque="${p.opaque}"`);
   if (qop) fields.push(`qop=${qop}`, `nc=${nc}`, `cnonce="${cnonce}"`);
   return `Digest ${fields.join(', ')}`;
+}
+
+/**
+ * Sends a request (through `send`, given the extra headers) and, when it is challenged (401 or 407), once
+ * more with the answer: the raw clients' way through a Kamailio that challenges. `responseOf` finds the
+ * response in what `send` resolves with (a response, or a SUBSCRIBE's response and dialog).
+ */
+export async function sendWithCredentials<T>(
+  send: (headers: HeaderInput) => Promise<T>,
+  responseOf: (result: T) => SipTestMessage,
+  credentials: DigestCredentials,
+  method: string,
+  uri: string,
+): Promise<T> {
+  const first = await send({});
+  const status = responseOf(first).status;
+  if (status !== 401 && status !== 407) return first;
+  const www = status === 401;
+  const challenge = responseOf(first).header(www ? 'www-authenticate' : 'proxy-authenticate') ?? '';
+  const answer = digestAuthorization(challenge, credentials, method, uri);
+  return send({ [www ? 'Authorization' : 'Proxy-Authorization']: answer });
 }

@@ -35,8 +35,11 @@ export interface RunningKamailio {
    * characters: the SIP of a failed test, for its error message.
    */
   sipTrace(from?: number): string;
-  /** Resolves with the first log line matching `pattern` (polled), or rejects after `timeoutMs`. */
-  waitForLog(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /**
+   * Resolves with the first log line matching `pattern` from offset `from` of {@link log} on (polled), or
+   * rejects after `timeoutMs`.
+   */
+  waitForLog(pattern: RegExp, timeoutMs?: number, from?: number): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -149,10 +152,13 @@ export async function startKamailio(options: StartKamailioOptions = {}): Promise
         .join('\n');
       return text.length > 12_000 ? `...${text.slice(-12_000)}` : text;
     },
-    async waitForLog(pattern: RegExp, timeoutMs = 5000): Promise<string> {
+    async waitForLog(pattern: RegExp, timeoutMs = 5000, from = 0): Promise<string> {
       const end = Date.now() + timeoutMs;
       for (;;) {
-        const line = output.split('\n').find((l) => pattern.test(l));
+        const line = output
+          .slice(from)
+          .split('\n')
+          .find((l) => pattern.test(l));
         if (line !== undefined) return line;
         if (Date.now() > end)
           throw new Error(`kamailio logged nothing matching ${String(pattern)} within ${timeoutMs} ms`);
