@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Logger } from 'pino';
+import { B2bModule } from './b2b/b2b.module';
 import { PINO } from './common/app-logger';
 import { HealthController } from './common/health.controller';
 import type { AppConfig } from './config/app-config';
@@ -10,6 +11,7 @@ import { PaModule } from './pa/pa.module';
 import { PresenceProfileModule } from './presence-profile/presence-profile.module';
 import { PresenceReginfoModule } from './presence-reginfo/presence-reginfo.module';
 import { SipBridgeModule } from './sip-bridge/sip-bridge.module';
+import { SipClientModule } from './sip-client/sip-client.module';
 
 @Module({})
 export class AppModule {
@@ -21,10 +23,12 @@ export class AppModule {
         ConfigModule.forRoot(config),
         DatabaseModule,
         SipBridgeModule,
+        SipClientModule,
         LocationModule,
         PaModule,
         PresenceReginfoModule,
         PresenceProfileModule,
+        B2bModule,
       ],
       controllers: [HealthController],
       providers: [{ provide: PINO, useValue: pino }],

@@ -26,3 +26,10 @@ export function parseAor(input: unknown, field = 'aor'): string {
   checkLength('aor', aor, field);
   return aor;
 }
+
+/** The host of a URI (`sip:user@host:port;params` → `host`), lower case. */
+export function hostOf(uri: string): string {
+  const rest = uri.replace(/^[a-z][a-z0-9+.-]*:/i, '');
+  const afterAt = rest.slice(rest.lastIndexOf('@') + 1);
+  return afterAt.split(/[;:?>]/, 1)[0].toLowerCase();
+}

@@ -67,6 +67,8 @@ export const FIELD_LIMITS = {
   ip: chars(64),
   protocol: chars(8),
   subscriptionKind: chars(16),
+  /** The module owning an internal watcher (`b2b`, ...). */
+  owner: chars(64),
   subscriptionStatus: chars(16),
   /** RFC 6080 profile type of a `ua-profile` document. */
   profileType: chars(16),

@@ -86,6 +86,8 @@ export interface PaConfig {
   readonly publishMaxBodySize: number;
   /** A user with a live binding and no publication is `open`; without bindings `closed`. */
   readonly registrarSource: boolean;
+  /** Internal watchers of local presentities are answered (off: refused with 403). */
+  readonly acceptInternalSubscriptions: boolean;
   /** Seconds between sweeps that expire publications and subscriptions. */
   readonly timerInterval: number;
   /** Seconds a content-indirection URL (RFC 4483) stays valid. */
@@ -110,6 +112,18 @@ export interface PuaReginfoConfig {
   readonly serverAddress: string;
   readonly ulDomain: string;
   readonly ulIdentitiesKey: string;
+  /** AoRs whose reginfo is subscribed to at start. */
+  readonly subscriptions: readonly string[];
+  readonly subscribeExpires: number;
+  readonly publishExpires: number;
+}
+
+/** The outgoing SIP client (the `pua` role) shared by puaReginfo and b2b. */
+export interface SipClientConfig {
+  /** `user:password@realm` entries answering digest challenges. */
+  readonly credentials: readonly string[];
+  readonly retryAfter: number;
+  readonly waitForTermNotify: number;
 }
 
 /** `presence_profile`. */
@@ -130,6 +144,10 @@ export interface B2bConfig {
   readonly resubscribeDelta: number;
   readonly minResubscribeTime: number;
   readonly defaultExpiration: number;
+  /** One remote dialog per (presentity, event, watcher identity), shared by its internal subscribers. */
+  readonly shareSubscriptions: boolean;
+  /** From of subscriptions made for browsers without a sip: user; empty: derived from sip.domains/advertisedHost. */
+  readonly watcherIdentity: string;
 }
 
 /** Authentication and authorization. */
@@ -148,6 +166,7 @@ export interface AppConfig {
   readonly pa: PaConfig;
   readonly presenceReginfo: PresenceReginfoConfig;
   readonly puaReginfo: PuaReginfoConfig;
+  readonly sipClient: SipClientConfig;
   readonly presenceProfile: PresenceProfileConfig;
   readonly b2b: B2bConfig;
   readonly auth: AuthConfig;

@@ -1,6 +1,9 @@
 import { AUTH_SETTINGS } from './auth.settings';
+import { B2B_SETTINGS } from './b2b.settings';
 import { CONTENT_SETTINGS } from './content.settings';
 import { PRESENCE_PROFILE_SETTINGS } from './presence-profile.settings';
+import { PUA_REGINFO_SETTINGS } from './pua-reginfo.settings';
+import { SIP_CLIENT_SETTINGS } from './sip-client.settings';
 
 /**
  * One row per setting: where it lives in {@link AppConfig}, its type, its default, and the parameter of
@@ -241,6 +244,13 @@ export const SETTINGS: readonly Setting[] = [
   },
   ...CONTENT_SETTINGS,
   {
+    key: 'pa.acceptInternalSubscriptions',
+    type: bool,
+    default: true,
+    origin: 'pa: accept_internal_subscriptions',
+    doc: 'Internal watchers (B2B, modules) of local presentities are answered by the presence core; off: refused (403).',
+  },
+  {
     key: 'pa.timerInterval',
     type: positiveSeconds,
     default: 1,
@@ -267,48 +277,8 @@ export const SETTINGS: readonly Setting[] = [
     default: [],
     doc: 'Who may watch the reg state of any AoR (an application server, a P-CSCF): SIP URIs or domains. Others may only watch their own AoR (403 otherwise).',
   },
-  {
-    key: 'puaReginfo.defaultDomain',
-    type: str,
-    default: '',
-    origin: 'pua_reginfo: default_domain',
-    doc: 'Domain added to AoRs without one.',
-  },
-  {
-    key: 'puaReginfo.publishReginfo',
-    type: bool,
-    default: true,
-    origin: 'pua_reginfo: publish_reginfo',
-    doc: 'PUBLISH reginfo when users register here.',
-  },
-  {
-    key: 'puaReginfo.outboundProxy',
-    type: sipUriOrEmpty,
-    default: '',
-    origin: 'pua_reginfo: outbound_proxy',
-    doc: 'Proxy that outgoing PUBLISH/SUBSCRIBE go through.',
-  },
-  {
-    key: 'puaReginfo.serverAddress',
-    type: sipUriOrEmpty,
-    default: '',
-    origin: 'pua_reginfo: server_address',
-    doc: 'Our address in outgoing PUBLISH/SUBSCRIBE (From/Contact).',
-  },
-  {
-    key: 'puaReginfo.ulDomain',
-    type: str,
-    default: '',
-    origin: 'pua_reginfo: ul_domain',
-    doc: 'Location domain that received reginfo is applied to.',
-  },
-  {
-    key: 'puaReginfo.ulIdentitiesKey',
-    type: str,
-    default: '',
-    origin: 'pua_reginfo: ul_identities_key',
-    doc: 'AoR attribute key holding extra public identities (P-Associated-URI form); reg documents list each. Empty: none.',
-  },
+  ...PUA_REGINFO_SETTINGS,
+  ...SIP_CLIENT_SETTINGS,
   ...PRESENCE_PROFILE_SETTINGS,
   ...AUTH_SETTINGS,
   {
@@ -360,6 +330,7 @@ export const SETTINGS: readonly Setting[] = [
     origin: 'presence_b2b: default_expiration',
     doc: 'Expires asked for in outgoing SUBSCRIBEs.',
   },
+  ...B2B_SETTINGS,
 ];
 
 /** `pa.defaultExpires` → `PA_DEFAULT_EXPIRES`. */

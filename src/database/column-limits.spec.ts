@@ -30,6 +30,7 @@ const COLUMN_FIELDS: Readonly<Record<string, LimitedField>> = {
   'location.contact_params': 'contactParams',
   'active_watchers.id': 'id',
   'active_watchers.kind': 'subscriptionKind',
+  'active_watchers.owner': 'owner',
   'active_watchers.presentity': 'aor',
   'active_watchers.event': 'eventPackage',
   'active_watchers.event_id': 'eventId',

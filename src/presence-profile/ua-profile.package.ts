@@ -16,7 +16,7 @@ import {
   type WatcherView,
 } from '../pa/core/event-package';
 import { sameAor } from '../pa/presence/pidf';
-import { hostOf } from '../pa/presence/trusted-sources';
+import { hostOf } from '../common/aor';
 import {
   bestMatch,
   domainOf,

@@ -23,7 +23,13 @@ import { OriginPolicy } from '../common/origin-policy';
 import type { Listener } from '../common/start-report';
 import type { Logger as Pino } from 'pino';
 import { OverloadGuard, type OverloadProbe } from './overload-guard';
-import { KNOWN_METHODS, SUPPORTED_EXTENSIONS, type SipCapabilities, type SipRequestHandler } from './sip-handler';
+import {
+  KNOWN_METHODS,
+  SUPPORTED_EXTENSIONS,
+  type DialogRouter,
+  type SipCapabilities,
+  type SipRequestHandler,
+} from './sip-handler';
 
 /** Methods whose new requests (no To tag) are refused while overloaded; in-dialog work goes on. */
 const SHED_METHODS = ['REGISTER', 'SUBSCRIBE', 'PUBLISH'];
@@ -81,6 +87,7 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
   private readonly accept = new Set<string>();
   private readonly closeListeners: ((flow: Flow) => void)[] = [];
   private readonly pins: ((connectionId: string) => boolean)[] = [];
+  private readonly dialogRouters: DialogRouter[] = [];
   private readonly overload: OverloadGuard;
   private caps: SipCapabilities | undefined;
   private stack: SipStack | undefined;
@@ -121,6 +128,15 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
     if (byEvent.has(event)) throw new Error(`a ${method} handler for event ${event} is already registered`);
     byEvent.set(event, handler);
     this.caps = undefined;
+  }
+
+  /**
+   * Adds a router of in-dialog requests (a To tag): it returns the handler of the dialog the request belongs
+   * to (by Call-ID and tags), or undefined. Routers are asked before the handlers by method and Event, so a
+   * dialog's owner gets its requests whatever their method and package.
+   */
+  addDialogRouter(router: DialogRouter): void {
+    this.dialogRouters.push(router);
   }
 
   /**
@@ -307,6 +323,12 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
     }
     const mf = r.maxForwards;
     if (mf === 0 && method !== 'OPTIONS') throw new SipError(483, 'Too Many Hops');
+    if (this.dialogRouters.length > 0 && r.to.tag !== undefined) {
+      for (const router of this.dialogRouters) {
+        const handler = router(r);
+        if (handler) return handler;
+      }
+    }
     const domains = this.config.sip.domains;
     if (domains.length > 0 && !domains.includes(r.uri.host.toLowerCase()) && !this.isOwnAddress(r.uri.host)) {
       throw new SipError(404, 'Not Found (domain not served)');

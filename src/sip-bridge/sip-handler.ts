@@ -1,7 +1,10 @@
-import type { IncomingRequest } from '../sip';
+import type { IncomingRequest, SipRequest } from '../sip';
 
 /** A feature's handler for one method (and, for SUBSCRIBE/PUBLISH/NOTIFY, one event package). */
 export type SipRequestHandler = (req: IncomingRequest) => Promise<void> | void;
+
+/** Finds the handler of the dialog an in-dialog request belongs to; undefined when it is not one of its dialogs. */
+export type DialogRouter = (request: SipRequest) => SipRequestHandler | undefined;
 
 /** What the bridge answers OPTIONS with and checks requests against. */
 export interface SipCapabilities {

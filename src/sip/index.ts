@@ -8,3 +8,5 @@ export * from './message';
 export * from './ports';
 export * from './transaction';
 export * from './transport';
+export * from './auth';
+export * from './client';

@@ -13,7 +13,8 @@ import type { PublicationRepository } from '../../src/pa/core/publication.reposi
 import { PublicationStore } from '../../src/pa/core/publication.store';
 import { PublishService } from '../../src/pa/core/publish.service';
 import { SubscriptionRegistry } from '../../src/pa/core/subscription.registry';
-import type { SubscriptionRepository } from '../../src/pa/core/subscription.repository';
+import type { InternalSubscription } from '../../src/pa/core/subscription';
+import type { StoredInternal, SubscriptionRepository } from '../../src/pa/core/subscription.repository';
 import { SubscriptionService } from '../../src/pa/core/subscription.service';
 import { createPresencePackage } from '../../src/pa/presence/presence.package';
 import { cryptoRandom, systemClock, type Clock, type Random } from '../../src/sip';
@@ -28,8 +29,12 @@ export interface PresenceCore {
   /** The time and randomness ports every part was given. */
   readonly clock: Clock;
   readonly random: Random;
+  /** The fake subscription repository (keeps internal watchers in `storedInternal`). */
+  readonly subRepo: SubscriptionRepository;
   /** Publications as the fake repository holds them (committed). */
   readonly committed: Map<string, Publication>;
+  /** Internal watchers as the fake repository holds them (committed). */
+  readonly storedInternal: Map<string, StoredInternal>;
 }
 
 /**
@@ -47,6 +52,7 @@ export function createPresenceCore(
   const clock = limits.clock ?? systemClock;
   const random = limits.random ?? cryptoRandom;
   const committed = new Map<string, Publication>();
+  const storedInternal = new Map<string, StoredInternal>();
   const pubRepo = {
     loadAll: () => Promise.resolve([...committed.values()]),
     save: (p: Publication) => {
@@ -60,8 +66,17 @@ export function createPresenceCore(
   } as unknown as PublicationRepository;
   const subRepo = {
     loadSip: () => Promise.resolve([]),
+    loadInternal: () => Promise.resolve([...storedInternal.values()]),
     save: () => Promise.resolve(),
-    remove: () => Promise.resolve(),
+    saveInternal: (s: InternalSubscription) => {
+      const { deliver: _deliver, ...stored } = s;
+      storedInternal.set(s.id, stored);
+      return Promise.resolve();
+    },
+    remove: (id: string) => {
+      storedInternal.delete(id);
+      return Promise.resolve();
+    },
   } as unknown as SubscriptionRepository;
   const location = { onChange: () => undefined, lookup: () => [] } as unknown as LocationService;
   const packages = new EventPackageRegistry();
@@ -90,7 +105,19 @@ export function createPresenceCore(
     random,
   );
   const subscriptions = new SubscriptionService(registry, subRepo, notifier, clock);
-  return { packages, store, notifier, publisher, registry, subscriptions, committed, clock, random };
+  return {
+    packages,
+    store,
+    notifier,
+    publisher,
+    registry,
+    subscriptions,
+    subRepo,
+    committed,
+    storedInternal,
+    clock,
+    random,
+  };
 }
 
 /** A `ws` WebSocket stand-in: records what the server sends, lets the test play the browser. */

@@ -252,6 +252,7 @@ describe('SubscriptionsController', () => {
       ...base,
       kind: 'internal',
       id: 'i',
+      owner: 'test',
       presentity: 'sip:b@x.org',
       watcher: 'b2b',
       deliver: () => undefined,

@@ -168,7 +168,7 @@ export interface JsonPublishing {
 }
 
 export interface PublishRules {
-  /** Content types a PUBLISH body may have (lowercase). */
+  /** Content types a PUBLISH body may have (lowercase); the range of every type (star/star) takes any body. */
   readonly contentTypes: readonly string[];
   readonly expires: ExpiresBounds;
   /** Largest body in bytes (UTF-8); a larger one is refused with 413 before it is validated. */

@@ -88,6 +88,7 @@ function setup(attributes?: AorAttributesService): Setup {
 function watcher(event: string, got: Delivery[], extra: Partial<InternalSubscription> = {}): InternalSubscription {
   return {
     kind: 'internal',
+    owner: 'test',
     id: `w-${event}-${got.length}-${Math.random()}`,
     presentity: ALICE,
     event,

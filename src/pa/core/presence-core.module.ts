@@ -3,6 +3,7 @@ import { PortsModule } from '../../common/ports.module';
 import { LocationModule } from '../../location/location.module';
 import { ContentIndirectionService } from './content-indirection.service';
 import { EventPackageRegistry } from './event-package.registry';
+import { InternalSubscriptions } from './internal-subscriptions.service';
 import { Notifier } from './notifier.service';
 import { PresenceTimer } from './presence-timer.service';
 import { PublicationRepository } from './publication.repository';
@@ -31,6 +32,7 @@ import { SubscriptionService } from './subscription.service';
     SubscriptionRegistry,
     SubscriptionRepository,
     SubscriptionService,
+    InternalSubscriptions,
     Notifier,
     SipNotifyChannel,
     SubscribeHandler,
@@ -44,6 +46,7 @@ import { SubscriptionService } from './subscription.service';
     PublishService,
     SubscriptionRegistry,
     SubscriptionService,
+    InternalSubscriptions,
     Notifier,
   ],
 })

@@ -135,7 +135,7 @@ export class PublishService {
 function checkBody(rules: PublishRules, req: PublishRequest, body: string): string {
   const contentType = req.contentType;
   if (!contentType) throw new PackageError(400, 'Bad Request (Content-Type missing)');
-  if (!rules.contentTypes.includes(contentType)) {
+  if (!rules.contentTypes.includes(contentType) && !rules.contentTypes.includes('*/*')) {
     throw new PackageError(415, 'Unsupported Media Type', { Accept: rules.contentTypes.join(', ') });
   }
   if (Buffer.byteLength(body, 'utf8') > rules.maxBodySize) {

@@ -5,6 +5,9 @@ import type { SipSubscription, Subscription, WatcherKind } from './subscription'
 
 const dialogKey = (callId: string, localTag: string): string => `${callId}\u0000${localTag}`;
 
+/** Told when a subscription enters or leaves the registry (B2B follows watchers of remote presentities). */
+export type WatcherListener = (sub: Subscription, change: 'added' | 'removed') => void;
+
 /** The watchers of one (event, presentity): the subscription itself while it is the only one, else a Set. */
 type Watchers = Subscription | Set<Subscription>;
 
@@ -25,8 +28,19 @@ export class SubscriptionRegistry {
   private readonly expiry = new ExpiryQueue<Subscription>();
   /** Connection id → number of SIP subscriptions whose NOTIFYs go over it. */
   private readonly connectionUse = new Map<string, number>();
+  private readonly listeners: WatcherListener[] = [];
+
+  /** Calls `listener` after each subscription added and removed from now on. */
+  onWatcher(listener: WatcherListener): void {
+    this.listeners.push(listener);
+  }
+
+  private tell(s: Subscription, change: 'added' | 'removed'): void {
+    for (const listener of this.listeners) listener(s, change);
+  }
 
   add(s: Subscription): void {
+    const known = this.byId.get(s.id) === s;
     this.byId.set(s.id, s);
     this.expiry.push(s, s.expiresAt);
     let ofEvent = this.byWatched.get(s.event);
@@ -40,8 +54,9 @@ export class SubscriptionRegistry {
       const holder = this.byDialog.get(localTag);
       if (holder === undefined || holder.dialog.callId === callId) this.byDialog.set(localTag, s);
       else this.byDialogCollided.set(dialogKey(callId, localTag), s);
-      this.use(s.flow.connectionId, 1);
+      if (!known) this.use(s.flow.connectionId, 1);
     }
+    if (!known && this.listeners.length > 0) this.tell(s, 'added');
   }
 
   remove(s: Subscription): boolean {
@@ -61,6 +76,7 @@ export class SubscriptionRegistry {
       else this.byDialogCollided.delete(dialogKey(callId, localTag));
       this.use(s.flow.connectionId, -1);
     }
+    if (this.listeners.length > 0) this.tell(s, 'removed');
     return true;
   }
 

@@ -83,4 +83,36 @@ describe.each(databaseKinds())('SubscriptionRepository on %s', (kind) => {
     expect(plain && 'eventParams' in plain).toBe(false);
     expect(plain && 'packageState' in plain).toBe(false);
   });
+
+  it('keeps internal watchers with their owner, apart from SIP ones', async () => {
+    await repo.saveInternal({
+      kind: 'internal',
+      id: 'internal-1',
+      owner: 'b2b',
+      presentity: 'sip:carol@remote.example',
+      event: 'dialog',
+      watcher: 'sip:hub@example.com',
+      accept: [],
+      status: 'active',
+      expiresAt: 2_000_000_000_000,
+      createdAt: 2_000,
+      deliver: () => undefined,
+    });
+    const internal = await repo.loadInternal();
+    expect(internal.find((s) => s.id === 'internal-1')).toEqual({
+      kind: 'internal',
+      id: 'internal-1',
+      owner: 'b2b',
+      presentity: 'sip:carol@remote.example',
+      event: 'dialog',
+      watcher: 'sip:hub@example.com',
+      accept: [],
+      status: 'active',
+      expiresAt: 2_000_000_000_000,
+      createdAt: 2_000,
+    });
+    expect((await repo.loadSip()).some((s) => s.id === 'internal-1')).toBe(false);
+    await repo.remove('internal-1');
+    expect((await repo.loadInternal()).some((s) => s.id === 'internal-1')).toBe(false);
+  });
 });

@@ -7,7 +7,7 @@ import { Dialog, type Flow } from '../../sip';
 import { SubscriptionEntity } from '../entities/subscription.entity';
 import { acceptLists } from './compact';
 import type { EventParams } from './event-package';
-import type { SipSubscription, SubscriptionStatus } from './subscription';
+import type { InternalSubscription, SipSubscription, SubscriptionStatus } from './subscription';
 
 interface StoredDialog {
   readonly dialog: unknown;
@@ -39,6 +39,7 @@ function toEntity(s: SipSubscription, packageState: unknown): SubscriptionEntity
   return Object.assign(new SubscriptionEntity(), {
     id: s.id,
     kind: s.kind,
+    owner: null,
     presentity: s.presentity,
     event: s.event,
     eventId: s.eventId ?? null,
@@ -56,6 +57,50 @@ function toEntity(s: SipSubscription, packageState: unknown): SubscriptionEntity
     createdAt: s.createdAt,
   });
 }
+
+/** The row of an internal watcher: no dialog, no CSeq; `owner` says whose handler gets its deliveries. */
+function internalToEntity(s: InternalSubscription): SubscriptionEntity {
+  return Object.assign(new SubscriptionEntity(), {
+    id: s.id,
+    kind: s.kind,
+    owner: s.owner,
+    presentity: s.presentity,
+    event: s.event,
+    eventId: null,
+    watcher: s.watcher.slice(0, FIELD_LIMITS.watcher.max),
+    status: s.status,
+    accept: s.accept.join(',').slice(0, FIELD_LIMITS.accept.max),
+    callId: '',
+    localTag: '',
+    dialog: '',
+    eventParams: s.eventParams ? JSON.stringify(s.eventParams) : null,
+    packageState: s.packageState === undefined ? null : JSON.stringify(s.packageState),
+    cseqReserved: 0,
+    remoteCseq: 0,
+    expiresAt: s.expiresAt,
+    createdAt: s.createdAt,
+  });
+}
+
+/** A stored internal watcher, without its delivery handler (the owner's, attached when restored). */
+export type StoredInternal = Omit<InternalSubscription, 'deliver'>;
+
+interface RawInternalRow {
+  id: string;
+  owner: string | null;
+  presentity: string;
+  event: string;
+  watcher: string;
+  status: string;
+  accept: string;
+  event_params: string | null;
+  package_state: string | null;
+  expires_at: number | string;
+  created_at: number | string;
+}
+
+const LOAD_INTERNAL =
+  "SELECT id, owner, presentity, event, watcher, status, accept, event_params, package_state, expires_at, created_at FROM active_watchers WHERE kind = 'internal'";
 
 const LOAD_SIP =
   'SELECT id, presentity, event, event_id, watcher, status, accept, call_id, local_tag, dialog, event_params, package_state, cseq_reserved, remote_cseq, expires_at, created_at FROM active_watchers WHERE kind = ?';
@@ -147,6 +192,30 @@ export class SubscriptionRepository {
       rows[i] = undefined; // let the row go as soon as it is converted
     }
     return rows.length;
+  }
+
+  /** Every stored internal watcher, for the start (few: one per module client, not per SIP dialog). */
+  async loadInternal(): Promise<StoredInternal[]> {
+    const rows = await this.ds.query<RawInternalRow[]>(LOAD_INTERNAL);
+    return rows.map((r) => ({
+      kind: 'internal',
+      id: r.id,
+      owner: r.owner ?? '',
+      presentity: r.presentity,
+      event: r.event,
+      watcher: r.watcher,
+      status: r.status as SubscriptionStatus,
+      accept: acceptLists.intern(r.accept ? r.accept.split(',') : []),
+      ...(r.event_params && { eventParams: Object.freeze(JSON.parse(r.event_params) as EventParams) }),
+      ...(r.package_state !== null && { packageState: JSON.parse(r.package_state) as unknown }),
+      expiresAt: Number(r.expires_at),
+      createdAt: Number(r.created_at),
+    }));
+  }
+
+  /** Stores an internal watcher (its handler is not stored: the owner registers it again at start). */
+  async saveInternal(s: InternalSubscription): Promise<void> {
+    await this.commits.upsert(SubscriptionEntity, s.id, internalToEntity(s));
   }
 
   /** Stores a subscription; `packageState` when the one to store is not (yet) the subscription's current one. */

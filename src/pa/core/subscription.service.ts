@@ -21,9 +21,10 @@ export class SubscriptionService {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  /** Adds a subscription; SIP ones are committed first. The caller answers, then calls `notifyOne`. */
+  /** Adds a subscription; SIP and internal ones are committed first. The caller answers, then calls `notifyOne`. */
   async add(sub: Subscription): Promise<void> {
     if (sub.kind === 'sip') await this.repo.save(sub);
+    else if (sub.kind === 'internal') await this.repo.saveInternal(sub);
     this.registry.add(sub);
   }
 
@@ -36,7 +37,7 @@ export class SubscriptionService {
   async end(sub: Subscription, reason: TerminationReason | 'unsubscribed'): Promise<void> {
     if (!this.registry.remove(sub)) return;
     try {
-      if (sub.kind === 'sip') await this.repo.remove(sub.id);
+      if (sub.kind !== 'ws') await this.repo.remove(sub.id);
     } finally {
       await this.notifier.terminate(sub, reason);
     }
@@ -46,7 +47,7 @@ export class SubscriptionService {
   async drop(sub: Subscription, why: string): Promise<void> {
     if (!this.registry.remove(sub)) return;
     this.log.debug(`subscription ${sub.id} of ${sub.watcher} to ${sub.presentity} dropped: ${why}`);
-    if (sub.kind === 'sip') await this.repo.remove(sub.id);
+    if (sub.kind !== 'ws') await this.repo.remove(sub.id);
   }
 
   /** Ends every subscription whose expiry has passed with NOTIFY terminated;reason=timeout. */

@@ -51,9 +51,14 @@ export interface WsSubscription extends SubscriptionBase {
   readonly clientId: string;
 }
 
-/** An in-process watcher (B2B, PUA): receives each state change as a call. */
+/**
+ * An in-process watcher (B2B, PUA; the Query Status API role): receives each state change as a call to the
+ * handler its owner module registered. Stored like SIP ones, so it survives a restart.
+ */
 export interface InternalSubscription extends SubscriptionBase {
   readonly kind: 'internal';
+  /** The module that created it and whose handler receives its deliveries (e.g. `b2b`). */
+  readonly owner: string;
   readonly deliver: (delivery: Delivery) => void;
 }
 

@@ -3,9 +3,9 @@ import { FIELD_LIMITS } from '../../common/field-limits';
 import { bigintNumber } from '../../database/transformers';
 
 /**
- * One SIP subscription kept across restarts (the `active_watchers` table). Browser WebSocket subscriptions live
- * and die with their socket, and internal watchers with the module that created them (it creates them again at
- * start from its own stored state): neither is stored here.
+ * One SIP or internal subscription kept across restarts (the `active_watchers` table). Browser WebSocket
+ * subscriptions live and die with their socket and are not stored. An internal watcher has no dialog: its
+ * dialog columns are empty and `owner` names the module its deliveries go to.
  */
 @Entity({ name: 'active_watchers' })
 export class SubscriptionEntity {
@@ -14,6 +14,10 @@ export class SubscriptionEntity {
 
   @Column({ type: 'varchar', length: FIELD_LIMITS.subscriptionKind.max })
   kind!: string;
+
+  /** The module of an internal watcher; null for SIP ones. */
+  @Column({ type: 'varchar', length: FIELD_LIMITS.owner.max, nullable: true, default: null })
+  owner!: string | null;
 
   @Column({ type: 'varchar', length: FIELD_LIMITS.aor.max })
   presentity!: string;

@@ -1,11 +1,5 @@
+import { hostOf } from '../../common/aor';
 import { sameAor } from './pidf';
-
-/** The host of a URI (`sip:user@host:port;params` → `host`), lower case. */
-export function hostOf(uri: string): string {
-  const rest = uri.replace(/^[a-z][a-z0-9+.-]*:/i, '');
-  const afterAt = rest.slice(rest.lastIndexOf('@') + 1);
-  return afterAt.split(/[;:?>]/, 1)[0].toLowerCase();
-}
 
 /**
  * A setting's list of trusted sources — SIP URIs (`sip:as@example.com`) and domains (`pcscf.example.net`, for
