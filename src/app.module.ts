@@ -10,6 +10,7 @@ import { LocationModule } from './location/location.module';
 import { PaModule } from './pa/pa.module';
 import { PresenceProfileModule } from './presence-profile/presence-profile.module';
 import { PresenceReginfoModule } from './presence-reginfo/presence-reginfo.module';
+import { PuaReginfoModule } from './pua-reginfo/pua-reginfo.module';
 import { SipBridgeModule } from './sip-bridge/sip-bridge.module';
 import { SipClientModule } from './sip-client/sip-client.module';
 
@@ -27,6 +28,7 @@ export class AppModule {
         LocationModule,
         PaModule,
         PresenceReginfoModule,
+        PuaReginfoModule,
         PresenceProfileModule,
         B2bModule,
       ],

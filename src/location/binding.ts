@@ -35,6 +35,11 @@ export interface Binding {
   readonly path: readonly string[];
   readonly userAgent: string;
   readonly source: BindingSource;
+  /**
+   * Set on bindings learned from a reginfo NOTIFY (the URI of the subscription they came from); such bindings
+   * are never published as reginfo, so that two servers that publish and subscribe do not loop.
+   */
+  readonly origin?: string;
   readonly createdAt: number;
   readonly updatedAt: number;
 }

@@ -32,6 +32,7 @@ function toEntity(b: Binding): ContactEntity {
   e.localIp = b.source.localAddress;
   e.localPort = b.source.localPort;
   e.connectionId = b.source.connectionId ?? null;
+  e.origin = b.origin ?? null;
   e.createdAt = b.createdAt;
   e.updatedAt = b.updatedAt;
   return e;
@@ -56,6 +57,7 @@ function toBinding(e: ContactEntity): Binding {
     regId: e.regId ?? undefined,
     path: e.path ? (JSON.parse(e.path) as string[]) : [],
     userAgent: e.userAgent,
+    ...(e.origin !== null && { origin: e.origin }),
     source: {
       protocol: e.sourceProto as TransportProtocol,
       remoteAddress: e.sourceIp,

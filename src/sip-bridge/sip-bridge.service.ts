@@ -88,6 +88,7 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
   private readonly closeListeners: ((flow: Flow) => void)[] = [];
   private readonly pins: ((connectionId: string) => boolean)[] = [];
   private readonly dialogRouters: DialogRouter[] = [];
+  private readonly requestRouters: DialogRouter[] = [];
   private readonly overload: OverloadGuard;
   private caps: SipCapabilities | undefined;
   private stack: SipStack | undefined;
@@ -137,6 +138,14 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
    */
   addDialogRouter(router: DialogRouter): void {
     this.dialogRouters.push(router);
+  }
+
+  /**
+   * Adds a router asked about every request (in a dialog or not) before the handlers by method and Event:
+   * for requests a feature recognises by other means than a dialog (a PUBLISH of its own that came back).
+   */
+  addRequestRouter(router: DialogRouter): void {
+    this.requestRouters.push(router);
   }
 
   /**
@@ -323,6 +332,10 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
     }
     const mf = r.maxForwards;
     if (mf === 0 && method !== 'OPTIONS') throw new SipError(483, 'Too Many Hops');
+    for (const router of this.requestRouters) {
+      const handler = router(r);
+      if (handler) return handler;
+    }
     if (this.dialogRouters.length > 0 && r.to.tag !== undefined) {
       for (const router of this.dialogRouters) {
         const handler = router(r);

@@ -113,6 +113,20 @@ export class SipClientService implements OnModuleInit, OnApplicationBootstrap, O
         incoming.respond(answer.status, answer.reason);
       };
     });
+    // A PUBLISH of ours that came back (an outbound proxy that is this server): it changes nothing here, and
+    // the publisher is told it worked (OpenSIPS stores such a PUBLISH and doubles the presentity).
+    this.bridge.addRequestRouter((req) => {
+      if (req.method !== 'PUBLISH') return undefined;
+      const own = this.client.ownPublication(req);
+      if (!own) return undefined;
+      return (incoming) => {
+        const expires = incoming.request.expires ?? own.expires;
+        incoming.respond(200, 'OK', {
+          'SIP-ETag': req.headers.get('SIP-If-Match') ?? `own${own.id}`,
+          Expires: String(expires),
+        });
+      };
+    });
     // RFC 6665 §4.1.3: a NOTIFY that matches no subscription of ours.
     this.bridge.register('NOTIFY', (incoming) => {
       incoming.respond(481, 'Unable to handle notification');

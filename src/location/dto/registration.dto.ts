@@ -19,6 +19,8 @@ export class ContactDto {
   @ApiPropertyOptional() regId?: number;
   @ApiProperty({ type: [String] }) path!: string[];
   @ApiProperty() userAgent!: string;
+  @ApiPropertyOptional({ description: 'For a binding learned from reginfo: the subscription it came from' })
+  origin?: string;
   @ApiProperty({ type: ContactSourceDto }) source!: ContactSourceDto;
   @ApiProperty() registeredAt!: string;
   @ApiProperty() updatedAt!: string;
@@ -60,6 +62,7 @@ export function toContactDto(b: Binding, now: number): ContactDto {
     regId: b.regId,
     path: [...b.path],
     userAgent: b.userAgent,
+    ...(b.origin !== undefined && { origin: b.origin }),
     source: { protocol: b.source.protocol, address: b.source.remoteAddress, port: b.source.remotePort },
     registeredAt: new Date(b.createdAt).toISOString(),
     updatedAt: new Date(b.updatedAt).toISOString(),

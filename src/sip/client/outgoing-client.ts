@@ -236,8 +236,19 @@ export class OutgoingClient {
   match(req: SipRequest): OutgoingEntry | undefined {
     if (req.method !== 'NOTIFY') return undefined;
     const e = this.byCallId.get(req.callId);
-    if (!e || e.gone || req.to.tag !== e.rec.localTag) return undefined;
+    if (!e || e.gone || e.rec.kind !== 'subscribe' || req.to.tag !== e.rec.localTag) return undefined;
     return e;
+  }
+
+  /**
+   * The publication a PUBLISH belongs to when it is one we sent (same Call-ID and From tag) that came back to
+   * us, e.g. through an outbound proxy that is this server.
+   */
+  ownPublication(req: SipRequest): Readonly<OutgoingRecord> | undefined {
+    if (req.method !== 'PUBLISH') return undefined;
+    const e = this.byCallId.get(req.callId);
+    if (!e || e.gone || e.rec.kind !== 'publish' || req.from.tag !== e.rec.localTag) return undefined;
+    return e.rec;
   }
 
   /** Handles a NOTIFY that {@link match} found (RFC 6665 §4.1.3) and says how to answer it. */
@@ -349,7 +360,7 @@ export class OutgoingClient {
   private async sendSubscribe(e: OutgoingEntry, mode: 'initial' | 'refresh' | 'remove'): Promise<void> {
     const rec = e.rec;
     const expires = mode === 'remove' ? 0 : rec.expires;
-    const parts: RequestParts = { expires, contact: this.o.contact() };
+    const parts: RequestParts = { expires, contact: rec.options.contact ?? this.o.contact() };
     const inDialog = mode !== 'initial' && rec.dialog !== undefined;
     if (mode === 'initial' && rec.dialog) this.newDialogIdentity(e);
     const { req, res } = await this.exchange(rec, () =>
@@ -500,7 +511,7 @@ export class OutgoingClient {
     rec.localTag = this.o.random.tag();
     rec.cseq = 0;
     rec.dialog = undefined;
-    if (rec.kind === 'subscribe') this.byCallId.set(rec.callId, e);
+    this.byCallId.set(rec.callId, e);
   }
 
   private newRecord(kind: OutgoingKind, input: SubscribeInput): OutgoingRecord {
@@ -535,7 +546,7 @@ export class OutgoingClient {
   private add(rec: OutgoingRecord): OutgoingEntry {
     const e: OutgoingEntry = { rec, chain: Promise.resolve(), gone: false };
     this.byKey.set(keyOf(rec.kind, rec.owner, rec.key), e);
-    if (rec.kind === 'subscribe') this.byCallId.set(rec.callId, e);
+    this.byCallId.set(rec.callId, e);
     return e;
   }
 

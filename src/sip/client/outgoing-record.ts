@@ -28,6 +28,8 @@ export interface OutgoingOptions {
   readonly retryAfter?: number;
   /** Seconds an unsubscribe waits for the terminating NOTIFY (default: the client's). */
   readonly waitForTermNotify?: number;
+  /** Our Contact in SUBSCRIBEs instead of the client's default (e.g. a configured server address). */
+  readonly contact?: string;
   /** Free data of the owner, returned with the record (e.g. where a subscription came from). */
   readonly data?: Readonly<Record<string, string>>;
 }
