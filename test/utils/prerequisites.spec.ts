@@ -59,4 +59,19 @@ describe('ensureTools', () => {
     const m = host({ present: ['apt-get'], isRoot: true });
     expect(ensureTools([SIPP], m.host)).toBe('sipp still not on the PATH after apt-get install sip-tester');
   });
+
+  it('installs a package once for several of its files, and names the suite that needs them', () => {
+    const tools: Tool[] = [
+      { command: 'kamailio', debianPackage: 'kamailio' },
+      { command: '/usr/lib/kamailio/modules/presence.so', debianPackage: 'kamailio-presence-modules' },
+      { command: '/usr/lib/kamailio/modules/pua.so', debianPackage: 'kamailio-presence-modules' },
+    ];
+    const m = host({ present: ['apt-get'], isRoot: true, installs: tools.map((t) => t.command) });
+    expect(ensureTools(tools, m.host, 'interop tests')).toBeUndefined();
+    expect(m.runs).toEqual(['apt-get update', 'apt-get install -y kamailio kamailio-presence-modules']);
+    const user = host({ present: ['kamailio'], isRoot: false });
+    expect(ensureTools(tools, user.host, 'interop tests')).toBe(
+      "The interop tests need /usr/lib/kamailio/modules/presence.so, /usr/lib/kamailio/modules/pua.so: install Debian's kamailio-presence-modules (apt-get install kamailio-presence-modules) and run them again.",
+    );
+  });
 });

@@ -5,11 +5,11 @@
  * the package to install.
  */
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
 export interface Tool {
-  /** The binary the tests spawn. */
+  /** The binary the tests spawn, looked up on the PATH; or, when it contains a `/`, a file that must exist. */
   readonly command: string;
   /** The Debian package that installs it. */
   readonly debianPackage: string;
@@ -29,14 +29,14 @@ export interface ToolHost {
 
 /**
  * Makes sure every tool is present: as root (with apt-get) the missing packages are installed
- * (`apt-get update`, then `apt-get install -y`). Returns one line saying what to install when a tool is still
- * missing, or undefined when all are there.
+ * (`apt-get update`, then `apt-get install -y`, each package once). Returns one line saying what the `suite`
+ * needs and what to install when a tool is still missing, or undefined when all are there.
  */
-export function ensureTools(tools: readonly Tool[], host: ToolHost): string | undefined {
+export function ensureTools(tools: readonly Tool[], host: ToolHost, suite = 'end-to-end tests'): string | undefined {
   const missing = (): Tool[] => tools.filter((t) => !host.has(t.command));
   const before = missing();
   if (before.length === 0) return undefined;
-  const packages = before.map((t) => t.debianPackage);
+  const packages = [...new Set(before.map((t) => t.debianPackage))];
   const names = before.map((t) => t.command).join(', ');
   if (host.isRoot && host.has('apt-get')) {
     const installed = host.run('apt-get', ['update']) && host.run('apt-get', ['install', '-y', ...packages]);
@@ -46,24 +46,26 @@ export function ensureTools(tools: readonly Tool[], host: ToolHost): string | un
       return `${after.map((t) => t.command).join(', ')} still not on the PATH after apt-get install ${packages.join(' ')}`;
     }
   }
-  return `The end-to-end tests need ${names}: install Debian's ${packages.join(' ')} (apt-get install ${packages.join(' ')}) and run them again.`;
+  return `The ${suite} need ${names}: install Debian's ${packages.join(' ')} (apt-get install ${packages.join(' ')}) and run them again.`;
 }
 
 /** The real machine: PATH lookup, the process's uid, apt-get with the terminal as output. */
 export function systemToolHost(env: NodeJS.ProcessEnv = process.env): ToolHost {
   return {
     has: (command) =>
-      (env.PATH ?? '')
-        .split(delimiter)
-        .filter((dir) => dir !== '')
-        .some((dir) => {
-          try {
-            accessSync(join(dir, command), constants.X_OK);
-            return true;
-          } catch {
-            return false;
-          }
-        }),
+      command.includes('/')
+        ? existsSync(command)
+        : (env.PATH ?? '')
+            .split(delimiter)
+            .filter((dir) => dir !== '')
+            .some((dir) => {
+              try {
+                accessSync(join(dir, command), constants.X_OK);
+                return true;
+              } catch {
+                return false;
+              }
+            }),
     isRoot: process.getuid?.() === 0,
     run: (command, args) =>
       spawnSync(command, args, { stdio: 'inherit', env: { ...env, DEBIAN_FRONTEND: 'noninteractive' } }).status === 0,

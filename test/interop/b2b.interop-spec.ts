@@ -1,0 +1,160 @@
+/**
+ * B2bModule against a Kamailio presence server: a subscription made through REST and one made by a browser's
+ * WebSocket `subscribe` to a presentity Kamailio serves become SIP SUBSCRIBEs there, and a PUBLISH of PIDF at
+ * Kamailio reaches the REST state and the WebSocket client. Also with Kamailio challenging our SUBSCRIBE.
+ */
+import { api, pollUntil } from '../utils/e2e-helpers';
+import { pidf, randomToken, SipTestClient, type SipTestMessage } from '../utils/sip-test-client';
+import { WsClient, type Msg } from '../utils/ws-test-client';
+import { sendWithCredentials } from './digest-answer';
+import { expectStatus, startHub, type Hub } from './hub';
+import { startKamailio, traced, type RunningKamailio, type StartKamailioOptions } from './kamailio';
+
+const ACCOUNT = { username: 'hub', password: 'b2b-secret' };
+const REALM = 'secure.test';
+
+const CASES: readonly { name: string; kamailio: StartKamailioOptions; env: Record<string, string> }[] = [
+  { name: 'Kamailio without auth', kamailio: {}, env: {} },
+  {
+    name: 'Kamailio challenging with 401 (SHA-256)',
+    kamailio: { auth: { realm: REALM, algorithm: 'SHA-256', challenge: 'www', accounts: [ACCOUNT] } },
+    env: { SIP_CLIENT_CREDENTIALS: `${ACCOUNT.username}:${ACCOUNT.password}@${REALM}` },
+  },
+];
+
+interface B2bSubscription {
+  readonly id: string;
+  readonly remote: { readonly state: string; readonly lastStatus: number } | null;
+  readonly state: { readonly contentType: string; readonly body: string } | null;
+}
+
+describe.each(CASES)('B2bModule against $name', ({ kamailio, env }) => {
+  let kam: RunningKamailio;
+  let hub: Hub;
+  let publisher: SipTestClient;
+  const sockets: WsClient[] = [];
+
+  /** PUBLISHes PIDF for `presentity` at Kamailio (with credentials when challenged). */
+  async function publishAtKamailio(presentity: string, note: string): Promise<SipTestMessage> {
+    return sendWithCredentials(
+      (headers) =>
+        publisher.publish({
+          uri: presentity,
+          event: 'presence',
+          expires: 600,
+          body: pidf(presentity, 'open', note),
+          headers,
+        }),
+      (r) => r,
+      ACCOUNT,
+      'PUBLISH',
+      presentity,
+    );
+  }
+
+  /** Waits until Kamailio has answered a SUBSCRIBE for `presentity` with 200 (its NOTIFY follows at once). */
+  async function subscribedAtKamailio(presentity: string, from: number): Promise<void> {
+    const user = presentity.slice(4, presentity.indexOf('@'));
+    await kam.waitForLog(new RegExp(`interop: in SUBSCRIBE sip:${user}@`), 10_000, from);
+    await kam.waitForLog(new RegExp(`reply 200 OK to NOTIFY`), 10_000, from);
+  }
+
+  beforeAll(async () => {
+    kam = await startKamailio(kamailio);
+    hub = await startHub(() => ({ SIP_DOMAINS: 'hub.test', B2B_PRESENCE_ROUTE: kam.uri, ...env }));
+    publisher = await SipTestClient.open({
+      transport: 'udp',
+      host: '127.0.0.1',
+      port: kam.port,
+      user: 'pub',
+      domain: kam.domain,
+    });
+  });
+
+  afterEach(async () => {
+    await Promise.all(sockets.splice(0).map((s) => s.close()));
+  });
+
+  afterAll(async () => {
+    await publisher?.close();
+    await hub?.close();
+    await kam?.stop();
+  });
+
+  it(
+    'POST /api/b2b/subscriptions to a presentity at Kamailio: its PUBLISH reaches the REST state; DELETE unsubscribes there',
+    traced(
+      () => kam,
+      async () => {
+        const presentity = `sip:gina-${randomToken(3)}@${kam.domain}`;
+        const from = kam.log().length;
+        const created = await api(hub.httpPort, 'POST', '/api/b2b/subscriptions', {
+          presentity,
+          watcher: 'sip:ops@hub.test',
+          expires: 600,
+        });
+        expectStatus(created, 201);
+        const id = (created.json as unknown as B2bSubscription).id;
+        const get = async (): Promise<B2bSubscription> =>
+          (await api(hub.httpPort, 'GET', `/api/b2b/subscriptions/${id}`)).json as unknown as B2bSubscription;
+        await pollUntil(
+          async () => ((await get()).remote?.state === 'active' ? true : undefined),
+          10_000,
+          'remote subscription active',
+        );
+        await subscribedAtKamailio(presentity, from);
+
+        const note = `rest ${randomToken(3)}`;
+        expect((await publishAtKamailio(presentity, note)).status).toBe(200);
+        const state = await pollUntil(
+          async () => {
+            const s = (await get()).state;
+            return s?.body.includes(note) ? s : undefined;
+          },
+          10_000,
+          'the PUBLISHed note in the REST state',
+        );
+        expect(state.contentType).toBe('application/pidf+xml');
+
+        const removedFrom = kam.log().length;
+        expectStatus(await api(hub.httpPort, 'DELETE', `/api/b2b/subscriptions/${id}`), 204);
+        // In the dialog: the Request-URI is Kamailio's Contact, the To the presentity.
+        const ended = await kam.waitForLog(/interop: in SUBSCRIBE .* expires 0 /, 10_000, removedFrom);
+        expect(ended).toContain(`to ${presentity} event presence expires 0 `);
+        await kam.waitForLog(/interop: reply 200 OK to NOTIFY/, 10_000, removedFrom);
+      },
+    ),
+  );
+
+  it(
+    'a WebSocket subscribe to a presentity at Kamailio: its PUBLISH reaches the browser as a state',
+    traced(
+      () => kam,
+      async () => {
+        const presentity = `sip:hank-${randomToken(3)}@${kam.domain}`;
+        const ws = await WsClient.open(hub.httpPort);
+        sockets.push(ws);
+        const from = kam.log().length;
+        const answer = await ws.ask({ type: 'subscribe', id: 'k', aor: presentity }, 5000);
+        expect(answer.type).not.toBe('error');
+        await subscribedAtKamailio(presentity, from);
+
+        const note = `ws ${randomToken(3)}`;
+        expect((await publishAtKamailio(presentity, note)).status).toBe(200);
+        const state = await ws.next(
+          (m: Msg) => m.type === 'state' && m.id === 'k' && JSON.stringify(m).includes(note),
+          10_000,
+          0,
+        );
+        expect(state).toMatchObject({ type: 'state', id: 'k', aor: presentity });
+
+        // The browser leaves: its remote subscription ends at Kamailio, which sends the terminating NOTIFY.
+        const closedFrom = kam.log().length;
+        await ws.close();
+        const ended = await kam.waitForLog(/interop: in SUBSCRIBE .* expires 0 /, 10_000, closedFrom);
+        expect(ended).toContain(`to ${presentity} event presence expires 0 `);
+        await kam.waitForLog(/interop: reply 200 OK to NOTIFY/, 10_000, closedFrom);
+      },
+    ),
+  );
+});

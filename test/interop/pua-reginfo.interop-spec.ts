@@ -1,0 +1,221 @@
+/**
+ * Issue scope "interop with a real Kamailio" of PuaReginfoModule: (a) our registrar PUBLISHes reginfo to
+ * Kamailio's presence_reginfo and a watcher subscribed at Kamailio receives our contact; (b) we subscribe to
+ * reginfo at Kamailio, whose pua_reginfo publishes its own registrations, and they appear in (and leave) our
+ * location table. Each also with Kamailio challenging our PUBLISH and SUBSCRIBE (digest).
+ */
+import { parseReginfo, REGINFO_CONTENT_TYPE, type Reginfo } from '../../src/presence-reginfo/reginfo';
+import { api, pollUntil, registrationPath } from '../utils/e2e-helpers';
+import { nextNotify } from '../utils/presence-e2e';
+import { randomToken, SipTestClient, type SipTestMessage } from '../utils/sip-test-client';
+import { sendWithCredentials } from './digest-answer';
+import { expectStatus, startHub, type Hub } from './hub';
+import { startKamailio, traced, type RunningKamailio, type StartKamailioOptions } from './kamailio';
+
+const ACCOUNT = { username: 'hub', password: 'reginfo-secret' };
+const REALM = 'secure.test';
+
+const CASES: readonly { name: string; kamailio: StartKamailioOptions; env: Record<string, string> }[] = [
+  { name: 'Kamailio without auth', kamailio: {}, env: {} },
+  {
+    name: 'Kamailio challenging with 407 (MD5)',
+    kamailio: { auth: { realm: REALM, algorithm: 'MD5', challenge: 'proxy', accounts: [ACCOUNT] } },
+    env: { SIP_CLIENT_CREDENTIALS: `${ACCOUNT.username}:${ACCOUNT.password}@${REALM}` },
+  },
+  {
+    name: 'Kamailio challenging with 401 (SHA-256)',
+    kamailio: { auth: { realm: REALM, algorithm: 'SHA-256', challenge: 'www', accounts: [ACCOUNT] } },
+    env: { SIP_CLIENT_CREDENTIALS: `${ACCOUNT.username}:${ACCOUNT.password}@${REALM}` },
+  },
+];
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Contacts of a reginfo document that are active, by URI. */
+function activeUris(doc: Reginfo): string[] {
+  return doc.registrations.flatMap((r) => r.contacts.filter((c) => c.state === 'active').map((c) => c.uri));
+}
+
+describe.each(CASES)('PuaReginfoModule against $name', ({ kamailio, env }) => {
+  let kam: RunningKamailio;
+  let hub: Hub;
+  const clients: SipTestClient[] = [];
+
+  async function client(port: number, user: string, domain: string): Promise<SipTestClient> {
+    const c = await SipTestClient.open({ transport: 'udp', host: '127.0.0.1', port, user, domain });
+    c.autoAnswer('NOTIFY', 200);
+    clients.push(c);
+    return c;
+  }
+
+  /** A watcher at Kamailio: with credentials when Kamailio challenges. */
+  async function watchAtKamailio(aor: string): Promise<{ watcher: SipTestClient; callId: string }> {
+    const watcher = await client(kam.port, 'watcher', 'kamailio.test');
+    const { response, dialog } = await sendWithCredentials(
+      (headers) => watcher.subscribe({ uri: aor, event: 'reg', expires: 600, headers }),
+      (r) => r.response,
+      ACCOUNT,
+      'SUBSCRIBE',
+      aor,
+    );
+    expect(response.status).toBe(200);
+    await nextNotify(watcher, dialog.callId);
+    return { watcher, callId: dialog.callId };
+  }
+
+  beforeAll(async () => {
+    kam = await startKamailio(kamailio);
+    hub = await startHub((sipPort) => ({
+      PUA_REGINFO_OUTBOUND_PROXY: kam.uri,
+      PUA_REGINFO_SERVER_ADDRESS: `sip:hub@127.0.0.1:${sipPort}`,
+      PUA_REGINFO_DEFAULT_DOMAIN: 'hub.test',
+      ...env,
+    }));
+  });
+
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+  });
+
+  afterAll(async () => {
+    await hub?.close();
+    await kam?.stop();
+  });
+
+  it(
+    'a REGISTER at our registrar is PUBLISHed to Kamailio; a reg watcher there gets our contact, then its removal',
+    traced(
+      () => kam,
+      async () => {
+        const user = `dave-${randomToken(3)}`;
+        const aor = `sip:${user}@hub.test`;
+        const { watcher, callId } = await watchAtKamailio(aor);
+        const phone = await client(hub.sipPort, user, 'hub.test');
+        const contact = phone.contactUri(user);
+        expect((await phone.register({ aor, expires: 300 })).status).toBe(200);
+
+        const withContact = (m: SipTestMessage): boolean => m.body !== '' && m.body.includes(contact);
+        const notify = await nextNotify(watcher, callId, 10_000, withContact);
+        expect(notify.header('content-type')).toBe(REGINFO_CONTENT_TYPE);
+        const doc = parseReginfo(notify.body);
+        expect(doc.registrations.map((r) => r.aor)).toContain(aor);
+        expect(activeUris(doc)).toEqual([contact]);
+
+        expect((await phone.register({ aor, expires: 0 })).status).toBe(200);
+        // Either a document without the contact active, or (our publication removed with Expires 0) a NOTIFY
+        // with no body: Kamailio has no state left for the AoR.
+        const removed = await nextNotify(
+          watcher,
+          callId,
+          10_000,
+          (m) => !withContact(m) || !activeUris(parseReginfo(m.body)).includes(contact),
+        );
+        if (removed.body !== '') expect(removed.header('content-type')).toBe(REGINFO_CONTENT_TYPE);
+      },
+    ),
+  );
+
+  it(
+    'we subscribe to reginfo at Kamailio: a REGISTER there appears in our location table and leaves it on unregister',
+    traced(
+      () => kam,
+      async () => {
+        const user = `erin-${randomToken(3)}`;
+        const aor = `sip:${user}@${kam.domain}`;
+        const logFrom = kam.log().length;
+        const created = await api(hub.httpPort, 'POST', '/api/reginfo/subscriptions', { uri: aor, expires: 600 });
+        expectStatus(created, 201);
+        // Kamailio's first NOTIFY has no body (nothing published yet): answered 200, not 400.
+        const subscribed = await kam.waitForLog(
+          new RegExp(`SUBSCRIBE \\S+\\} .*interop: in SUBSCRIBE sip:${user}@`),
+          10_000,
+          logFrom,
+        );
+        const callId = /\{\d+ \d+ SUBSCRIBE (\S+)\}/.exec(subscribed)?.[1] ?? '';
+        const answer = await kam.waitForLog(
+          new RegExp(`NOTIFY ${escapeRegExp(callId)}\\} .*interop: reply \\d+`),
+          10_000,
+          logFrom,
+        );
+        expect(answer).toMatch(/interop: reply 200 OK to NOTIFY/);
+
+        const phone = await client(kam.port, user, kam.domain);
+        const contact = phone.contactUri(user);
+        expect((await phone.register({ aor, expires: 300 })).status).toBe(200);
+        const seen = await pollUntil(
+          async () => {
+            const res = await api(hub.httpPort, 'GET', registrationPath(aor));
+            return res.status === 200 && JSON.stringify(res.json).includes(contact) ? res.json : undefined;
+          },
+          10_000,
+          `${aor} in our location table`,
+        );
+        expect(seen.aor).toBe(aor);
+
+        expect((await phone.register({ aor, expires: 0 })).status).toBe(200);
+        await pollUntil(
+          async () => {
+            const res = await api(hub.httpPort, 'GET', registrationPath(aor));
+            return res.status === 404 || !JSON.stringify(res.json).includes(contact) ? true : undefined;
+          },
+          10_000,
+          `${aor} gone from our location table`,
+        );
+
+        const listed = await api(hub.httpPort, 'GET', '/api/reginfo/subscriptions');
+        expectStatus(listed, 200);
+        expect(listed.text).toContain(aor);
+      },
+    ),
+  );
+
+  it(
+    'a malformed reginfo that Kamailio passes on unchecked is answered 400 and changes nothing here',
+    traced(
+      () => kam,
+      async () => {
+        const user = `fay-${randomToken(3)}`;
+        const aor = `sip:${user}@${kam.domain}`;
+        expectStatus(await api(hub.httpPort, 'POST', '/api/reginfo/subscriptions', { uri: aor, expires: 600 }), 201);
+        await kam.waitForLog(new RegExp(`interop: in SUBSCRIBE sip:${user}@`), 10_000);
+        const phone = await client(kam.port, user, kam.domain);
+        const contact = phone.contactUri(user);
+        expect((await phone.register({ aor, expires: 300 })).status).toBe(200);
+        await pollUntil(
+          async () => {
+            const res = await api(hub.httpPort, 'GET', registrationPath(aor));
+            return res.status === 200 && res.text.includes(contact) ? true : undefined;
+          },
+          10_000,
+          `${aor} in our location table`,
+        );
+
+        // presence_reginfo does not read what it is given: another publisher's broken document reaches us.
+        const from = kam.log().length;
+        const published = await sendWithCredentials(
+          (headers) =>
+            phone.publish({
+              uri: aor,
+              event: 'reg',
+              expires: 60,
+              body: '<reginfo',
+              contentType: REGINFO_CONTENT_TYPE,
+              headers,
+            }),
+          (r) => r,
+          ACCOUNT,
+          'PUBLISH',
+          aor,
+        );
+        expect(published.status).toBe(200);
+        const answer = await kam.waitForLog(/interop: reply \d+ .* to NOTIFY/, 10_000, from);
+        expect(answer).toMatch(/interop: reply 400 /);
+        const res = await api(hub.httpPort, 'GET', registrationPath(aor));
+        expect(res.status).toBe(200);
+        expect(res.text).toContain(contact);
+      },
+    ),
+  );
+});
