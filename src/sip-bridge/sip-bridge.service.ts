@@ -23,7 +23,13 @@ import { OriginPolicy } from '../common/origin-policy';
 import type { Listener } from '../common/start-report';
 import type { Logger as Pino } from 'pino';
 import { OverloadGuard, type OverloadProbe } from './overload-guard';
-import { KNOWN_METHODS, SUPPORTED_EXTENSIONS, type SipCapabilities, type SipRequestHandler } from './sip-handler';
+import {
+  KNOWN_METHODS,
+  SUPPORTED_EXTENSIONS,
+  type SipAuthenticator,
+  type SipCapabilities,
+  type SipRequestHandler,
+} from './sip-handler';
 
 /** Methods whose new requests (no To tag) are refused while overloaded; in-dialog work goes on. */
 const SHED_METHODS = ['REGISTER', 'SUBSCRIBE', 'PUBLISH'];
@@ -83,6 +89,7 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
   private readonly pins: ((connectionId: string) => boolean)[] = [];
   private readonly overload: OverloadGuard;
   private caps: SipCapabilities | undefined;
+  private authenticator: SipAuthenticator | undefined;
   private stack: SipStack | undefined;
   private readonly transports: Transport[] = [];
 
@@ -121,6 +128,12 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
     if (byEvent.has(event)) throw new Error(`a ${method} handler for event ${event} is already registered`);
     byEvent.set(event, handler);
     this.caps = undefined;
+  }
+
+  /** Sets the check every routed request passes before its handler (SIP digest); one at most. */
+  useAuthenticator(authenticator: SipAuthenticator): void {
+    if (this.authenticator) throw new Error('a SIP authenticator is already set');
+    this.authenticator = authenticator;
   }
 
   /**
@@ -283,7 +296,12 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
   private async dispatch(req: IncomingRequest): Promise<void> {
     try {
       const handler = this.route(req);
-      if (handler) await handler(req);
+      if (!handler) return;
+      if (this.authenticator) {
+        const verdict = this.authenticator(req);
+        if (verdict === false || (verdict !== true && !(await verdict))) return;
+      }
+      await handler(req);
     } catch (e) {
       const err = statusOf(e);
       if (!req.responded) {

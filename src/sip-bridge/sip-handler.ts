@@ -3,6 +3,12 @@ import type { IncomingRequest } from '../sip';
 /** A feature's handler for one method (and, for SUBSCRIBE/PUBLISH/NOTIFY, one event package). */
 export type SipRequestHandler = (req: IncomingRequest) => Promise<void> | void;
 
+/**
+ * Runs before the handler of every routed request: true lets the request go on (with `identity` set when it
+ * was authenticated); false means the authenticator answered it itself (a challenge, a refusal).
+ */
+export type SipAuthenticator = (req: IncomingRequest) => boolean | Promise<boolean>;
+
 /** What the bridge answers OPTIONS with and checks requests against. */
 export interface SipCapabilities {
   readonly methods: readonly string[];
