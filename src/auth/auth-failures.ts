@@ -1,6 +1,13 @@
 /** Why an authentication failed; the words after `reason=` in the log line. */
 export type AuthFailureReason =
-  'unknown-user' | 'wrong-password' | 'realm-mismatch' | 'bad-nonce' | 'nonce-reused' | 'no-qop' | 'malformed';
+  | 'unknown-user'
+  | 'wrong-password'
+  | 'realm-mismatch'
+  | 'bad-nonce'
+  | 'nonce-reused'
+  | 'no-qop'
+  | 'algorithm'
+  | 'malformed';
 
 /** One failed authentication. */
 export interface AuthFailure {

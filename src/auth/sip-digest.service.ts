@@ -5,12 +5,12 @@ import { PINO } from '../common/app-logger';
 import { CLOCK } from '../common/ports.module';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import {
-  DIGEST_ALGORITHMS,
   DigestParseError,
   formatChallenge,
   parseCredentials,
   verifyResponse,
   type Clock,
+  type DigestAlgorithm,
   type DigestCredentials,
   type IncomingRequest,
 } from '../sip';
@@ -45,6 +45,7 @@ export class SipDigestService implements OnModuleInit {
   private readonly counts = new NonceCounts();
   private readonly methods: ReadonlySet<string>;
   private readonly trusted: (address: string) => boolean;
+  private readonly algorithms: readonly DigestAlgorithm[];
   readonly failures: AuthFailures;
 
   constructor(
@@ -57,6 +58,7 @@ export class SipDigestService implements OnModuleInit {
   ) {
     this.methods = new Set(config.auth.sipMethods.map((m) => m.toUpperCase()));
     this.trusted = trustedPeers(config.auth.trustedPeers);
+    this.algorithms = config.auth.algorithms.map((a) => (a.toUpperCase() === 'MD5' ? 'MD5' : 'SHA-256'));
     const log = pino.child({ module: 'auth' });
     this.failures = new AuthFailures((line, fields) => {
       log.warn(fields, line);
@@ -95,6 +97,9 @@ export class SipDigestService implements OnModuleInit {
     if (verdict === 'stale') return this.challenge(req, ch, true);
     if (verdict === 'invalid') return this.refuse(req, ch, user, 'bad-nonce', 'nonce not issued here');
     if (creds.qop === undefined) return this.refuse(req, ch, user, 'no-qop', 'qop=auth required');
+    if (!this.algorithms.includes(creds.algorithm)) {
+      return this.refuse(req, ch, user, 'algorithm', `${creds.algorithm} not offered`);
+    }
     const secrets = this.subscribers.secrets(creds.username, domain);
     if (secrets === null || !(secrets instanceof Promise)) return this.verify(req, ch, creds, user, secrets);
     return secrets.then((s) => this.verify(req, ch, creds, user, s));
@@ -150,10 +155,10 @@ export class SipDigestService implements OnModuleInit {
     });
   }
 
-  /** 401 with WWW-Authenticate (REGISTER) or 407 with Proxy-Authenticate, SHA-256 first (RFC 8760 §2.4). */
+  /** 401 with WWW-Authenticate (REGISTER) or 407 with Proxy-Authenticate, one per algorithm (RFC 8760 §2.4). */
   private challenge(req: IncomingRequest, ch: Challenge, stale: boolean, phrase?: string): false {
     const nonce = this.nonces!.issue(ch.realm, this.clock.now());
-    const values = DIGEST_ALGORITHMS.map((algorithm) =>
+    const values = this.algorithms.map((algorithm) =>
       formatChallenge({ realm: ch.realm, nonce, algorithm, qop: ['auth'], ...(stale && { stale }) }),
     );
     const base = ch.register ? 'Unauthorized' : 'Proxy Authentication Required';

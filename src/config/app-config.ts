@@ -139,6 +139,8 @@ export interface AuthConfig {
   readonly sipMethods: readonly string[];
   /** Realm of every challenge; empty: the request's domain. */
   readonly realm: string;
+  /** Digest algorithms offered, in order (lower case, as lists are read: `sha-256`, `md5`). */
+  readonly algorithms: readonly string[];
   /** Seconds a nonce is accepted. */
   readonly nonceExpires: number;
   /** Source addresses and CIDR blocks that skip digest. */

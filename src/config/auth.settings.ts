@@ -32,6 +32,12 @@ export const AUTH_SETTINGS: readonly Setting[] = [
     doc: 'Seconds a nonce is accepted; an older one gets a new challenge with stale=true.',
   },
   {
+    key: 'auth.algorithms',
+    type: { kind: 'list', item: /^(sha-256|md5)$/, hint: 'a comma-separated list of SHA-256 and MD5' },
+    default: ['SHA-256', 'MD5'],
+    doc: 'Digest algorithms offered, one challenge each in this order (RFC 8760: most preferred first); credentials of another are refused. A client that takes the first challenge and knows only MD5 needs MD5 first; sip.js takes the last.',
+  },
+  {
     key: 'auth.trustedPeers',
     type: { kind: 'list', item: ADDRESS_OR_CIDR, hint: 'a comma-separated list of IP addresses or CIDR blocks' },
     default: [],
