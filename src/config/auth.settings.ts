@@ -35,7 +35,7 @@ export const AUTH_SETTINGS: readonly Setting[] = [
     key: 'auth.algorithms',
     type: { kind: 'list', item: /^(sha-256|md5)$/, hint: 'a comma-separated list of SHA-256 and MD5' },
     default: ['SHA-256', 'MD5'],
-    doc: 'Digest algorithms offered, one challenge each in this order (RFC 8760: most preferred first); credentials of another are refused. A client that takes the first challenge and knows only MD5 needs MD5 first; sip.js takes the last.',
+    doc: 'Digest algorithms offered, one challenge each in this order (RFC 8760: most preferred first); credentials of another are refused. A client that answers the first challenge and knows only MD5 (SIPp 3.6) needs MD5 first; sip.js 0.21 answers the last.',
   },
   {
     key: 'auth.trustedPeers',
