@@ -69,6 +69,72 @@ async function waitHealthy(httpPort: number): Promise<void> {
   throw new Error('server did not start');
 }
 
+/**
+ * Runs `fn` against a server of its own (src/main.ts, fresh SQLite file, free ports, the extra `env`), given its
+ * SIP and HTTP ports; stops it afterwards.
+ */
+async function withOwnServer(
+  env: Record<string, string>,
+  fn: (sipPort: number, httpPort: number) => Promise<void>,
+): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ph-bench-'));
+  const sipPort = await freePort();
+  const httpPort = await freePort();
+  const server = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...tsNode, join(root, 'src/main.ts')], {
+    cwd: root,
+    env: {
+      ...process.env,
+      DATA_DIR: dataDir,
+      SIP_HOST: '127.0.0.1',
+      SIP_PORT: String(sipPort),
+      HTTP_HOST: '127.0.0.1',
+      HTTP_PORT: String(httpPort),
+      LOG_LEVEL: 'error',
+      DB_URL: '',
+      ...env,
+    },
+    stdio: 'inherit',
+  });
+  try {
+    await waitHealthy(httpPort);
+    await fn(sipPort, httpPort);
+  } finally {
+    server.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 1000));
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * REGISTER with SIP digest on (auth.enabled, own server): each REGISTER is challenged (401) and sent again with
+ * credentials, as a phone registering afresh does; one user that may register every AoR of the run
+ * (auth.registerOthers). Rows beside the REGISTER rate without digest.
+ */
+async function registerWithDigest(): Promise<void> {
+  const env = { AUTH_ENABLED: 'true', AUTH_REGISTER_OTHERS: 'sip:bench@example.com' };
+  await withOwnServer(env, async (sipPort, httpPort) => {
+    const res = await fetch(`http://127.0.0.1:${httpPort}/api/subscribers`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'bench', domain: 'example.com', password: 'bench-secret' }),
+    });
+    if (res.status !== 201) throw new Error(`creating the bench user: ${res.status} ${await res.text()}`);
+    for (const algorithm of ['SHA-256', 'MD5']) {
+      const out = lastJson(
+        run(`REGISTER with digest ${algorithm} (401, then 200), own server`, 'bench/load/register-rate.ts', [
+          ...['--host', '127.0.0.1', '--port', String(sipPort), '--count', '20000', '--window', '300'],
+          ...['--duration', '60', '--digest', 'bench:bench-secret', '--digest-algorithm', algorithm],
+        ]),
+      );
+      row(
+        `REGISTER with digest ${algorithm} (401 + REGISTER with credentials → 200)`,
+        `${String(pick(out, 'registersPerSec'))}/s (first REGISTER→200 p50 ${String(pick(out, 'registerTo200Ms', 'p50'))} ms, p99 ${String(pick(out, 'registerTo200Ms', 'p99'))} ms)`,
+        '— (compare: REGISTER without digest)',
+      );
+    }
+  });
+}
+
 /** Summary rows of bench/load/held-state.ts: each phase's figures and the server's GC pauses in it. */
 function heldState(out: string): void {
   const held = lastJson(out);
@@ -107,6 +173,13 @@ function heldState(out: string): void {
 async function main(): Promise<void> {
   const parser = run('SIP parser, typical SUBSCRIBE, one core', 'bench/parser.bench.ts', []);
   row('SIP parser, typical SUBSCRIBE, one core', `${/parser: ([\d,]+)/.exec(parser)?.[1] ?? '?'} msgs/s`, '≥ 400,000');
+  const digest = run('SIP digest per request, one core', 'bench/digest.bench.ts', []);
+  const rate = (re: RegExp): string => re.exec(digest)?.slice(1).join('/s, ') ?? '?';
+  row(
+    'SIP digest per request, one core (HA1 cached)',
+    `SHA-256 ${rate(/SHA-256 verification[^:]*: ([\d,]+) requests\/s, ([\d.]+ µs) each/)}; MD5 ${rate(/MD5 verification[^:]*: ([\d,]+) requests\/s, ([\d.]+ µs) each/)}; challenge ${rate(/challenge[^:]*: ([\d,]+) requests\/s, ([\d.]+ µs) each/)}`,
+    '—',
+  );
   const dataDir = mkdtempSync(join(tmpdir(), 'ph-bench-'));
   const sipPort = await freePort();
   const httpPort = await freePort();
@@ -141,6 +214,7 @@ async function main(): Promise<void> {
       `${String(pick(lastJson(regRate), 'registersPerSec'))}/s`,
       '— (with a reg NOTIFY each: the reg row)',
     );
+    await registerWithDigest();
     // Requests that do not fit the schema are refused before the commit batch: the valid ones keep their pace.
     const mixedArgs = ['--count', '15000', '--rate', '1000', '--window', '2000', '--duration', '30'];
     const clean = lastJson(run('REGISTER at 1,000/s', 'bench/load/register-rate.ts', [...target, ...mixedArgs]));

@@ -6,6 +6,7 @@ import { ContactParams1763900500000 } from './1763900500000-contact-params';
 import { UaProfiles1763900600000 } from './1763900600000-ua-profiles';
 import { Pua1763900716000 } from './1763900716000-pua';
 import { ContactOrigin1763900717000 } from './1763900717000-contact-origin';
+import { Subscribers1763900800000 } from './1763900800000-subscribers';
 import { InternalWatchers1763901700000 } from './1763901700000-internal-watchers';
 
 /** The one migration history, oldest first; valid on SQLite and MySQL (QueryRunner Table API only). */
@@ -18,5 +19,6 @@ export const MIGRATIONS = [
   UaProfiles1763900600000,
   Pua1763900716000,
   ContactOrigin1763900717000,
+  Subscribers1763900800000,
   InternalWatchers1763901700000,
 ];

@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { B2bModule } from './b2b/b2b.module';
+import { AuthModule } from './auth/auth.module';
 import { PINO } from './common/app-logger';
 import { HealthController } from './common/health.controller';
 import type { AppConfig } from './config/app-config';
@@ -25,6 +26,7 @@ export class AppModule {
         DatabaseModule,
         SipBridgeModule,
         SipClientModule,
+        AuthModule,
         LocationModule,
         PaModule,
         PresenceReginfoModule,

@@ -155,6 +155,18 @@ export interface B2bConfig {
 /** Authentication and authorization. */
 export interface AuthConfig {
   readonly enabled: boolean;
+  /** Methods that must carry digest credentials (lower case, as lists are read). */
+  readonly sipMethods: readonly string[];
+  /** Realm of every challenge; empty: the request's domain. */
+  readonly realm: string;
+  /** Digest algorithms offered, in order (lower case, as lists are read: `sha-256`, `md5`). */
+  readonly algorithms: readonly string[];
+  /** Seconds a nonce is accepted. */
+  readonly nonceExpires: number;
+  /** Source addresses and CIDR blocks that skip digest. */
+  readonly trustedPeers: readonly string[];
+  /** Identities (`sip:user@domain`, lower case) that may register any AoR. */
+  readonly registerOthers: readonly string[];
 }
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';

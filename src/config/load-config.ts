@@ -122,6 +122,7 @@ function crossChecks(c: AppConfig): string[] {
   if (c.pa.publishMinExpires > c.pa.publishMaxExpires) {
     out.push(`pa.publishMinExpires (${c.pa.publishMinExpires}) must not exceed pa.publishMaxExpires`);
   }
+  if (c.auth.algorithms.length === 0) out.push('auth.algorithms must name SHA-256, MD5 or both');
   if (c.sip.t1 > c.sip.t2) out.push(`sip.t1 (${c.sip.t1}) must not exceed sip.t2 (${c.sip.t2})`);
   if (c.sip.tcp && c.sip.port !== 0 && c.sip.port === c.http.port) {
     out.push(`sip.port and http.port (${c.http.port}) must differ: SIP over TCP and HTTP both listen on TCP`);

@@ -1,3 +1,5 @@
+import { ServerSecretEntity } from '../auth/entities/server-secret.entity';
+import { SubscriberEntity } from '../auth/entities/subscriber.entity';
 import { AorAttributeEntity } from '../location/entities/aor-attribute.entity';
 import { ContactEntity } from '../location/entities/contact.entity';
 import { PublicationEntity } from '../pa/entities/publication.entity';
@@ -15,4 +17,6 @@ export const ENTITIES = [
   ProfileEntity,
   ProfileChunkEntity,
   PuaEntity,
+  SubscriberEntity,
+  ServerSecretEntity,
 ];

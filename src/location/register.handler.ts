@@ -76,7 +76,11 @@ export class RegisterHandler implements OnModuleInit {
     private readonly bridge: SipBridge,
     private readonly location: LocationService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.registerOthers = new Set(config.auth.registerOthers);
+  }
+
+  private readonly registerOthers: ReadonlySet<string>;
 
   onModuleInit(): void {
     this.bridge.register('REGISTER', (req) => this.handle(req));
@@ -87,6 +91,19 @@ export class RegisterHandler implements OnModuleInit {
     this.bridge.addConnectionPin((id) => this.location.hasBindingsOn(id));
   }
 
+  /**
+   * Registrar rules with authentication: an authenticated user registers contacts for its own AoR, or for any
+   * when listed in auth.registerOthers; `Contact: *` only for its own. Without an identity (authentication
+   * off, a trusted peer) every AoR is open, as before.
+   */
+  private authorize(identity: string | undefined, aor: string, wildcard: boolean): void {
+    if (identity === undefined || identity === aor) return;
+    if (wildcard) throw new SipError(403, 'Forbidden (Contact: * only by the AoR itself)');
+    if (!this.registerOthers.has(identity.toLowerCase())) {
+      throw new SipError(403, `Forbidden (${identity} may register only its own AoR)`);
+    }
+  }
+
   async handle(req: IncomingRequest): Promise<void> {
     const r = req.request;
     const to = r.to.uri;
@@ -94,8 +111,9 @@ export class RegisterHandler implements OnModuleInit {
     if (!to.user) throw new SipError(400, 'Bad To header (no user part)');
     const aor = to.aor();
     checkLength('aor', aor, 'To');
-    checkLength('callId', r.callId, 'Call-ID');
     const raw = r.contacts();
+    this.authorize(req.identity, aor, raw === '*');
+    checkLength('callId', r.callId, 'Call-ID');
     const contacts = raw === '*' ? '*' : raw.map(readContact);
     const supported = r.headers.getAll('supported').map((s) => s.trim().toLowerCase());
     const path = supported.includes('path') ? r.headers.getAll('path') : [];

@@ -121,7 +121,7 @@ export function createUaProfilePackage(opts: UaProfilePackageOptions, source: Pr
       targetOfEventParams(params);
     },
     authorize(watcher: WatcherView, presentity: string) {
-      // The identity is the From URI until digest authentication exists (README).
+      // The watcher is the authenticated identity with auth.enabled, the From URI without (README).
       const type = watcher.kind === 'sip' ? targetOf(watcher.eventParams).profileType : 'user';
       if (type === 'local-network') return hostOf(watcher.uri) === domainOf(presentity) ? 'active' : 'terminated';
       return sameAor(watcher.uri, presentity) ? 'active' : 'terminated';

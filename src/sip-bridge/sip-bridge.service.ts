@@ -27,6 +27,7 @@ import {
   KNOWN_METHODS,
   SUPPORTED_EXTENSIONS,
   type DialogRouter,
+  type SipAuthenticator,
   type SipCapabilities,
   type SipRequestHandler,
 } from './sip-handler';
@@ -93,6 +94,7 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
   private readonly otherDomainMethods = new Set<string>();
   private readonly overload: OverloadGuard;
   private caps: SipCapabilities | undefined;
+  private authenticator: SipAuthenticator | undefined;
   private stack: SipStack | undefined;
   private readonly transports: Transport[] = [];
 
@@ -131,6 +133,12 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
     if (byEvent.has(event)) throw new Error(`a ${method} handler for event ${event} is already registered`);
     byEvent.set(event, handler);
     this.caps = undefined;
+  }
+
+  /** Sets the check every routed request passes before its handler (SIP digest); one at most. */
+  useAuthenticator(authenticator: SipAuthenticator): void {
+    if (this.authenticator) throw new Error('a SIP authenticator is already set');
+    this.authenticator = authenticator;
   }
 
   /**
@@ -318,7 +326,12 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
   private async dispatch(req: IncomingRequest): Promise<void> {
     try {
       const handler = this.route(req);
-      if (handler) await handler(req);
+      if (!handler) return;
+      if (this.authenticator) {
+        const verdict = this.authenticator(req);
+        if (verdict === false || (verdict !== true && !(await verdict))) return;
+      }
+      await handler(req);
     } catch (e) {
       const err = statusOf(e);
       if (!req.responded) {

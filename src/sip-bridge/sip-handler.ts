@@ -5,6 +5,11 @@ export type SipRequestHandler = (req: IncomingRequest) => Promise<void> | void;
 
 /** Finds the handler of the dialog an in-dialog request belongs to; undefined when it is not one of its dialogs. */
 export type DialogRouter = (request: SipRequest) => SipRequestHandler | undefined;
+/**
+ * Runs before the handler of every routed request: true lets the request go on (with `identity` set when it
+ * was authenticated); false means the authenticator answered it itself (a challenge, a refusal).
+ */
+export type SipAuthenticator = (req: IncomingRequest) => boolean | Promise<boolean>;
 
 /** What the bridge answers OPTIONS with and checks requests against. */
 export interface SipCapabilities {

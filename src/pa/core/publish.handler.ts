@@ -28,7 +28,12 @@ export class PublishHandler implements OnModuleInit {
     if (!r.uri.isSip || !r.uri.user) throw new SipError(404, 'Not Found (no presentity in Request-URI)');
     const presentity = r.uri.aor();
     checkLength('aor', presentity, 'Request-URI');
-    const source = r.from.uri.isSip ? r.from.uri.aor() : r.from.uri.toString();
+    // The authenticated identity, when there is one, is who publishes; From only without authentication.
+    const source = req.identity ?? (r.from.uri.isSip ? r.from.uri.aor() : r.from.uri.toString());
+    // A document package (ua-profile) judges its publishers itself; a state package takes a user's own only.
+    if (req.identity !== undefined && !pkg.publishDocument && req.identity !== presentity) {
+      throw new SipError(403, `Forbidden (${req.identity} may publish only its own ${pkg.name} state)`);
+    }
     const ifMatch = r.headers.get('sip-if-match')?.trim();
     if (pkg.publishDocument) {
       const params = eventParamsOf(r.event?.params);

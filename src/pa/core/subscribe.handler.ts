@@ -62,7 +62,8 @@ export class SubscribeHandler implements OnModuleInit {
     checkLength('callId', r.callId, 'Call-ID');
     checkLength('eventId', r.event?.id, 'Event');
     checkLength('contactUri', contacts[0].uri.toString(), 'Contact');
-    const watcher = ownString(r.from.uri.isSip ? r.from.uri.aor() : r.from.uri.toString());
+    // The authenticated identity, when there is one, is the watcher every package's authorize() judges.
+    const watcher = ownString(req.identity ?? (r.from.uri.isSip ? r.from.uri.aor() : r.from.uri.toString()));
     const eventParams = eventParamsOf(r.event?.params);
     if (eventParams) checkLength('eventParams', JSON.stringify(eventParams), 'Event');
     pkg.validateEventParams?.(eventParams ?? NO_PARAMS);

@@ -27,6 +27,12 @@ export interface IncomingRequest {
    */
   readonly toTag: string;
   /**
+   * Who sent the request as the upper layer's authentication established it (`sip:user@domain`), set before
+   * the request reaches a handler; undefined when the request was not authenticated (authentication off, a
+   * method that does not require it, a trusted peer). Authorization uses it, not From.
+   */
+  identity?: string;
+  /**
    * Sends a response. `headers` replace fields of the same name (a `To` given here replaces the tagged
    * one). A second final response is ignored (logged).
    */
@@ -39,6 +45,7 @@ export type ResponseSink = (incoming: ServerRequest, response: SipResponse) => b
 /** The stack's {@link IncomingRequest}. @internal */
 export class ServerRequest implements IncomingRequest {
   responded = false;
+  identity?: string;
   private tag: string | undefined;
 
   constructor(
