@@ -1,8 +1,2 @@
-export {
-  digestAuthorization,
-  digestResponse,
-  parseAuthParams,
-  parseDigestChallenge,
-  pickDigestChallenge,
-} from './digest-client';
-export type { DigestAlgorithm, DigestChallenge, DigestCredentials, DigestRequest } from './digest-client';
+export { digestAuthorization, pickDigestChallenge } from './digest-client';
+export type { DigestAccount, DigestRequest } from './digest-client';
