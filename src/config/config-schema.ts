@@ -1,3 +1,4 @@
+import { ACCESS_SETTINGS } from './access.settings';
 import { AUTH_SETTINGS } from './auth.settings';
 import { CONTENT_SETTINGS } from './content.settings';
 import { PRESENCE_PROFILE_SETTINGS } from './presence-profile.settings';
@@ -311,6 +312,7 @@ export const SETTINGS: readonly Setting[] = [
   },
   ...PRESENCE_PROFILE_SETTINGS,
   ...AUTH_SETTINGS,
+  ...ACCESS_SETTINGS,
   {
     key: 'b2b.presenceRoute',
     type: sipUriOrEmpty,
