@@ -1,3 +1,4 @@
+import { ApiKeyEntity } from '../access/entities/api-key.entity';
 import { AorAttributeEntity } from '../location/entities/aor-attribute.entity';
 import { ContactEntity } from '../location/entities/contact.entity';
 import { PublicationEntity } from '../pa/entities/publication.entity';
@@ -13,4 +14,5 @@ export const ENTITIES = [
   SubscriptionEntity,
   ProfileEntity,
   ProfileChunkEntity,
+  ApiKeyEntity,
 ];

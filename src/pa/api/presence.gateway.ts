@@ -1,6 +1,10 @@
 import { Inject, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { WebSocketGateway, type OnGatewayConnection, type OnGatewayDisconnect } from '@nestjs/websockets';
+import type { IncomingMessage } from 'node:http';
 import WebSocket, { type RawData } from 'ws';
+import { AccessService } from '../../access/access.service';
+import { describePrincipal, mayActFor, principalOf, type Principal } from '../../access/principal';
+import { WATCHER_POLICY, type WatcherPolicy } from '../../access/watcher-policy';
 import { parseAor } from '../../common/aor';
 import { DomainError } from '../../common/domain-error';
 import { timeOrderedId } from '../../common/ids';
@@ -36,6 +40,8 @@ export type ServerMessage =
   | { type: 'state'; id: MessageId; aor: string; event: string; state: unknown }
   | { type: 'terminated'; id: MessageId; reason: string }
   | { type: 'published'; id: MessageId; etag: string; expires: number }
+  /** The presentity's watcher policy holds the subscription until it is approved (then `state` follows). */
+  | { type: 'pending'; id: MessageId; aor: string; event: string }
   | { type: 'pong'; id: MessageId }
   | { type: 'error'; id?: MessageId; message: string; field?: string };
 
@@ -43,6 +49,8 @@ export type ServerMessage =
 interface Client {
   readonly id: string;
   readonly ws: WebSocket;
+  /** The API key the socket was opened with (auth.enabled); absent on an anonymous socket. */
+  readonly principal?: Principal;
   alive: boolean;
   closed: boolean;
   queued: number;
@@ -77,6 +85,8 @@ export class PresenceGateway implements OnGatewayConnection, OnGatewayDisconnect
     private readonly subscriptions: SubscriptionService,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(RANDOM) private readonly random: Random,
+    private readonly access: AccessService,
+    @Inject(WATCHER_POLICY) private readonly watchers: WatcherPolicy,
   ) {}
 
   onModuleInit(): void {
@@ -95,10 +105,12 @@ export class PresenceGateway implements OnGatewayConnection, OnGatewayDisconnect
     this.stopHeartbeat?.();
   }
 
-  handleConnection(ws: WebSocket): void {
+  handleConnection(ws: WebSocket, req?: IncomingMessage): void {
+    const principal = req && principalOf(req);
     const client: Client = {
       id: timeOrderedId(this.clock.now(), this.random),
       ws,
+      ...(principal && { principal }),
       alive: true,
       closed: false,
       queued: 0,
@@ -173,6 +185,10 @@ export class PresenceGateway implements OnGatewayConnection, OnGatewayDisconnect
       }
       if (!isJsonObject(msg)) throw new DomainError(400, 'message must be a JSON object with "type" and "id"');
       id = readId(msg.id);
+      const retry = client.principal ? this.access.identityLimit(client.principal) : 0;
+      if (retry > 0) {
+        throw new DomainError(429, `too many messages with this API key; retry after ${retry} s`, undefined, retry);
+      }
       switch (msg.type) {
         case 'subscribe':
           await this.subscribe(client, id, msg);
@@ -235,10 +251,19 @@ export class PresenceGateway implements OnGatewayConnection, OnGatewayDisconnect
         'user',
       );
     }
-    const watcher = user ?? `ws:${client.id}`;
+    const watcher = this.watcherOf(client, user);
     const verdict = pkg.authorize?.({ kind: 'ws', uri: watcher, accept: [] }, presentity) ?? 'active';
     if (verdict !== 'active') {
       throw new DomainError(403, `${watcher} may not watch ${presentity} (${pkg.name})`, 'aor');
+    }
+    const decision = await this.watchers.decide({
+      watcher,
+      authenticated: client.principal !== undefined,
+      presentity,
+      event: pkg.name,
+    });
+    if (decision === 'rejected') {
+      throw new DomainError(403, `${presentity} does not allow ${watcher} to watch its ${pkg.name}`, 'aor');
     }
     const now = this.clock.now();
     const sub: WsSubscription = {
@@ -248,7 +273,7 @@ export class PresenceGateway implements OnGatewayConnection, OnGatewayDisconnect
       event: pkg.name,
       watcher,
       accept: [],
-      status: 'active',
+      status: decision,
       expiresAt: now + WS_SUBSCRIPTION_MS,
       createdAt: now,
       client: client.id,
@@ -261,7 +286,23 @@ export class PresenceGateway implements OnGatewayConnection, OnGatewayDisconnect
       client.subscriptions.delete(key);
       throw e;
     }
-    await this.notifier.notifyOne(sub);
+    if (decision === 'pending') this.send(client, { type: 'pending', id, aor: presentity, event: pkg.name });
+    else await this.notifier.notifyOne(sub);
+  }
+
+  /**
+   * Who subscribes: a user key's AoR (a `user` naming another is refused), for an admin key or an anonymous
+   * socket the `user` given or the socket itself.
+   */
+  private watcherOf(client: Client, user: string | undefined): string {
+    const p = client.principal;
+    if (p?.role === 'user') {
+      if (user !== undefined && user !== p.aor) {
+        throw new DomainError(403, `${describePrincipal(p)} subscribes as ${p.aor ?? '?'}, not ${user}`, 'user');
+      }
+      return p.aor ?? `ws:${client.id}`;
+    }
+    return user ?? `ws:${client.id}`;
   }
 
   private async unsubscribe(client: Client, id: MessageId, msg: JsonObject): Promise<void> {
@@ -281,6 +322,13 @@ export class PresenceGateway implements OnGatewayConnection, OnGatewayDisconnect
     const pkg = this.api.resolveEvent(msg.event);
     const { json, expires } = this.api.readJsonPublish(pkg, msg, ['type', 'id', 'aor', 'event'], 'publish');
     const presentity = parseAor(msg.aor, 'aor');
+    if (client.principal && !mayActFor(client.principal, presentity)) {
+      throw new DomainError(
+        403,
+        `${describePrincipal(client.principal)} may publish only its own presence, not ${presentity}`,
+        'aor',
+      );
+    }
     const source = `ws:${client.id}`;
     const key = pubKey(presentity, pkg.name);
     const mine = client.publications.get(key);
