@@ -3,7 +3,7 @@ import { WebSocketGateway, type OnGatewayConnection, type OnGatewayDisconnect } 
 import type { IncomingMessage } from 'node:http';
 import WebSocket, { type RawData } from 'ws';
 import { AccessService } from '../../access/access.service';
-import { describePrincipal, mayActFor, principalOf, type Principal } from '../../access/principal';
+import { principalOf, type Principal } from '../../access/principal';
 import { WATCHER_POLICY, type WatcherPolicy } from '../../access/watcher-policy';
 import { parseAor } from '../../common/aor';
 import { DomainError } from '../../common/domain-error';
@@ -18,6 +18,7 @@ import { SubscriptionService } from '../core/subscription.service';
 import { fromPackageError } from './package-error.mapping';
 import { PresenceApiService } from './presence-api.service';
 import { isJsonObject, onlyFields, type JsonObject } from './presence-input';
+import { assertMayPublish, wsWatcher } from './ws-identity';
 
 /** Interval of WebSocket ping frames; a socket that has not answered the previous one is terminated. */
 export const HEARTBEAT_MS = 30_000;
@@ -251,7 +252,7 @@ export class PresenceGateway implements OnGatewayConnection, OnGatewayDisconnect
         'user',
       );
     }
-    const watcher = this.watcherOf(client, user);
+    const watcher = wsWatcher(client.principal, user, client.id);
     const verdict = pkg.authorize?.({ kind: 'ws', uri: watcher, accept: [] }, presentity) ?? 'active';
     if (verdict !== 'active') {
       throw new DomainError(403, `${watcher} may not watch ${presentity} (${pkg.name})`, 'aor');
@@ -290,21 +291,6 @@ export class PresenceGateway implements OnGatewayConnection, OnGatewayDisconnect
     else await this.notifier.notifyOne(sub);
   }
 
-  /**
-   * Who subscribes: a user key's AoR (a `user` naming another is refused), for an admin key or an anonymous
-   * socket the `user` given or the socket itself.
-   */
-  private watcherOf(client: Client, user: string | undefined): string {
-    const p = client.principal;
-    if (p?.role === 'user') {
-      if (user !== undefined && user !== p.aor) {
-        throw new DomainError(403, `${describePrincipal(p)} subscribes as ${p.aor ?? '?'}, not ${user}`, 'user');
-      }
-      return p.aor ?? `ws:${client.id}`;
-    }
-    return user ?? `ws:${client.id}`;
-  }
-
   private async unsubscribe(client: Client, id: MessageId, msg: JsonObject): Promise<void> {
     onlyFields(msg, ['type', 'id'], 'unsubscribe');
     const entry = client.subscriptions.get(String(id));
@@ -322,13 +308,7 @@ export class PresenceGateway implements OnGatewayConnection, OnGatewayDisconnect
     const pkg = this.api.resolveEvent(msg.event);
     const { json, expires } = this.api.readJsonPublish(pkg, msg, ['type', 'id', 'aor', 'event'], 'publish');
     const presentity = parseAor(msg.aor, 'aor');
-    if (client.principal && !mayActFor(client.principal, presentity)) {
-      throw new DomainError(
-        403,
-        `${describePrincipal(client.principal)} may publish only its own presence, not ${presentity}`,
-        'aor',
-      );
-    }
+    assertMayPublish(client.principal, presentity);
     const source = `ws:${client.id}`;
     const key = pubKey(presentity, pkg.name);
     const mine = client.publications.get(key);
