@@ -9,7 +9,7 @@ export class ApiKeys1763900720000 implements MigrationInterface {
       new Table({
         name: 'api_keys',
         columns: [
-          { name: 'id', type: 'varchar', length: '36', isPrimary: true },
+          { name: 'id', type: 'varchar', length: '40', isPrimary: true },
           { name: 'hash', type: 'varchar', length: '64' },
           { name: 'prefix', type: 'varchar', length: '16' },
           { name: 'role', type: 'varchar', length: '8' },

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
 import { parseAor } from '../common/aor';
 import { DomainError } from '../common/domain-error';
+import { FIELD_LIMITS } from '../common/field-limits';
 import { timeOrderedId } from '../common/ids';
 import { CLOCK, RANDOM } from '../common/ports.module';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
@@ -13,7 +14,6 @@ import { ROLES, type Principal, type Role } from './principal';
 export const KEY_PREFIX = 'ph_';
 /** `ph_` and 43 base64url characters: 32 random bytes. */
 const KEY_SHAPE = /^ph_[A-Za-z0-9_-]{43}$/;
-const LABEL_MAX = 128;
 /** Checked keys remembered at most; the cache is emptied when it is full. */
 const CACHE_MAX = 10_000;
 
@@ -39,8 +39,9 @@ export function readNewApiKey(input: Record<string, unknown>, now: number): NewA
     throw new DomainError(400, 'aor is only for user keys: an admin key acts for every AoR', 'aor');
   }
   const label = input.label ?? '';
-  if (typeof label !== 'string' || label.length > LABEL_MAX || /\p{Cc}/u.test(label)) {
-    throw new DomainError(400, `label must be a string of at most ${LABEL_MAX} characters`, 'label');
+  const max = FIELD_LIMITS.apiKeyLabel.max;
+  if (typeof label !== 'string' || label.length > max || /\p{Cc}/u.test(label)) {
+    throw new DomainError(400, `label must be a string of at most ${max} characters`, 'label');
   }
   let expiresAt: number | undefined;
   if (input.expiresAt !== undefined && input.expiresAt !== null) {

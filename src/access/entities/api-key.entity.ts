@@ -1,4 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { FIELD_LIMITS } from '../../common/field-limits';
 import { bigintNumber } from '../../database/transformers';
 
 /**
@@ -8,26 +9,26 @@ import { bigintNumber } from '../../database/transformers';
 @Entity({ name: 'api_keys' })
 @Index('idx_api_keys_hash', ['hash'], { unique: true })
 export class ApiKeyEntity {
-  @PrimaryColumn({ type: 'varchar', length: 36 })
+  @PrimaryColumn({ type: 'varchar', length: FIELD_LIMITS.id.max })
   id!: string;
 
   /** Hex SHA-256 of the whole key. */
-  @Column({ type: 'varchar', length: 64 })
+  @Column({ type: 'varchar', length: FIELD_LIMITS.apiKeyHash.max })
   hash!: string;
 
   /** The key's first characters, as shown in lists (`ph_AbC1xY`). */
-  @Column({ type: 'varchar', length: 16 })
+  @Column({ type: 'varchar', length: FIELD_LIMITS.apiKeyPrefix.max })
   prefix!: string;
 
   /** `admin` or `user`. */
-  @Column({ type: 'varchar', length: 8 })
+  @Column({ type: 'varchar', length: FIELD_LIMITS.apiKeyRole.max })
   role!: string;
 
   /** The AoR a user key acts for; null for admin keys. */
-  @Column({ type: 'varchar', length: 255, nullable: true })
+  @Column({ type: 'varchar', length: FIELD_LIMITS.aor.max, nullable: true })
   aor!: string | null;
 
-  @Column({ type: 'varchar', length: 128 })
+  @Column({ type: 'varchar', length: FIELD_LIMITS.apiKeyLabel.max })
   label!: string;
 
   @Column({ name: 'created_at', type: 'bigint', transformer: bigintNumber })
