@@ -6,6 +6,7 @@ import { ContactParams1763900500000 } from './1763900500000-contact-params';
 import { UaProfiles1763900600000 } from './1763900600000-ua-profiles';
 import { Pua1763900716000 } from './1763900716000-pua';
 import { ContactOrigin1763900717000 } from './1763900717000-contact-origin';
+import { ApiKeys1763900720000 } from './1763900720000-api-keys';
 import { Subscribers1763900800000 } from './1763900800000-subscribers';
 import { InternalWatchers1763901700000 } from './1763901700000-internal-watchers';
 
@@ -19,6 +20,7 @@ export const MIGRATIONS = [
   UaProfiles1763900600000,
   Pua1763900716000,
   ContactOrigin1763900717000,
+  ApiKeys1763900720000,
   Subscribers1763900800000,
   InternalWatchers1763901700000,
 ];

@@ -1,9 +1,12 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
+import { AccessService } from './access/access.service';
+import { ApiKeyService } from './access/api-key.service';
+import { RateLimits } from './access/rate-limits';
 import { AppModule } from './app.module';
 import { createPino, PinoNestLogger } from './common/app-logger';
 import { ApiErrorFilter, bodyParserErrorToDomainError } from './common/domain-error.filter';
@@ -54,6 +57,18 @@ export async function startApp(config: AppConfig): Promise<RunningApp> {
     });
   }
   app.useGlobalFilters(new ApiErrorFilter());
+  // Per source address, before any body is read: 429 with Retry-After (README, "Security").
+  const limits = app.get(RateLimits);
+  app.use((req: IncomingMessage, res: ServerResponse, next: () => void) => {
+    const retry = limits.httpSource(req.socket.remoteAddress);
+    if (retry === 0) {
+      next();
+      return;
+    }
+    const body = { statusCode: 429, error: 'Too Many Requests', message: `too many requests from this address` };
+    res.writeHead(429, { 'Content-Type': 'application/json', 'Retry-After': String(retry) });
+    res.end(JSON.stringify(body));
+  });
   // Profile documents are stored byte for byte whatever their type: their route takes every body raw, first.
   app.useBodyParser('raw', {
     type: (req: IncomingMessage) => (req.url ?? '').startsWith(PROFILES_PATH),
@@ -64,7 +79,15 @@ export async function startApp(config: AppConfig): Promise<RunningApp> {
   // Event packages' documents for REST PUT: XML (PIDF, reginfo, ...) and text types arrive as strings.
   app.useBodyParser('text', { type: ['application/*+xml', 'application/xml', 'text/*'] });
   app.use(bodyParserErrorToDomainError);
-  app.useWebSocketAdapter(new SharedWsAdapter(app, [SIP_WS_PATH], (req) => origins.allowsRequest(req)));
+  const access = app.get(AccessService);
+  app.useWebSocketAdapter(
+    new SharedWsAdapter(
+      app,
+      [SIP_WS_PATH],
+      (req) => origins.allowsRequest(req),
+      (req) => access.checkUpgrade(req, true),
+    ),
+  );
   app.enableShutdownHooks();
   const doc = new DocumentBuilder()
     .setTitle('Presence Hub')
@@ -73,6 +96,16 @@ export async function startApp(config: AppConfig): Promise<RunningApp> {
     .build();
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc));
   await app.init();
+  if (config.auth.enabled && config.auth.bootstrapAdminKey) {
+    const created = await app.get(ApiKeyService).ensureAdminKey();
+    // Shown once, never stored: only its hash is kept. Another one comes from `npm run key:create`.
+    if (created) {
+      pino.warn(
+        { context: 'PresenceHub', keyId: created.record.id },
+        `no admin API key existed; created one (shown only now, keep it): ${created.key}`,
+      );
+    }
+  }
   const bridge = app.get(SipBridge);
   // Writes waiting for their commit are acknowledgements owed: past this many, new work is refused.
   const commits = app.get(GroupCommit);

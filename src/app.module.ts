@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { B2bModule } from './b2b/b2b.module';
 import { AuthModule } from './auth/auth.module';
+import { AccessModule } from './access/access.module';
 import { PINO } from './common/app-logger';
 import { HealthController } from './common/health.controller';
 import type { AppConfig } from './config/app-config';
@@ -24,6 +25,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         DatabaseModule,
+        AccessModule,
         SipBridgeModule,
         SipClientModule,
         AuthModule,

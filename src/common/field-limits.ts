@@ -78,6 +78,13 @@ export const FIELD_LIMITS = {
   appids: chars(255),
   /** `<etag>.<seq>` of a slice of a profile document. */
   chunkId: chars(80),
+  /** Hex SHA-256 of an API key. */
+  apiKeyHash: chars(64),
+  /** The first characters of an API key, as listed. */
+  apiKeyPrefix: chars(16),
+  /** `admin` or `user`. */
+  apiKeyRole: chars(8),
+  apiKeyLabel: chars(128),
 } as const satisfies Record<string, FieldLimit>;
 
 export type LimitedField = keyof typeof FIELD_LIMITS;

@@ -6,6 +6,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { withTimeout } from '../database/database-errors';
 import { GroupCommit } from '../database/group-commit';
 import { SipBridge } from '../sip-bridge/sip-bridge.service';
+import { Public } from '../access/access.decorators';
 
 export interface HealthReport {
   status: 'ok' | 'error';
@@ -19,6 +20,7 @@ export interface HealthReport {
  */
 @ApiTags('health')
 @Controller('health')
+@Public()
 export class HealthController {
   constructor(
     @InjectDataSource() private readonly ds: DataSource,

@@ -167,6 +167,28 @@ export interface AuthConfig {
   readonly trustedPeers: readonly string[];
   /** Identities (`sip:user@domain`, lower case) that may register any AoR. */
   readonly registerOthers: readonly string[];
+  /** Create and print an admin API key at start when auth is enabled and none is stored. */
+  readonly bootstrapAdminKey: boolean;
+  /** Seconds a checked API key is trusted without asking the database again. */
+  readonly apiKeyCacheSeconds: number;
+  /** With auth enabled, /sip upgrades need an API key (otherwise SIP digest may authenticate them). */
+  readonly sipWsRequireToken: boolean;
+}
+
+/** Token-bucket limits per source address and per identity (API key); 0 per second: no limit. */
+export interface RateLimitConfig {
+  readonly sipPerSecond: number;
+  readonly sipBurst: number;
+  readonly restPerSecond: number;
+  readonly restBurst: number;
+  readonly identityPerSecond: number;
+  readonly identityBurst: number;
+  /** 127.0.0.0/8 and ::1 are not limited per address. */
+  readonly exemptLoopback: boolean;
+  /** IP addresses and CIDR prefixes not limited per address. */
+  readonly exempt: readonly string[];
+  /** Keys (addresses, identities) held per limit at most. */
+  readonly maxTracked: number;
 }
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
@@ -184,6 +206,7 @@ export interface AppConfig {
   readonly presenceProfile: PresenceProfileConfig;
   readonly b2b: B2bConfig;
   readonly auth: AuthConfig;
+  readonly rateLimit: RateLimitConfig;
 }
 
 /** Injection token of the {@link AppConfig}. */

@@ -1,3 +1,4 @@
+import { ACCESS_SETTINGS } from './access.settings';
 import { AUTH_SETTINGS } from './auth.settings';
 import { B2B_SETTINGS } from './b2b.settings';
 import { CONTENT_SETTINGS } from './content.settings';
@@ -281,6 +282,7 @@ export const SETTINGS: readonly Setting[] = [
   ...SIP_CLIENT_SETTINGS,
   ...PRESENCE_PROFILE_SETTINGS,
   ...AUTH_SETTINGS,
+  ...ACCESS_SETTINGS,
   {
     key: 'b2b.presenceRoute',
     type: sipUriOrEmpty,

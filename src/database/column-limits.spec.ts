@@ -53,6 +53,12 @@ const COLUMN_FIELDS: Readonly<Record<string, LimitedField>> = {
   'ua_profiles.etag': 'entityTag',
   'ua_profile_chunks.id': 'chunkId',
   'ua_profile_chunks.etag': 'entityTag',
+  'api_keys.id': 'id',
+  'api_keys.hash': 'apiKeyHash',
+  'api_keys.prefix': 'apiKeyPrefix',
+  'api_keys.role': 'apiKeyRole',
+  'api_keys.aor': 'aor',
+  'api_keys.label': 'apiKeyLabel',
 };
 
 function textColumns(): { column: string; type: string; length: number | undefined }[] {

@@ -1,5 +1,6 @@
 import { ServerSecretEntity } from '../auth/entities/server-secret.entity';
 import { SubscriberEntity } from '../auth/entities/subscriber.entity';
+import { ApiKeyEntity } from '../access/entities/api-key.entity';
 import { AorAttributeEntity } from '../location/entities/aor-attribute.entity';
 import { ContactEntity } from '../location/entities/contact.entity';
 import { PublicationEntity } from '../pa/entities/publication.entity';
@@ -19,4 +20,5 @@ export const ENTITIES = [
   PuaEntity,
   SubscriberEntity,
   ServerSecretEntity,
+  ApiKeyEntity,
 ];

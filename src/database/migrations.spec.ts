@@ -39,6 +39,7 @@ describe.each(databaseKinds())('migrations on %s', (kind) => {
         'pua',
         'subscriber',
         'server_secrets',
+        'api_keys',
       ]);
     expect(tables).toEqual([]);
     await ds.runMigrations();

@@ -14,6 +14,7 @@ import {
   toContactDto,
 } from './dto/registration.dto';
 import { LocationService } from './location.service';
+import { ForAorParam } from '../access/access.decorators';
 
 const DOMAIN = /^[A-Za-z0-9_.-]{1,64}$/;
 
@@ -54,6 +55,7 @@ export class RegistrationsController {
   }
 
   @Get(':aor')
+  @ForAorParam()
   @ApiOperation({ summary: 'Current contacts of one AoR' })
   @ApiQuery({ name: 'domain', required: false, description: 'Location domain, default "location"' })
   @ApiOkResponse({ type: RegistrationDto })
@@ -67,6 +69,7 @@ export class RegistrationsController {
   }
 
   @Delete(':aor/contacts/:id')
+  @ForAorParam()
   @HttpCode(204)
   @ApiOperation({ summary: 'Remove one contact (announced as deactivated)' })
   async removeContact(
@@ -78,6 +81,7 @@ export class RegistrationsController {
   }
 
   @Get(':aor/attributes/:key')
+  @ForAorParam()
   @ApiOperation({ summary: 'Read a per-AoR attribute' })
   @ApiOkResponse({ type: AttributeDto })
   async getAttribute(@Param('aor') aorRaw: string, @Param('key') key: string): Promise<AttributeDto> {

@@ -33,6 +33,7 @@ import {
   type ProfileType,
 } from './profile';
 import { ProfileService } from './profile.service';
+import { ForAorParam, ForAorQuery } from '../access/access.decorators';
 
 /** The route whose bodies are taken raw, byte for byte, whatever their type (app.factory.ts). */
 export const PROFILES_PATH = '/api/profiles';
@@ -104,6 +105,7 @@ export class ProfilesController {
   constructor(private readonly profiles: ProfileService) {}
 
   @Get()
+  @ForAorQuery('aor')
   @ApiOperation({ summary: 'List ua-profile documents (without their bytes)' })
   @ApiQuery({ name: 'aor', required: false })
   @ApiQuery({ name: 'profileType', required: false, enum: PROFILE_TYPES })
@@ -129,6 +131,7 @@ export class ProfilesController {
   }
 
   @Get(':aor/status')
+  @ForAorParam()
   @ApiOperation({
     summary: 'Versions of an AoR and the version each subscriber holds',
     description:
@@ -143,6 +146,7 @@ export class ProfilesController {
   }
 
   @Get(':aor')
+  @ForAorParam()
   @ApiOperation({
     summary: 'The document for a target, byte for byte',
     description: 'The stored bytes with the Content-Type they were uploaded with; ETag is the version.',

@@ -1,6 +1,10 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Server } from 'node:http';
+import { AccessService } from '../access/access.service';
+import type { Principal } from '../access/principal';
+import { RateLimits } from '../access/rate-limits';
+import { refusalResponse } from '../common/shared-ws.adapter';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import {
   readUdpSocketStats,
@@ -31,6 +35,8 @@ import {
   type SipCapabilities,
   type SipRequestHandler,
 } from './sip-handler';
+import { SipWsIdentities } from './sip-ws-identities';
+import { SourceRateAdmission } from './source-admission';
 
 /** Methods whose new requests (no To tag) are refused while overloaded; in-dialog work goes on. */
 const SHED_METHODS = ['REGISTER', 'SUBSCRIBE', 'PUBLISH'];
@@ -97,12 +103,16 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
   private authenticator: SipAuthenticator | undefined;
   private stack: SipStack | undefined;
   private readonly transports: Transport[] = [];
+  private readonly wsIdentities: SipWsIdentities;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(PINO) private readonly pino: Pino,
     private readonly adapterHost: HttpAdapterHost,
+    private readonly access: AccessService,
+    private readonly limits: RateLimits,
   ) {
+    this.wsIdentities = new SipWsIdentities((p) => access.identityLimit(p));
     this.overload = new OverloadGuard({
       maxLoopDelayMs: config.sip.overloadDelayMs,
       windowMs: 100,
@@ -236,12 +246,21 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
           advertisedHost,
           maxMessageSize: WS_FRAME_LIMIT,
           allowUpgrade: (req) => origins.allowsRequest(req),
+          // API keys (required with auth.sipWsRequireToken, else SIP digest may authenticate) and the HTTP rate.
+          checkUpgrade: async (req) => {
+            const refusal = await this.access.checkUpgrade(req, this.config.auth.sipWsRequireToken);
+            return refusal && refusalResponse(refusal);
+          },
+          onConnection: (id, req) => {
+            this.wsIdentities.bind(id, req);
+          },
           ...limits,
         }),
       );
     }
     for (const t of this.transports) {
       t.onConnectionClosed((flow) => {
+        this.wsIdentities.drop(flow);
         for (const l of this.closeListeners) {
           try {
             l(flow);
@@ -257,7 +276,10 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
       maxMessageSize: sip.maxMessageSize,
       udpMaxRequestSize: sip.udpMaxRequestSize,
       logger: this.sipLogger(),
-      admission: this.overload,
+      // A rate per source address in front of the overload guard (off: the guard alone, as before).
+      admission: this.limits.sipEnabled
+        ? new SourceRateAdmission(this.overload, (address) => this.limits.sipSource(address))
+        : this.overload,
     });
     stack.onRequest((req) => {
       void this.dispatch(req);
@@ -312,6 +334,11 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
     return this.stack.sendRequest(req, target);
   }
 
+  /** The API key identity a request on `flow` acts for, when it came on a /sip connection opened with one. */
+  identityOf(flow: Flow): Principal | undefined {
+    return this.wsIdentities.of(flow);
+  }
+
   /** Whether a connection-oriented flow still has its connection. */
   hasConnection(flow: Flow): boolean {
     if (!flow.connectionId) return false;
@@ -325,6 +352,7 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
 
   private async dispatch(req: IncomingRequest): Promise<void> {
     try {
+      this.wsIdentities.check(req.request, req.flow);
       const handler = this.route(req);
       if (!handler) return;
       if (this.authenticator) {

@@ -20,8 +20,9 @@ export class WsClient {
     });
   }
 
-  static open(port: number): Promise<WsClient> {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+  /** Opens /ws; `query` (e.g. `?token=...`) and subprotocols as a browser would send them. */
+  static open(port: number, query = '', protocols: string[] = []): Promise<WsClient> {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws${query}`, protocols);
     return new Promise((resolve, reject) => {
       ws.once('open', () => {
         resolve(new WsClient(ws));

@@ -14,6 +14,7 @@ import { ScalarQuery } from '../../common/query-param';
 import { ContentIndirectionService } from '../core/content-indirection.service';
 import { EventPackageRegistry } from '../core/event-package.registry';
 import { ApiErrorDto } from './dto/presence.dto';
+import { Public } from '../../access/access.decorators';
 
 /**
  * Content indirection (RFC 4483): the content a NOTIFY pointed at with `message/external-body`, served with
@@ -21,6 +22,7 @@ import { ApiErrorDto } from './dto/presence.dto';
  */
 @ApiTags('content')
 @Controller('api/content')
+@Public()
 export class ContentController {
   constructor(
     private readonly indirection: ContentIndirectionService,

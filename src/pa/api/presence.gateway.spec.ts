@@ -1,6 +1,10 @@
 import { notePackage } from '../../../test/utils/note-package';
 import { createPresenceCore, FakeSocket, until, type PresenceCore } from '../../../test/utils/presence-core-harness';
 import { versionedPackage } from '../../../test/utils/versioned-package';
+import type { IncomingMessage } from 'node:http';
+import type { AccessService } from '../../access/access.service';
+import { setPrincipal, type Principal } from '../../access/principal';
+import { ALLOW_ALL_WATCHERS, type WatcherDecision, type WatcherPolicy } from '../../access/watcher-policy';
 import { FakeClock } from '../../sip';
 import { PresenceApiService } from './presence-api.service';
 import { MAX_SUBSCRIPTIONS_PER_SOCKET, PresenceGateway } from './presence.gateway';
@@ -9,8 +13,21 @@ describe('PresenceGateway', () => {
   let core: PresenceCore;
   let api: PresenceApiService;
   let gateway: PresenceGateway;
+  let decision: WatcherDecision;
+  let asked: Parameters<WatcherPolicy['decide']>[0][];
+  let retryAfter: number;
+  const access = { identityLimit: () => retryAfter } as unknown as AccessService;
+  const policy: WatcherPolicy = {
+    decide: (r) => {
+      asked.push(r);
+      return decision;
+    },
+  };
 
   beforeEach(() => {
+    decision = 'active';
+    asked = [];
+    retryAfter = 0;
     core = createPresenceCore();
     api = new PresenceApiService(core.packages, core.notifier, core.store, core.publisher);
     gateway = new PresenceGateway(
@@ -21,6 +38,8 @@ describe('PresenceGateway', () => {
       core.subscriptions,
       core.clock,
       core.random,
+      access,
+      policy,
     );
     gateway.onModuleInit();
   });
@@ -29,9 +48,11 @@ describe('PresenceGateway', () => {
     gateway.onModuleDestroy();
   });
 
-  function connect(): FakeSocket {
+  function connect(principal?: Principal): FakeSocket {
     const socket = new FakeSocket();
-    gateway.handleConnection(socket.asWebSocket());
+    const req = {} as IncomingMessage;
+    if (principal) setPrincipal(req, principal);
+    gateway.handleConnection(socket.asWebSocket(), req);
     // What Nest's WsAdapter does on 'close'.
     socket.on('close', () => {
       gateway.handleDisconnect(socket.asWebSocket());
@@ -63,6 +84,63 @@ describe('PresenceGateway', () => {
     const s = connect();
     await reply(s, { type: 'subscribe', id: 'a', aor: 'sip:alice@example.com', user: 'bob' }, withId('a'));
     expect(core.registry.list()[0].watcher).toBe('bob');
+  });
+
+  describe('with an API key', () => {
+    const alice: Principal = { keyId: 'k1', role: 'user', aor: 'sip:alice@example.com' };
+    const admin: Principal = { keyId: 'k0', role: 'admin' };
+
+    it('lets a user key publish its own presence only', async () => {
+      const s = connect(alice);
+      const own = await reply(s, { type: 'publish', id: 1, aor: 'alice@example.com', status: 'open' }, withId(1));
+      expect(own.type).toBe('published');
+      const other = await reply(s, { type: 'publish', id: 2, aor: 'sip:bob@example.com', status: 'open' }, withId(2));
+      expect(other).toMatchObject({ type: 'error', field: 'aor' });
+      expect(other.message).toContain('may publish only its own presence, not sip:bob@example.com');
+      expect(core.store.find('sip:bob@example.com', 'presence')).toHaveLength(0);
+    });
+
+    it('lets an admin key publish for any AoR', async () => {
+      const s = connect(admin);
+      const r = await reply(s, { type: 'publish', id: 1, aor: 'sip:bob@example.com', status: 'open' }, withId(1));
+      expect(r.type).toBe('published');
+    });
+
+    it("subscribes as the key's AoR and asks the watcher policy", async () => {
+      const s = connect(alice);
+      await reply(s, { type: 'subscribe', id: 's', aor: 'sip:bob@example.com' }, withId('s'));
+      expect(core.registry.list()[0].watcher).toBe('sip:alice@example.com');
+      expect(asked).toEqual([
+        { watcher: 'sip:alice@example.com', authenticated: true, presentity: 'sip:bob@example.com', event: 'presence' },
+      ]);
+      const claimed = await reply(
+        s,
+        { type: 'subscribe', id: 't', aor: 'sip:bob@example.com', user: 'carol' },
+        withId('t'),
+      );
+      expect(claimed).toMatchObject({ type: 'error', field: 'user' });
+    });
+
+    it('refuses what the watcher policy rejects and holds what it leaves pending', async () => {
+      const s = connect(alice);
+      decision = 'rejected';
+      const refused = await reply(s, { type: 'subscribe', id: 1, aor: 'sip:bob@example.com' }, withId(1));
+      expect(refused).toMatchObject({ type: 'error', field: 'aor' });
+      expect(core.registry.list()).toHaveLength(0);
+      decision = 'pending';
+      const pending = await reply(s, { type: 'subscribe', id: 2, aor: 'sip:bob@example.com' }, withId(2));
+      expect(pending).toEqual({ type: 'pending', id: 2, aor: 'sip:bob@example.com', event: 'presence' });
+      expect(core.registry.list()[0].status).toBe('pending');
+      expect(s.sent.some((m) => m.type === 'state')).toBe(false);
+    });
+
+    it("answers messages over the key's rate with an error", async () => {
+      const s = connect(alice);
+      retryAfter = 3;
+      const r = await reply(s, { type: 'ping', id: 'p' }, withId('p'));
+      expect(r).toMatchObject({ type: 'error' });
+      expect(r.message).toContain('retry after 3 s');
+    });
   });
 
   it('pushes state changes from any publisher and delivers a WS publish to another socket', async () => {
@@ -288,6 +366,8 @@ describe('PresenceGateway', () => {
       core.subscriptions,
       clock,
       core.random,
+      access,
+      ALLOW_ALL_WATCHERS,
     );
     timed.onModuleInit();
     const s = new FakeSocket();

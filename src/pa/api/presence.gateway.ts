@@ -1,6 +1,10 @@
 import { Inject, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { WebSocketGateway, type OnGatewayConnection, type OnGatewayDisconnect } from '@nestjs/websockets';
+import type { IncomingMessage } from 'node:http';
 import WebSocket, { type RawData } from 'ws';
+import { AccessService } from '../../access/access.service';
+import { principalOf, type Principal } from '../../access/principal';
+import { WATCHER_POLICY, type WatcherPolicy } from '../../access/watcher-policy';
 import { parseAor } from '../../common/aor';
 import { DomainError } from '../../common/domain-error';
 import { timeOrderedId } from '../../common/ids';
@@ -14,6 +18,7 @@ import { SubscriptionService } from '../core/subscription.service';
 import { fromPackageError } from './package-error.mapping';
 import { PresenceApiService } from './presence-api.service';
 import { isJsonObject, onlyFields, type JsonObject } from './presence-input';
+import { assertMayPublish, wsWatcher } from './ws-identity';
 
 /** Interval of WebSocket ping frames; a socket that has not answered the previous one is terminated. */
 export const HEARTBEAT_MS = 30_000;
@@ -36,6 +41,8 @@ export type ServerMessage =
   | { type: 'state'; id: MessageId; aor: string; event: string; state: unknown }
   | { type: 'terminated'; id: MessageId; reason: string }
   | { type: 'published'; id: MessageId; etag: string; expires: number }
+  /** The presentity's watcher policy holds the subscription until it is approved (then `state` follows). */
+  | { type: 'pending'; id: MessageId; aor: string; event: string }
   | { type: 'pong'; id: MessageId }
   | { type: 'error'; id?: MessageId; message: string; field?: string };
 
@@ -43,6 +50,8 @@ export type ServerMessage =
 interface Client {
   readonly id: string;
   readonly ws: WebSocket;
+  /** The API key the socket was opened with (auth.enabled); absent on an anonymous socket. */
+  readonly principal?: Principal;
   alive: boolean;
   closed: boolean;
   queued: number;
@@ -77,6 +86,8 @@ export class PresenceGateway implements OnGatewayConnection, OnGatewayDisconnect
     private readonly subscriptions: SubscriptionService,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(RANDOM) private readonly random: Random,
+    private readonly access: AccessService,
+    @Inject(WATCHER_POLICY) private readonly watchers: WatcherPolicy,
   ) {}
 
   onModuleInit(): void {
@@ -95,10 +106,12 @@ export class PresenceGateway implements OnGatewayConnection, OnGatewayDisconnect
     this.stopHeartbeat?.();
   }
 
-  handleConnection(ws: WebSocket): void {
+  handleConnection(ws: WebSocket, req?: IncomingMessage): void {
+    const principal = req && principalOf(req);
     const client: Client = {
       id: timeOrderedId(this.clock.now(), this.random),
       ws,
+      ...(principal && { principal }),
       alive: true,
       closed: false,
       queued: 0,
@@ -173,6 +186,10 @@ export class PresenceGateway implements OnGatewayConnection, OnGatewayDisconnect
       }
       if (!isJsonObject(msg)) throw new DomainError(400, 'message must be a JSON object with "type" and "id"');
       id = readId(msg.id);
+      const retry = client.principal ? this.access.identityLimit(client.principal) : 0;
+      if (retry > 0) {
+        throw new DomainError(429, `too many messages with this API key; retry after ${retry} s`, undefined, retry);
+      }
       switch (msg.type) {
         case 'subscribe':
           await this.subscribe(client, id, msg);
@@ -235,10 +252,19 @@ export class PresenceGateway implements OnGatewayConnection, OnGatewayDisconnect
         'user',
       );
     }
-    const watcher = user ?? `ws:${client.id}`;
+    const watcher = wsWatcher(client.principal, user, client.id);
     const verdict = pkg.authorize?.({ kind: 'ws', uri: watcher, accept: [] }, presentity) ?? 'active';
     if (verdict !== 'active') {
       throw new DomainError(403, `${watcher} may not watch ${presentity} (${pkg.name})`, 'aor');
+    }
+    const decision = await this.watchers.decide({
+      watcher,
+      authenticated: client.principal !== undefined,
+      presentity,
+      event: pkg.name,
+    });
+    if (decision === 'rejected') {
+      throw new DomainError(403, `${presentity} does not allow ${watcher} to watch its ${pkg.name}`, 'aor');
     }
     const now = this.clock.now();
     const sub: WsSubscription = {
@@ -248,7 +274,7 @@ export class PresenceGateway implements OnGatewayConnection, OnGatewayDisconnect
       event: pkg.name,
       watcher,
       accept: [],
-      status: 'active',
+      status: decision,
       expiresAt: now + WS_SUBSCRIPTION_MS,
       createdAt: now,
       client: client.id,
@@ -261,7 +287,8 @@ export class PresenceGateway implements OnGatewayConnection, OnGatewayDisconnect
       client.subscriptions.delete(key);
       throw e;
     }
-    await this.notifier.notifyOne(sub);
+    if (decision === 'pending') this.send(client, { type: 'pending', id, aor: presentity, event: pkg.name });
+    else await this.notifier.notifyOne(sub);
   }
 
   private async unsubscribe(client: Client, id: MessageId, msg: JsonObject): Promise<void> {
@@ -281,6 +308,7 @@ export class PresenceGateway implements OnGatewayConnection, OnGatewayDisconnect
     const pkg = this.api.resolveEvent(msg.event);
     const { json, expires } = this.api.readJsonPublish(pkg, msg, ['type', 'id', 'aor', 'event'], 'publish');
     const presentity = parseAor(msg.aor, 'aor');
+    assertMayPublish(client.principal, presentity);
     const source = `ws:${client.id}`;
     const key = pubKey(presentity, pkg.name);
     const mine = client.publications.get(key);

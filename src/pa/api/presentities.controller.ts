@@ -24,6 +24,7 @@ import type { EventPackage } from '../core/event-package';
 import { ApiErrorDto, PublishedDto } from './dto/presence.dto';
 import { DEFAULT_EVENT, PresenceApiService, type ApiPublish } from './presence-api.service';
 import { contentMediaType, isJsonObject, parseExpiresQuery, parseIfMatch } from './presence-input';
+import { ForAorParam } from '../../access/access.decorators';
 
 const JSON_TYPE = 'application/json';
 
@@ -52,6 +53,7 @@ export function negotiate(accept: string | undefined, documentTypes: readonly st
 
 @ApiTags('presentities')
 @Controller('api/presentities')
+@ForAorParam()
 @ApiBadRequestResponse({ type: ApiErrorDto, description: 'Bad input; `field` names it' })
 @ApiNotFoundResponse({ type: ApiErrorDto, description: 'No event package of that name; `field` is `event`' })
 @ApiParam({ name: 'aor', description: 'The presentity, e.g. sip:alice@example.com (URL-encoded or not)' })

@@ -10,11 +10,13 @@ import type { WatcherKind } from '../core/subscription';
 import { SubscriptionRegistry } from '../core/subscription.registry';
 import { ApiErrorDto } from './dto/presence.dto';
 import { SubscriptionListDto, toSubscriptionDto } from './dto/subscription.dto';
+import { ForAorQuery } from '../../access/access.decorators';
 
 const KINDS: readonly WatcherKind[] = ['sip', 'ws', 'internal'];
 
 @ApiTags('subscriptions')
 @Controller('api/subscriptions')
+@ForAorQuery('presentity')
 export class SubscriptionsController {
   constructor(
     private readonly registry: SubscriptionRegistry,

@@ -14,12 +14,13 @@ export interface AdmissionControl {
   readonly methods: ReadonlySet<string>;
   /**
    * Called once per arriving request of `methods`, with the number of requests handed to the TU and not yet
-   * answered with a final response; false refuses it (unless it turns out to be in a dialog).
+   * answered with a final response, and the flow it came on (its source address, for per-address limits);
+   * false refuses it (unless it turns out to be in a dialog).
    */
-  admit(method: string, pending: number): boolean;
+  admit(method: string, pending: number, flow: Flow): boolean;
   /** Told of each request answered 503 by the stack. */
   shed?(method: string): void;
-  /** Retry-After seconds of the 503 (RFC 3261 §21.5.4). */
+  /** Retry-After seconds of the 503 (RFC 3261 §21.5.4), read right after `admit` refused. */
   readonly retryAfter: number;
 }
 

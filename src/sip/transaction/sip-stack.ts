@@ -259,7 +259,8 @@ export class SipStack {
   private refused(data: Buffer, flow: Flow, transport: Transport): boolean {
     const admission = this.admission!;
     const method = requestMethod(data);
-    if (method === undefined || !admission.methods.has(method) || admission.admit(method, this.pending)) return false;
+    if (method === undefined || !admission.methods.has(method) || admission.admit(method, this.pending, flow))
+      return false;
     const known = (key: string): boolean => this.servers.has(key) || this.completedServers.get(key) !== undefined;
     return shedRequest(data, flow, transport, admission, this.random, known);
   }

@@ -25,6 +25,13 @@ export interface WsTransportOptions extends ConnectionLimits {
   claimFirst?: boolean;
   /** Whether an upgrade for `path` may proceed (e.g. an Origin check); refused ones get 403. Default: all. */
   allowUpgrade?: (req: IncomingMessage) => boolean;
+  /**
+   * A further check of an upgrade that passed `allowUpgrade` (credentials, rate limits): undefined lets it
+   * through, otherwise the whole HTTP response to refuse it with. A rejected promise refuses with 503.
+   */
+  checkUpgrade?: (req: IncomingMessage) => Promise<string | undefined>;
+  /** Told of each accepted connection with the upgrade request it came from (e.g. to bind an identity). */
+  onConnection?: (connectionId: string, req: IncomingMessage) => void;
 }
 
 type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
@@ -106,20 +113,38 @@ export class WsTransport implements Transport {
       socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return true;
     }
+    const check = this.options.checkUpgrade;
+    if (check === undefined) {
+      this.upgrade(req, socket, head);
+      return true;
+    }
+    check(req).then(
+      (refusal) => {
+        if (socket.destroyed) return;
+        if (refusal === undefined) this.upgrade(req, socket, head);
+        else socket.end(refusal);
+      },
+      () => {
+        socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      },
+    );
+    return true;
+  }
+
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
     if (!offered.includes('sip')) {
       // RFC 7118 §4: the `sip` subprotocol is required.
       socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      return true;
+      return;
     }
     if (!this.supervisor.admit(`${req.socket.remoteAddress ?? ''}:${req.socket.remotePort ?? 0}`)) {
       socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      return true;
+      return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       this.adopt(ws, req);
     });
-    return true;
   }
 
   listen(): Promise<void> {
@@ -203,6 +228,7 @@ export class WsTransport implements Transport {
       connectionId: id,
     };
     this.sockets.set(id, { ws, flow });
+    this.options.onConnection?.(id, req);
     // One SIP message per WebSocket message: a WS connection never holds part of one (the ws library bounds
     // a partial frame by maxPayload).
     this.supervisor.add(id, flow, () => {
