@@ -35,6 +35,12 @@ export interface SipConfig {
   readonly idleConnectionMs: number;
   /** Ms a connection may hold an incomplete message before it is closed; 0: never. */
   readonly partialMessageMs: number;
+  /** Port of the SIP TLS listener (on `host`); it listens only when `tlsCert` and `tlsKey` are set. */
+  readonly tlsPort: number;
+  /** PEM files: certificate chain, private key, and CA certificates peers are verified against (empty: none). */
+  readonly tlsCert: string;
+  readonly tlsKey: string;
+  readonly tlsCa: string;
 }
 
 export interface HttpConfig {
@@ -47,6 +53,9 @@ export interface HttpConfig {
   readonly corsOrigins: readonly string[];
   /** Base of the HTTP URLs handed out (`http://host:port`); empty: derived from the listener. */
   readonly publicUrl: string;
+  /** PEM files of the HTTPS certificate and key; set, the HTTP port serves HTTPS and WSS only. */
+  readonly tlsCert: string;
+  readonly tlsKey: string;
 }
 
 export interface DbConfig {

@@ -12,3 +12,7 @@ export { parseUdpSocketStats, readUdpSocketStats } from './udp-socket-stats';
 export type { UdpSocketStats } from './udp-socket-stats';
 export { WsTransport } from './ws.transport';
 export type { WsTransportOptions } from './ws.transport';
+export { TlsTransport } from './tls.transport';
+export type { TlsTransportOptions } from './tls.transport';
+export { tlsPeerOf } from './tls-peer';
+export type { TlsPeer } from './tls-peer';

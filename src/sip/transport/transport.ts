@@ -1,3 +1,5 @@
+import type { TlsPeer } from './tls-peer';
+
 /** Transport protocols of a {@link Flow} (RFC 3261 §18, RFC 7118 for WS/WSS). */
 export type TransportProtocol = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
 
@@ -12,6 +14,11 @@ export interface Flow {
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly connectionId?: string;
+  /**
+   * On a TLS connection whose peer presented a certificate: its subject and subjectAltNames, and whether it
+   * chains to the configured CA (only then is it an identity to trust, RFC 5922 §7). Absent otherwise.
+   */
+  readonly tlsPeer?: TlsPeer;
 }
 
 /**
