@@ -141,6 +141,14 @@ export interface B2bConfig {
   readonly defaultExpiration: number;
 }
 
+/** Default policy of a presence watcher no rule covers (see `watchers.defaultPolicy`). */
+export type WatcherDefaultPolicy = 'allow' | 'same-domain' | 'pending' | 'deny' | 'polite-block';
+
+/** Watcher authorization for `presence`. */
+export interface WatchersConfig {
+  readonly defaultPolicy: WatcherDefaultPolicy;
+}
+
 /** Authentication and authorization. */
 export interface AuthConfig {
   readonly enabled: boolean;
@@ -160,6 +168,7 @@ export interface AppConfig {
   readonly presenceProfile: PresenceProfileConfig;
   readonly b2b: B2bConfig;
   readonly auth: AuthConfig;
+  readonly watchers: WatchersConfig;
 }
 
 /** Injection token of the {@link AppConfig}. */

@@ -2,6 +2,7 @@ import { AUTH_SETTINGS } from './auth.settings';
 import { CONTENT_SETTINGS } from './content.settings';
 import { PRESENCE_PROFILE_SETTINGS } from './presence-profile.settings';
 import { TLS_SETTINGS } from './tls.settings';
+import { WATCHERS_SETTINGS } from './watchers.settings';
 
 /**
  * One row per setting: where it lives in {@link AppConfig}, its type, its default, and the parameter of
@@ -242,6 +243,7 @@ export const SETTINGS: readonly Setting[] = [
     doc: 'Without publications, a registered user is open and an unregistered one closed.',
   },
   ...CONTENT_SETTINGS,
+  ...WATCHERS_SETTINGS,
   {
     key: 'pa.timerInterval',
     type: positiveSeconds,

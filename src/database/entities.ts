@@ -4,6 +4,7 @@ import { PublicationEntity } from '../pa/entities/publication.entity';
 import { SubscriptionEntity } from '../pa/entities/subscription.entity';
 import { ProfileChunkEntity } from '../presence-profile/entities/profile-chunk.entity';
 import { ProfileEntity } from '../presence-profile/entities/profile.entity';
+import { WatcherRuleEntity } from '../pa/watchers/entities/watcher-rule.entity';
 
 /** Every entity the data source maps; the migrations in `migrations/` create exactly these tables. */
 export const ENTITIES = [
@@ -13,4 +14,5 @@ export const ENTITIES = [
   SubscriptionEntity,
   ProfileEntity,
   ProfileChunkEntity,
+  WatcherRuleEntity,
 ];

@@ -29,7 +29,7 @@ describe.each(databaseKinds())('migrations on %s', (kind) => {
     for (let i = 0; i < ds.migrations.length; i++) await ds.undoLastMigration();
     const tables = await ds
       .createQueryRunner()
-      .getTables(['location', 'location_attrs', 'presentity', 'active_watchers', 'ua_profiles', 'ua_profile_chunks']);
+      .getTables(['location', 'location_attrs', 'presentity', 'active_watchers', 'ua_profiles', 'ua_profile_chunks', 'watcher_rules']);
     expect(tables).toEqual([]);
     await ds.runMigrations();
   });

@@ -8,6 +8,7 @@ import type { AppConfig } from '../../src/config/app-config';
 import type { LocationService } from '../../src/location/location.service';
 import { EventPackageRegistry } from '../../src/pa/core/event-package.registry';
 import { Notifier } from '../../src/pa/core/notifier.service';
+import { WatcherGate } from '../../src/pa/core/watcher-gate';
 import type { Publication } from '../../src/pa/core/publication';
 import type { PublicationRepository } from '../../src/pa/core/publication.repository';
 import { PublicationStore } from '../../src/pa/core/publication.store';
@@ -30,6 +31,8 @@ export interface PresenceCore {
   readonly random: Random;
   /** Publications as the fake repository holds them (committed). */
   readonly committed: Map<string, Publication>;
+  /** The watcher authorization hook (allow-all until a policy is installed with `use`). */
+  readonly gate: WatcherGate;
 }
 
 /**
@@ -78,7 +81,8 @@ export function createPresenceCore(
   );
   const store = new PublicationStore(pubRepo, clock);
   const registry = new SubscriptionRegistry();
-  const notifier = new Notifier(packages, store, registry, location, clock);
+  const gate = new WatcherGate();
+  const notifier = new Notifier(packages, store, registry, location, clock, gate);
   const publisher = new PublishService(
     packages,
     store,
@@ -90,7 +94,7 @@ export function createPresenceCore(
     random,
   );
   const subscriptions = new SubscriptionService(registry, subRepo, notifier, clock);
-  return { packages, store, notifier, publisher, registry, subscriptions, committed, clock, random };
+  return { packages, store, notifier, publisher, registry, subscriptions, committed, clock, random, gate };
 }
 
 /** A `ws` WebSocket stand-in: records what the server sends, lets the test play the browser. */

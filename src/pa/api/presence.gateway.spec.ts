@@ -19,6 +19,7 @@ describe('PresenceGateway', () => {
       core.notifier,
       core.registry,
       core.subscriptions,
+      core.gate,
       core.clock,
       core.random,
     );
@@ -286,6 +287,7 @@ describe('PresenceGateway', () => {
       core.notifier,
       core.registry,
       core.subscriptions,
+      core.gate,
       clock,
       core.random,
     );

@@ -11,6 +11,7 @@ import { Notifier } from '../core/notifier.service';
 import type { Delivery, WsSubscription } from '../core/subscription';
 import { SubscriptionRegistry } from '../core/subscription.registry';
 import { SubscriptionService } from '../core/subscription.service';
+import { WatcherGate } from '../core/watcher-gate';
 import { fromPackageError } from './package-error.mapping';
 import { PresenceApiService } from './presence-api.service';
 import { isJsonObject, onlyFields, type JsonObject } from './presence-input';
@@ -34,6 +35,8 @@ type MessageId = string | number;
 /** Messages the server sends (DESIGN.md: browser WebSocket at /ws). */
 export type ServerMessage =
   | { type: 'state'; id: MessageId; aor: string; event: string; state: unknown }
+  /** The subscription waits for the presentity's approval: no state yet (RFC 6665 pending). */
+  | { type: 'pending'; id: MessageId; aor: string; event: string }
   | { type: 'terminated'; id: MessageId; reason: string }
   | { type: 'published'; id: MessageId; etag: string; expires: number }
   | { type: 'pong'; id: MessageId }
@@ -75,6 +78,7 @@ export class PresenceGateway implements OnGatewayConnection, OnGatewayDisconnect
     private readonly notifier: Notifier,
     private readonly registry: SubscriptionRegistry,
     private readonly subscriptions: SubscriptionService,
+    private readonly gate: WatcherGate,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(RANDOM) private readonly random: Random,
   ) {}
@@ -236,9 +240,14 @@ export class PresenceGateway implements OnGatewayConnection, OnGatewayDisconnect
       );
     }
     const watcher = user ?? `ws:${client.id}`;
-    const verdict = pkg.authorize?.({ kind: 'ws', uri: watcher, accept: [] }, presentity) ?? 'active';
-    if (verdict !== 'active') {
+    const own = pkg.authorize?.({ kind: 'ws', uri: watcher, accept: [] }, presentity) ?? 'active';
+    if (own !== 'active') {
       throw new DomainError(403, `${watcher} may not watch ${presentity} (${pkg.name})`, 'aor');
+    }
+    // The presentity's watcher rules, as for SIP watchers: pending waits for approval, polite-block is active.
+    const verdict = await this.gate.authorize(watcher, presentity, pkg.name);
+    if (verdict === 'rejected') {
+      throw new DomainError(403, `${watcher} is not authorized to watch ${presentity} (${pkg.name})`, 'aor');
     }
     const now = this.clock.now();
     const sub: WsSubscription = {
@@ -248,7 +257,7 @@ export class PresenceGateway implements OnGatewayConnection, OnGatewayDisconnect
       event: pkg.name,
       watcher,
       accept: [],
-      status: 'active',
+      status: verdict === 'pending' ? 'pending' : 'active',
       expiresAt: now + WS_SUBSCRIPTION_MS,
       createdAt: now,
       client: client.id,
@@ -327,6 +336,10 @@ export class PresenceGateway implements OnGatewayConnection, OnGatewayDisconnect
     if (d.terminated !== undefined) {
       if (entry?.sub === sub) client.subscriptions.delete(sub.clientId);
       this.send(client, { type: 'terminated', id: messageId, reason: d.terminated });
+      return;
+    }
+    if (sub.status === 'pending') {
+      this.send(client, { type: 'pending', id: messageId, aor: sub.presentity, event: sub.event });
       return;
     }
     const pkg = this.packages.get(sub.event);

@@ -14,6 +14,7 @@ import { SubscribeHandler } from './subscribe.handler';
 import { SubscriptionRegistry } from './subscription.registry';
 import { SubscriptionRepository } from './subscription.repository';
 import { SubscriptionService } from './subscription.service';
+import { WatcherGate } from './watcher-gate';
 
 /**
  * The presence core every event package plugs into: package registry, publications (RFC 3903),
@@ -35,6 +36,7 @@ import { SubscriptionService } from './subscription.service';
     SipNotifyChannel,
     SubscribeHandler,
     PresenceTimer,
+    WatcherGate,
   ],
   exports: [
     PortsModule,
@@ -45,6 +47,7 @@ import { SubscriptionService } from './subscription.service';
     SubscriptionRegistry,
     SubscriptionService,
     Notifier,
+    WatcherGate,
   ],
 })
 export class PresenceCoreModule {}
