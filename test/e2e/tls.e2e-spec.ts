@@ -9,6 +9,9 @@ import { request } from 'node:https';
 import { Subscriber, UserAgent, type Notification } from 'sip.js';
 import WebSocket, { type ClientOptions } from 'ws';
 import type { RunningApp } from '../../src/app.factory';
+import type { SipSubscription } from '../../src/pa/core/subscription';
+import { SubscriptionRegistry } from '../../src/pa/core/subscription.registry';
+import { SipBridge } from '../../src/sip-bridge/sip-bridge.service';
 import { makeTestPki, type TestPki } from '../../src/sip/transport/test-pki';
 import { eventually, nextNotify, subscriptionState, uniqueAor } from '../utils/presence-e2e';
 import { SipTestClient } from '../utils/sip-test-client';
@@ -118,7 +121,7 @@ describe('TLS: SIP over TLS, HTTPS and WSS (SQLite)', () => {
     }
   });
 
-  it('SIPp subscribe.xml through a TLS tunnel (socat): 200 and the first NOTIFY over TLS', async () => {
+  it('SIPp subscribe.xml through a TLS tunnel (socat) with a client certificate: 200, the first NOTIFY over TLS, the peer identity on the flow', async () => {
     const tunnelPort = await freeLocalPort();
     const socat: ChildProcess = spawn(
       'socat',
@@ -145,6 +148,15 @@ describe('TLS: SIP over TLS, HTTPS and WSS (SQLite)', () => {
       });
       expect({ exitCode: result.exitCode, errors: result.errors }).toEqual({ exitCode: 0, errors: '' });
       expect(result.stats?.successfulCalls).toBe(1);
+      // The tunnel presented the client certificate: the flow carries its verified identity for trusted-peer rules.
+      const subs = app.app.get(SubscriptionRegistry).list({ presentity: `sip:${user}@example.com` });
+      expect(subs).toHaveLength(1);
+      const sub = subs[0] as SipSubscription;
+      expect(sub.flow.protocol).toBe('tls');
+      expect(app.app.get(SipBridge).tlsPeer(sub.flow)).toMatchObject({
+        sipDomains: ['proxy.example.com'],
+        authorized: true,
+      });
     } finally {
       socat.kill('SIGTERM');
     }
@@ -186,6 +198,26 @@ describe('TLS: SIP over TLS, HTTPS and WSS (SQLite)', () => {
     } finally {
       await sub.unsubscribe();
       await ua.stop();
+    }
+  });
+
+  it('the browser JSON WebSocket answers over WSS', async () => {
+    const ws = new WebSocket(`wss://127.0.0.1:${app.httpPort}/ws`, { ca: pki.caPem });
+    const presentity = uniqueAor('wss-json');
+    try {
+      await new Promise((resolve, reject) => {
+        ws.once('open', resolve);
+        ws.once('error', reject);
+      });
+      const state = new Promise<Record<string, unknown>>((resolve) => {
+        ws.once('message', (data: Buffer) => {
+          resolve(JSON.parse(data.toString('utf8')) as Record<string, unknown>);
+        });
+      });
+      ws.send(JSON.stringify({ type: 'subscribe', id: 'w1', aor: presentity }));
+      expect(await state).toMatchObject({ type: 'state', id: 'w1', aor: presentity, event: 'presence' });
+    } finally {
+      ws.close();
     }
   });
 });

@@ -18,7 +18,8 @@ import {
   uniqueAor,
 } from '../utils/presence-e2e';
 import type { SipTestClient } from '../utils/sip-test-client';
-import { databaseKinds } from '../utils/test-database';
+import { startTestApp } from '../utils/test-app';
+import { createTestDatabase, databaseKinds } from '../utils/test-database';
 import { WsClient } from '../utils/ws-test-client';
 
 const watchersPath = (presentity: string, watcher?: string, action?: string): string =>
@@ -186,6 +187,41 @@ describe.each(databaseKinds())('watcher authorization (default policy pending) o
       expect(refused).toMatchObject({ type: 'error', id: 's3', field: 'aor' });
     } finally {
       await ws.close();
+    }
+  });
+});
+
+describe.each(databaseKinds())('watcher authorization across a restart on %s', (kind) => {
+  it('a pending watcher and its rule are kept; approving after the restart sends NOTIFY active', async () => {
+    const db = await createTestDatabase(kind);
+    const env = { WATCHERS_DEFAULT_POLICY: 'pending' };
+    let app = await startTestApp(db, env);
+    const presentity = uniqueAor('alice');
+    const watcher = uniqueAor('bob');
+    const c = await openClient(portsOf(app), 'udp');
+    try {
+      const { response, dialog } = await c.subscribe({
+        uri: presentity,
+        event: 'presence',
+        from: watcher,
+        expires: 300,
+      });
+      expect(response.status).toBe(202);
+      expect(subscriptionState(await nextNotify(c, dialog.callId)).state).toBe('pending');
+      await app.close();
+
+      app = await startTestApp(db, env);
+      const pending = await api(app.httpPort, 'GET', `${watchersPath(presentity)}?policy=pending`);
+      expect((pending.json.items as { watcher: string }[]).map((r) => r.watcher)).toEqual([watcher]);
+      const path = `/api/presentities/${encodeURIComponent(presentity)}/presence`;
+      expect((await api(app.httpPort, 'PUT', path, { status: 'open', note: 'after restart' })).status).toBe(200);
+      expect((await api(app.httpPort, 'POST', watchersPath(presentity, watcher, 'approve'))).status).toBe(200);
+      const active = await nextNotify(c, dialog.callId, 5000, (m) => subscriptionState(m).state === 'active');
+      expect(active.body).toContain('after restart');
+    } finally {
+      await c.close();
+      await app.close();
+      await db.drop();
     }
   });
 });
