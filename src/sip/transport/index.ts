@@ -6,6 +6,7 @@ export { StreamFramer } from './stream-framer';
 export type { FrameEvent } from './stream-framer';
 export { TcpTransport } from './tcp.transport';
 export type { TcpTransportOptions } from './tcp.transport';
+export { storedFlow } from './transport';
 export type { ErrorHandler, Flow, MessageHandler, Transport, TransportOptions, TransportProtocol } from './transport';
 export { UdpTransport } from './udp.transport';
 export { parseUdpSocketStats, readUdpSocketStats } from './udp-socket-stats';

@@ -81,6 +81,23 @@ export interface TransportOptions {
   bufferSize?: number;
 }
 
+/**
+ * The flow as it may be stored (a subscription's, a dialog's): without its TLS peer identity, which only a live
+ * connection proves; a flow read back from storage never claims one.
+ */
+export function storedFlow(flow: Flow): Flow {
+  if (flow.tlsPeer === undefined) return flow;
+  const { protocol, localAddress, localPort, remoteAddress, remotePort, connectionId } = flow;
+  return {
+    protocol,
+    localAddress,
+    localPort,
+    remoteAddress,
+    remotePort,
+    ...(connectionId !== undefined && { connectionId }),
+  };
+}
+
 /** The advertised host for a bound address (a wildcard is not an address a peer can reach). */
 export function defaultAdvertisedHost(bound: string): string {
   if (bound === '0.0.0.0' || bound === '') return '127.0.0.1';
