@@ -1,7 +1,7 @@
 import type { AppConfig, WatcherDefaultPolicy } from '../../config/app-config';
 import { createPresenceCore, type PresenceCore } from '../../../test/utils/presence-core-harness';
 import type { Delivery, InternalSubscription } from '../core/subscription';
-import { WatcherPolicyService } from './watcher-policy.service';
+import { MAX_PENDING_PER_PRESENTITY, WatcherPolicyService } from './watcher-policy.service';
 import type { WatcherRule, WatcherRuleRepository } from './watcher-rule.repository';
 
 const ALICE = 'sip:alice@example.com';
@@ -66,6 +66,14 @@ describe('WatcherPolicyService', () => {
     expect(await policy.authorize(STRANGER, ALICE, 'presence')).toBe('pending');
     expect([...table.values()].map((r) => [r.watcher, r.policy])).toEqual([[STRANGER, 'pending']]);
     expect(policy.list(ALICE, 'pending').map((r) => r.watcher)).toEqual([STRANGER]);
+  });
+
+  it('records at most MAX_PENDING_PER_PRESENTITY waiting watchers per presentity', async () => {
+    const { policy, table } = await setUp('pending');
+    for (let i = 0; i <= MAX_PENDING_PER_PRESENTITY; i++) {
+      expect(await policy.authorize(`sip:w${i}@elsewhere.net`, ALICE, 'presence')).toBe('pending');
+    }
+    expect(table.size).toBe(MAX_PENDING_PER_PRESENTITY);
   });
 
   it('own rule, then the presentity’s * rule, then the default; a user always watches itself', async () => {

@@ -14,6 +14,13 @@ import { WatcherRuleRepository, type WatcherPolicy, type WatcherRule } from './w
 /** The event package whose watchers this policy governs; `reg` and `ua-profile` keep their own rules. */
 export const GOVERNED_EVENT = 'presence';
 
+/**
+ * Waiting watchers recorded per presentity. Anyone may SUBSCRIBE with any From: beyond this many the newcomer is
+ * left pending without being recorded (the table must not grow at a stranger's pace); a rule set for it by name
+ * still decides it.
+ */
+export const MAX_PENDING_PER_PRESENTITY = 100;
+
 /** The watcher name of a presentity's rule for every watcher without a rule of its own. */
 export const ANY_WATCHER = '*';
 
@@ -71,7 +78,11 @@ export class WatcherPolicyService implements WatcherAuthorization, OnModuleInit 
     // A watcher left waiting is recorded, so that the presentity sees it among its pending watchers.
     if (policy === 'pending' && this.rules.get(presentity)?.get(watcher) === undefined) {
       checkLength('watcher', watcher);
-      await this.store({ presentity, watcher, policy: 'pending', updatedAt: this.clock.now() });
+      if (this.list(presentity, 'pending').length < MAX_PENDING_PER_PRESENTITY) {
+        await this.store({ presentity, watcher, policy: 'pending', updatedAt: this.clock.now() });
+      } else {
+        this.log.debug(`${presentity} has ${MAX_PENDING_PER_PRESENTITY} waiting watchers: ${watcher} is not recorded`);
+      }
     }
     return VERDICT[policy];
   }
