@@ -85,7 +85,11 @@ export async function startApp(config: AppConfig): Promise<RunningApp> {
   await app.listen(config.http.port, config.http.host);
   const httpAddress = app.getHttpServer().address() as AddressInfo;
   const httpPort = httpAddress.port;
-  const report = startReport(bridge.listeners(), httpAddress, describeDatabase(app.get(DataSource).options));
+  const report = startReport(
+    bridge.listeners(),
+    { address: httpAddress.address, port: httpAddress.port, secure: cert !== undefined },
+    describeDatabase(app.get(DataSource).options),
+  );
   pino.info({ context: 'PresenceHub', ...report.fields }, report.message);
   return {
     app,
