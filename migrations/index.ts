@@ -9,6 +9,7 @@ import { ContactOrigin1763900717000 } from './1763900717000-contact-origin';
 import { ApiKeys1763900720000 } from './1763900720000-api-keys';
 import { Subscribers1763900800000 } from './1763900800000-subscribers';
 import { InternalWatchers1763901700000 } from './1763901700000-internal-watchers';
+import { WatcherRules1763901800000 } from './1763901800000-watcher-rules';
 
 /** The one migration history, oldest first; valid on SQLite and MySQL (QueryRunner Table API only). */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   ApiKeys1763900720000,
   Subscribers1763900800000,
   InternalWatchers1763901700000,
+  WatcherRules1763901800000,
 ];

@@ -12,6 +12,7 @@ import { createPino, PinoNestLogger } from './common/app-logger';
 import { ApiErrorFilter, bodyParserErrorToDomainError } from './common/domain-error.filter';
 import { assertTcpPortFree } from './common/listen-failure';
 import { OriginPolicy } from './common/origin-policy';
+import { readPem } from './common/tls-files';
 import { SharedWsAdapter } from './common/shared-ws.adapter';
 import { startReport } from './common/start-report';
 import type { AppConfig } from './config/app-config';
@@ -26,7 +27,7 @@ const MAX_PENDING_WRITES = 20_000;
 export interface RunningApp {
   readonly app: NestExpressApplication;
   readonly httpPort: number;
-  /** Bound SIP ports by transport (`udp`, `tcp`, `ws`). */
+  /** Bound SIP ports by transport (`udp`, `tcp`, `tls`, `ws` or `wss`). */
   readonly sipPorts: Record<string, number>;
   close(): Promise<void>;
 }
@@ -39,7 +40,11 @@ export async function startApp(config: AppConfig): Promise<RunningApp> {
   // A taken HTTP port is reported before the database and SIP are opened (main.ts: one line, exit code 2).
   await assertTcpPortFree(config.http.host, config.http.port);
   const pino = createPino(config.log.level);
+  // HTTPS (and so WSS for /ws and /sip) when http.tlsCert and http.tlsKey are set.
+  const cert = readPem('http.tlsCert', config.http.tlsCert);
+  const key = readPem('http.tlsKey', config.http.tlsKey);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, pino), {
+    ...(cert && key && { httpsOptions: { cert, key } }),
     logger: new PinoNestLogger(pino),
     // Parsers are registered below, so that the error mapping can follow them.
     bodyParser: false,
@@ -113,7 +118,11 @@ export async function startApp(config: AppConfig): Promise<RunningApp> {
   await app.listen(config.http.port, config.http.host);
   const httpAddress = app.getHttpServer().address() as AddressInfo;
   const httpPort = httpAddress.port;
-  const report = startReport(bridge.listeners(), httpAddress, describeDatabase(app.get(DataSource).options));
+  const report = startReport(
+    bridge.listeners(),
+    { address: httpAddress.address, port: httpAddress.port, secure: cert !== undefined },
+    describeDatabase(app.get(DataSource).options),
+  );
   pino.info({ context: 'PresenceHub', ...report.fields }, report.message);
   return {
     app,

@@ -30,6 +30,11 @@ async function bootstrap(): Promise<void> {
   try {
     await startApp(config);
   } catch (e) {
+    // A certificate file that cannot be read is a configuration error too.
+    if (e instanceof ConfigError) {
+      process.stderr.write(`${e.message}\n`);
+      process.exit(2);
+    }
     // A port taken or not ours to use: one line and the configuration error's exit code, not a stack trace.
     const line = listenFailure(e, config);
     if (line === undefined) throw e;

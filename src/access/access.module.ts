@@ -7,11 +7,10 @@ import { ApiKeyRepository } from './api-key.repository';
 import { ApiKeyService } from './api-key.service';
 import { ApiKeysController } from './api-keys.controller';
 import { RateLimits } from './rate-limits';
-import { ALLOW_ALL_WATCHERS, WATCHER_POLICY } from './watcher-policy';
 
 /**
  * Who may use the REST API and the WebSockets (README, "Security"): API keys with roles, the global guard,
- * WebSocket tokens, rate limits per address and identity, and the watcher policy the gateways ask.
+ * WebSocket tokens, rate limits per address and identity.
  */
 @Global()
 @Module({
@@ -23,8 +22,7 @@ import { ALLOW_ALL_WATCHERS, WATCHER_POLICY } from './watcher-policy';
     RateLimits,
     AccessService,
     { provide: APP_GUARD, useClass: AccessGuard },
-    { provide: WATCHER_POLICY, useValue: ALLOW_ALL_WATCHERS },
   ],
-  exports: [ApiKeyService, RateLimits, AccessService, WATCHER_POLICY],
+  exports: [ApiKeyService, RateLimits, AccessService],
 })
 export class AccessModule {}

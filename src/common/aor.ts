@@ -22,7 +22,8 @@ export function parseAor(input: unknown, field = 'aor'): string {
       `${field} must be a SIP AoR such as sip:alice@example.com, got ${JSON.stringify(input)}`,
       field,
     );
-  const aor = `${m[1].toLowerCase()}:${m[2]}@${m[3].toLowerCase()}`;
+  // sips: names the same AoR, reached over TLS only (RFC 5630 §3.1).
+  const aor = `sip:${m[2]}@${m[3].toLowerCase()}`;
   checkLength('aor', aor, field);
   return aor;
 }

@@ -70,6 +70,8 @@ export const FIELD_LIMITS = {
   /** The module owning an internal watcher (`b2b`, ...). */
   owner: chars(64),
   subscriptionStatus: chars(16),
+  /** A presentity's rule for a watcher: allow, deny, polite-block, pending. */
+  watcherPolicy: chars(16),
   /** RFC 6080 profile type of a `ua-profile` document. */
   profileType: chars(16),
   /** A `ua-profile` document's vendor, model or version target. */

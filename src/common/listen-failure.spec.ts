@@ -25,6 +25,14 @@ describe('listenFailure', () => {
     );
   });
 
+  it('names the SIP TLS listener and sip.tlsPort when TLS is configured', () => {
+    const tls = loadConfig({ SIP_PORT: '5060', HTTP_PORT: '3000', SIP_TLS_CERT: 'c.pem', SIP_TLS_KEY: 'k.pem' });
+    expect(listenFailure(errno('EADDRINUSE', 'listen', 5061), tls)).toBe(
+      'Cannot start: SIP TLS port 0.0.0.0:5061 is already in use; stop what listens there or set SIP_TLS_PORT (sip.tlsPort)',
+    );
+    expect(listenFailure(errno('EADDRINUSE', 'listen', 5060), tls)).toMatch(/^Cannot start: SIP TCP port/);
+  });
+
   it('leaves every other error alone', () => {
     expect(listenFailure(new Error('boom'), config)).toBeUndefined();
     expect(listenFailure(errno('ECONNREFUSED', 'connect', 3306), config)).toBeUndefined();

@@ -36,14 +36,19 @@ export function assertTcpPortFree(host: string, port: number): Promise<void> {
 
 /**
  * One line naming the listener that could not open its socket, why, and the setting to change; undefined for
- * any other error. UDP binds (`bind`) are SIP's; TCP listens are HTTP's on http.port and SIP's otherwise.
+ * any other error. UDP binds (`bind`) are SIP's; TCP listens are HTTP's on http.port, SIP TLS's on sip.tlsPort
+ * (when TLS is configured) and SIP TCP's otherwise.
  */
 export function listenFailure(e: unknown, config: AppConfig): string | undefined {
   if (!isListenErrno(e)) return undefined;
   const http = e.syscall === 'listen' && e.port === config.http.port;
+  const tls =
+    !http && e.syscall === 'listen' && config.sip.tlsCert !== '' && e.port === config.sip.tlsPort && e.port !== 0;
   const [what, portEnv, hostEnv] = http
     ? ['HTTP', 'HTTP_PORT (http.port)', 'HTTP_HOST (http.host)']
-    : [e.syscall === 'bind' ? 'SIP UDP' : 'SIP TCP', 'SIP_PORT (sip.port)', 'SIP_HOST (sip.host)'];
+    : tls
+      ? ['SIP TLS', 'SIP_TLS_PORT (sip.tlsPort)', 'SIP_HOST (sip.host)']
+      : [e.syscall === 'bind' ? 'SIP UDP' : 'SIP TCP', 'SIP_PORT (sip.port)', 'SIP_HOST (sip.host)'];
   const where = `${e.address ?? (http ? config.http.host : config.sip.host)}:${e.port ?? '?'}`;
   switch (e.code) {
     case 'EADDRINUSE':

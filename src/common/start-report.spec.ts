@@ -22,4 +22,18 @@ describe('startReport', () => {
       database: 'SQLite /srv/data/presence-hub.sqlite',
     });
   });
+
+  it('says HTTPS, and names the TLS and WSS listeners, when certificates are configured', () => {
+    const report = startReport(
+      [
+        { protocol: 'tls', address: '0.0.0.0', port: 5061 },
+        { protocol: 'wss', address: '0.0.0.0', port: 3000, path: '/sip' },
+      ],
+      { address: '0.0.0.0', port: 3000, secure: true },
+      'SQLite x',
+    );
+    expect(report.message).toMatch(
+      /^listening: SIP tls 0\.0\.0\.0:5061, wss 0\.0\.0\.0:3000\/sip; HTTPS 0\.0\.0\.0:3000 /,
+    );
+  });
 });

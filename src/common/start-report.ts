@@ -19,14 +19,14 @@ const hostPort = (address: string, port: number): string =>
  */
 export function startReport(
   sip: readonly Listener[],
-  http: { readonly address: string; readonly port: number },
+  http: { readonly address: string; readonly port: number; readonly secure?: boolean },
   database: string,
 ): { readonly message: string; readonly fields: Record<string, unknown> } {
   const transports = sip.map((l) => `${l.protocol} ${hostPort(l.address, l.port)}${l.path ?? ''}`);
   const httpAt = hostPort(http.address, http.port);
   const sipPart = transports.length > 0 ? transports.join(', ') : 'no transport';
   return {
-    message: `listening: SIP ${sipPart}; HTTP ${httpAt} (${HTTP_SERVICES}); database ${database}`,
+    message: `listening: SIP ${sipPart}; ${http.secure === true ? 'HTTPS' : 'HTTP'} ${httpAt} (${HTTP_SERVICES}); database ${database}`,
     fields: { sip: transports, http: httpAt, database },
   };
 }

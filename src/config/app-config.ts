@@ -35,6 +35,12 @@ export interface SipConfig {
   readonly idleConnectionMs: number;
   /** Ms a connection may hold an incomplete message before it is closed; 0: never. */
   readonly partialMessageMs: number;
+  /** Port of the SIP TLS listener (on `host`); it listens only when `tlsCert` and `tlsKey` are set. */
+  readonly tlsPort: number;
+  /** PEM files: certificate chain, private key, and CA certificates peers are verified against (empty: none). */
+  readonly tlsCert: string;
+  readonly tlsKey: string;
+  readonly tlsCa: string;
 }
 
 export interface HttpConfig {
@@ -47,6 +53,9 @@ export interface HttpConfig {
   readonly corsOrigins: readonly string[];
   /** Base of the HTTP URLs handed out (`http://host:port`); empty: derived from the listener. */
   readonly publicUrl: string;
+  /** PEM files of the HTTPS certificate and key; set, the HTTP port serves HTTPS and WSS only. */
+  readonly tlsCert: string;
+  readonly tlsKey: string;
 }
 
 export interface DbConfig {
@@ -152,6 +161,14 @@ export interface B2bConfig {
   readonly presenceProxy: boolean;
 }
 
+/** Default policy of a presence watcher no rule covers (see `watchers.defaultPolicy`). */
+export type WatcherDefaultPolicy = 'allow' | 'same-domain' | 'pending' | 'deny' | 'polite-block';
+
+/** Watcher authorization for `presence`. */
+export interface WatchersConfig {
+  readonly defaultPolicy: WatcherDefaultPolicy;
+}
+
 /** Authentication and authorization. */
 export interface AuthConfig {
   readonly enabled: boolean;
@@ -207,6 +224,7 @@ export interface AppConfig {
   readonly b2b: B2bConfig;
   readonly auth: AuthConfig;
   readonly rateLimit: RateLimitConfig;
+  readonly watchers: WatchersConfig;
 }
 
 /** Injection token of the {@link AppConfig}. */

@@ -5,6 +5,8 @@ import { CONTENT_SETTINGS } from './content.settings';
 import { PRESENCE_PROFILE_SETTINGS } from './presence-profile.settings';
 import { PUA_REGINFO_SETTINGS } from './pua-reginfo.settings';
 import { SIP_CLIENT_SETTINGS } from './sip-client.settings';
+import { TLS_SETTINGS } from './tls.settings';
+import { WATCHERS_SETTINGS } from './watchers.settings';
 
 /**
  * One row per setting: where it lives in {@link AppConfig}, its type, its default, and the parameter of
@@ -107,6 +109,7 @@ export const SETTINGS: readonly Setting[] = [
     default: 5000,
     doc: 'A TCP connection holding an incomplete message (headers without their end, a body shorter than its Content-Length) this long is closed, in ms (0: never).',
   },
+  ...TLS_SETTINGS,
   { key: 'http.host', type: str, default: '0.0.0.0', doc: 'Address of the HTTP, REST and WebSocket listener.' },
   { key: 'http.port', type: port, default: 3000, doc: 'Port of HTTP (REST /api, /docs, /health, WS /ws and /sip).' },
   {
@@ -244,6 +247,7 @@ export const SETTINGS: readonly Setting[] = [
     doc: 'Without publications, a registered user is open and an unregistered one closed.',
   },
   ...CONTENT_SETTINGS,
+  ...WATCHERS_SETTINGS,
   {
     key: 'pa.acceptInternalSubscriptions',
     type: bool,

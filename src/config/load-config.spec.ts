@@ -105,3 +105,28 @@ describe('loadConfig', () => {
     expect(e.problems).toContain('pa.minExpires (4000) must not exceed pa.maxExpires (3600)');
   });
 });
+
+describe('TLS settings', () => {
+  it('take a certificate and its key together, on a port of their own', () => {
+    const ok = loadConfig({
+      SIP_TLS_CERT: 'c.pem',
+      SIP_TLS_KEY: 'k.pem',
+      HTTP_TLS_CERT: 'h.pem',
+      HTTP_TLS_KEY: 'hk.pem',
+    });
+    expect(ok.sip).toMatchObject({ tlsPort: 5061, tlsCert: 'c.pem', tlsKey: 'k.pem', tlsCa: '' });
+    expect(ok.http).toMatchObject({ tlsCert: 'h.pem', tlsKey: 'hk.pem' });
+    expect(() => loadConfig({ SIP_TLS_CERT: 'c.pem' })).toThrow(/sip\.tlsCert and sip\.tlsKey must be set together/);
+    expect(() => loadConfig({ HTTP_TLS_KEY: 'k.pem' })).toThrow(/http\.tlsCert and http\.tlsKey must be set together/);
+    expect(() => loadConfig({ SIP_TLS_CA: 'ca.pem' })).toThrow(/sip\.tlsCa needs sip\.tlsCert/);
+    expect(() => loadConfig({ SIP_TLS_CERT: 'c.pem', SIP_TLS_KEY: 'k.pem', SIP_TLS_PORT: '5060' })).toThrow(
+      /sip\.tlsPort and sip\.port \(5060\) must differ/,
+    );
+  });
+
+  it('watchers.defaultPolicy is allow unless set, and one of its values', () => {
+    expect(loadConfig({}).watchers.defaultPolicy).toBe('allow');
+    expect(loadConfig({ WATCHERS_DEFAULT_POLICY: 'same-domain' }).watchers.defaultPolicy).toBe('same-domain');
+    expect(() => loadConfig({ WATCHERS_DEFAULT_POLICY: 'maybe' })).toThrow(/watchers\.defaultPolicy/);
+  });
+});

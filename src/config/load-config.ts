@@ -127,6 +127,18 @@ function crossChecks(c: AppConfig): string[] {
   if (c.sip.tcp && c.sip.port !== 0 && c.sip.port === c.http.port) {
     out.push(`sip.port and http.port (${c.http.port}) must differ: SIP over TCP and HTTP both listen on TCP`);
   }
+  const pair = (section: string, cert: string, key: string): void => {
+    if ((cert === '') !== (key === '')) out.push(`${section}.tlsCert and ${section}.tlsKey must be set together`);
+  };
+  pair('sip', c.sip.tlsCert, c.sip.tlsKey);
+  pair('http', c.http.tlsCert, c.http.tlsKey);
+  if (c.sip.tlsCa !== '' && c.sip.tlsCert === '') out.push('sip.tlsCa needs sip.tlsCert and sip.tlsKey');
+  if (c.sip.tlsCert !== '' && c.sip.tlsPort !== 0 && c.sip.tlsPort === c.http.port) {
+    out.push(`sip.tlsPort and http.port (${c.http.port}) must differ`);
+  }
+  if (c.sip.tlsCert !== '' && c.sip.tcp && c.sip.tlsPort !== 0 && c.sip.tlsPort === c.sip.port) {
+    out.push(`sip.tlsPort and sip.port (${c.sip.port}) must differ: SIP over TCP and over TLS both listen on TCP`);
+  }
   return out;
 }
 

@@ -8,6 +8,7 @@ import { SubscriptionEntity } from '../pa/entities/subscription.entity';
 import { ProfileChunkEntity } from '../presence-profile/entities/profile-chunk.entity';
 import { ProfileEntity } from '../presence-profile/entities/profile.entity';
 import { PuaEntity } from '../sip-client/entities/pua.entity';
+import { WatcherRuleEntity } from '../pa/watchers/entities/watcher-rule.entity';
 
 /** Every entity the data source maps; the migrations in `migrations/` create exactly these tables. */
 export const ENTITIES = [
@@ -21,4 +22,5 @@ export const ENTITIES = [
   SubscriberEntity,
   ServerSecretEntity,
   ApiKeyEntity,
+  WatcherRuleEntity,
 ];

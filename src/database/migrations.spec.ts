@@ -40,6 +40,7 @@ describe.each(databaseKinds())('migrations on %s', (kind) => {
         'subscriber',
         'server_secrets',
         'api_keys',
+        'watcher_rules',
       ]);
     expect(tables).toEqual([]);
     await ds.runMigrations();

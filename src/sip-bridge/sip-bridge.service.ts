@@ -12,6 +12,7 @@ import {
   SipError,
   SipStack,
   TcpTransport,
+  TlsTransport,
   UdpTransport,
   WsTransport,
   type Flow,
@@ -19,9 +20,11 @@ import {
   type SipLogger,
   type SipRequest,
   type SipResponse,
+  type TlsPeer,
   type Transport,
 } from '../sip';
 import { PINO } from '../common/app-logger';
+import { readPem } from '../common/tls-files';
 import { DomainError } from '../common/domain-error';
 import { OriginPolicy } from '../common/origin-policy';
 import type { Listener } from '../common/start-report';
@@ -212,7 +215,10 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
     };
   }
 
-  /** Starts the transports: UDP and TCP on sip.host:sip.port, WS at {@link SIP_WS_PATH} on the HTTP server. */
+  /**
+   * Starts the transports: UDP and TCP on sip.host:sip.port, TLS on sip.tlsPort when its certificate is set, WS
+   * (WSS on an HTTPS server) at {@link SIP_WS_PATH} on the HTTP server.
+   */
   async start(httpServer: Server | undefined): Promise<void> {
     const { sip } = this.config;
     const advertisedHost = this.advertisedHost();
@@ -236,6 +242,23 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
         }),
       );
     }
+    const cert = readPem('sip.tlsCert', sip.tlsCert);
+    const key = readPem('sip.tlsKey', sip.tlsKey);
+    if (cert && key) {
+      const ca = readPem('sip.tlsCa', sip.tlsCa);
+      this.transports.push(
+        new TlsTransport({
+          host: sip.host,
+          port: sip.tlsPort,
+          advertisedHost,
+          maxMessageSize: sip.maxMessageSize,
+          cert,
+          key,
+          ...(ca && { ca }),
+          ...limits,
+        }),
+      );
+    }
     if (sip.ws && httpServer) {
       // Browsers' SIP clients come under the same Origin rule as the browser WebSocket at /ws.
       const origins = new OriginPolicy(this.config.http.corsOrigins);
@@ -243,6 +266,7 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
         new WsTransport({
           server: httpServer,
           path: SIP_WS_PATH,
+          secure: this.config.http.tlsCert !== '',
           advertisedHost,
           maxMessageSize: WS_FRAME_LIMIT,
           allowUpgrade: (req) => origins.allowsRequest(req),
@@ -301,7 +325,10 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
     return local === '0.0.0.0' || local === '::' || local === '' ? '127.0.0.1' : local;
   }
 
-  /** Our Contact for dialogs on `flow` (RFC 6665 §4.1.3): where the peer sends in-dialog requests. */
+  /**
+   * Our Contact for dialogs on `flow` (RFC 6665 §4.1.3): where the peer sends in-dialog requests. Over TLS it is
+   * a `sips:` URI (RFC 3261 §12.1.1: a dialog begun over TLS stays secure) with `transport=tls`.
+   */
   localContact(flow: Flow): string {
     const host = this.advertisedHost(flow);
     const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
@@ -310,7 +337,17 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
         ? (this.ports()[flow.protocol] ?? flow.localPort)
         : flow.localPort;
     const transport = flow.protocol === 'udp' ? '' : `;transport=${flow.protocol}`;
-    return `<sip:${h}:${port}${transport}>`;
+    const scheme = flow.protocol === 'tls' ? 'sips' : 'sip';
+    return `<${scheme}:${h}:${port}${transport}>`;
+  }
+
+  /**
+   * The certificate identity of the peer of a TLS flow (subject, subjectAltNames, the SIP domains they name and
+   * whether it verified against sip.tlsCa), or undefined for other flows and peers without a certificate. A
+   * trusted-peer rule must check `authorized` before it believes the names.
+   */
+  tlsPeer(flow: Flow): TlsPeer | undefined {
+    return flow.protocol === 'tls' ? flow.tlsPeer : undefined;
   }
 
   /** Where each transport listens; WS on the HTTP server's address once that listens. */
@@ -319,7 +356,7 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
       protocol: t.protocol,
       address: t.localAddress,
       port: t.localPort,
-      ...(t.protocol === 'ws' && { path: SIP_WS_PATH }),
+      ...((t.protocol === 'ws' || t.protocol === 'wss') && { path: SIP_WS_PATH }),
     }));
   }
 

@@ -8,6 +8,7 @@ import type { AppConfig } from '../../src/config/app-config';
 import type { LocationService } from '../../src/location/location.service';
 import { EventPackageRegistry } from '../../src/pa/core/event-package.registry';
 import { Notifier } from '../../src/pa/core/notifier.service';
+import { WatcherGate } from '../../src/pa/core/watcher-gate';
 import type { Publication } from '../../src/pa/core/publication';
 import type { PublicationRepository } from '../../src/pa/core/publication.repository';
 import { PublicationStore } from '../../src/pa/core/publication.store';
@@ -35,6 +36,8 @@ export interface PresenceCore {
   readonly committed: Map<string, Publication>;
   /** Internal watchers as the fake repository holds them (committed). */
   readonly storedInternal: Map<string, StoredInternal>;
+  /** The watcher authorization hook (allow-all until a policy is installed with `use`). */
+  readonly gate: WatcherGate;
 }
 
 /**
@@ -93,7 +96,8 @@ export function createPresenceCore(
   );
   const store = new PublicationStore(pubRepo, clock);
   const registry = new SubscriptionRegistry();
-  const notifier = new Notifier(packages, store, registry, location, clock);
+  const gate = new WatcherGate();
+  const notifier = new Notifier(packages, store, registry, location, clock, gate);
   const publisher = new PublishService(
     packages,
     store,
@@ -117,6 +121,7 @@ export function createPresenceCore(
     storedInternal,
     clock,
     random,
+    gate,
   };
 }
 

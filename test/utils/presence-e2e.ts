@@ -15,7 +15,7 @@ import {
 } from './sip-test-client';
 import { validateXml } from './xml-schema';
 
-export const TRANSPORTS: readonly SipTestTransport[] = ['udp', 'tcp', 'ws'];
+export const TRANSPORTS = ['udp', 'tcp', 'ws'] as const satisfies readonly SipTestTransport[];
 
 export const PIDF_XSD = path.resolve(__dirname, '..', 'fixtures', 'xsd', 'pidf.xsd');
 

@@ -12,10 +12,11 @@ import * as dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import * as tls from 'node:tls';
 import WebSocket from 'ws';
 
-export type SipTestTransport = 'udp' | 'tcp' | 'ws';
-export type ViaTransport = 'UDP' | 'TCP' | 'WS';
+export type SipTestTransport = 'udp' | 'tcp' | 'tls' | 'ws';
+export type ViaTransport = 'UDP' | 'TCP' | 'TLS' | 'WS';
 export type HeaderInput = Record<string, string | string[] | number>;
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -286,6 +287,8 @@ export interface SipTestClientOptions {
   port: number;
   /** WebSocket path, default `/sip`. */
   path?: string;
+  /** TLS: CA certificate (PEM) the server is verified against; without it the server is not verified. */
+  tlsCa?: string;
   /** Local address to bind (UDP/TCP), default 127.0.0.1. */
   localHost?: string;
   /** Timer T1 in ms (RFC 3261 §17.1.2.2), default 500. */
@@ -529,7 +532,7 @@ export class SipTestClient {
     contactHost: string,
   ) {
     this.transport = options.transport;
-    this.viaTransport = options.transport === 'udp' ? 'UDP' : options.transport === 'tcp' ? 'TCP' : 'WS';
+    this.viaTransport = options.transport.toUpperCase() as ViaTransport;
     this.udp = sockets.udp;
     this.tcp = sockets.tcp;
     this.ws = sockets.ws;
@@ -586,6 +589,23 @@ export class SipTestClient {
         tcp.setNoDelay(true);
         return new SipTestClient(options, { tcp }, localHost);
       }
+      case 'tls': {
+        const conn = await new Promise<tls.TLSSocket>((resolve, reject) => {
+          const s = tls.connect({
+            host: options.host,
+            port: options.port,
+            servername: 'localhost',
+            ...(options.tlsCa !== undefined ? { ca: options.tlsCa } : { rejectUnauthorized: false }),
+          });
+          s.once('error', reject);
+          s.once('secureConnect', () => {
+            s.off('error', reject);
+            resolve(s);
+          });
+        });
+        conn.setNoDelay(true);
+        return new SipTestClient(options, { tcp: conn }, localHost);
+      }
       case 'ws': {
         const url = `ws://${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}${options.path ?? '/sip'}`;
         const ws = await new Promise<WebSocket>((resolve, reject) => {
@@ -632,6 +652,8 @@ export class SipTestClient {
         return `sip:${user}@${this.contactHost}:${this.localPort}`;
       case 'tcp':
         return `sip:${user}@${this.contactHost}:${this.localPort};transport=tcp`;
+      case 'tls':
+        return `sips:${user}@${this.contactHost}:${this.localPort};transport=tls`;
       case 'ws':
         return `sip:${user}@${this.contactHost};transport=ws`;
     }

@@ -4,7 +4,7 @@ import { versionedPackage } from '../../../test/utils/versioned-package';
 import type { IncomingMessage } from 'node:http';
 import type { AccessService } from '../../access/access.service';
 import { setPrincipal, type Principal } from '../../access/principal';
-import { ALLOW_ALL_WATCHERS, type WatcherDecision, type WatcherPolicy } from '../../access/watcher-policy';
+import type { WatcherVerdict } from '../core/watcher-gate';
 import { FakeClock } from '../../sip';
 import { PresenceApiService } from './presence-api.service';
 import { MAX_SUBSCRIPTIONS_PER_SOCKET, PresenceGateway } from './presence.gateway';
@@ -13,22 +13,23 @@ describe('PresenceGateway', () => {
   let core: PresenceCore;
   let api: PresenceApiService;
   let gateway: PresenceGateway;
-  let decision: WatcherDecision;
-  let asked: Parameters<WatcherPolicy['decide']>[0][];
+  let decision: WatcherVerdict;
+  let asked: { watcher: string; presentity: string; event: string }[];
   let retryAfter: number;
   const access = { identityLimit: () => retryAfter } as unknown as AccessService;
-  const policy: WatcherPolicy = {
-    decide: (r) => {
-      asked.push(r);
-      return decision;
-    },
-  };
 
   beforeEach(() => {
     decision = 'active';
     asked = [];
     retryAfter = 0;
     core = createPresenceCore();
+    core.gate.use({
+      authorize: (watcher, presentity, event) => {
+        asked.push({ watcher, presentity, event });
+        return Promise.resolve(decision);
+      },
+      isPoliteBlocked: () => false,
+    });
     api = new PresenceApiService(core.packages, core.notifier, core.store, core.publisher);
     gateway = new PresenceGateway(
       api,
@@ -36,10 +37,10 @@ describe('PresenceGateway', () => {
       core.notifier,
       core.registry,
       core.subscriptions,
+      core.gate,
       core.clock,
       core.random,
       access,
-      policy,
     );
     gateway.onModuleInit();
   });
@@ -111,7 +112,7 @@ describe('PresenceGateway', () => {
       await reply(s, { type: 'subscribe', id: 's', aor: 'sip:bob@example.com' }, withId('s'));
       expect(core.registry.list()[0].watcher).toBe('sip:alice@example.com');
       expect(asked).toEqual([
-        { watcher: 'sip:alice@example.com', authenticated: true, presentity: 'sip:bob@example.com', event: 'presence' },
+        { watcher: 'sip:alice@example.com', presentity: 'sip:bob@example.com', event: 'presence' },
       ]);
       const claimed = await reply(
         s,
@@ -364,10 +365,10 @@ describe('PresenceGateway', () => {
       core.notifier,
       core.registry,
       core.subscriptions,
+      core.gate,
       clock,
       core.random,
       access,
-      ALLOW_ALL_WATCHERS,
     );
     timed.onModuleInit();
     const s = new FakeSocket();

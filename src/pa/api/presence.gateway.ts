@@ -4,7 +4,6 @@ import type { IncomingMessage } from 'node:http';
 import WebSocket, { type RawData } from 'ws';
 import { AccessService } from '../../access/access.service';
 import { principalOf, type Principal } from '../../access/principal';
-import { WATCHER_POLICY, type WatcherPolicy } from '../../access/watcher-policy';
 import { parseAor } from '../../common/aor';
 import { DomainError } from '../../common/domain-error';
 import { timeOrderedId } from '../../common/ids';
@@ -15,6 +14,7 @@ import { Notifier } from '../core/notifier.service';
 import type { Delivery, WsSubscription } from '../core/subscription';
 import { SubscriptionRegistry } from '../core/subscription.registry';
 import { SubscriptionService } from '../core/subscription.service';
+import { WatcherGate } from '../core/watcher-gate';
 import { fromPackageError } from './package-error.mapping';
 import { PresenceApiService } from './presence-api.service';
 import { isJsonObject, onlyFields, type JsonObject } from './presence-input';
@@ -39,10 +39,10 @@ type MessageId = string | number;
 /** Messages the server sends (DESIGN.md: browser WebSocket at /ws). */
 export type ServerMessage =
   | { type: 'state'; id: MessageId; aor: string; event: string; state: unknown }
+  /** The subscription waits for the presentity's approval: no state yet (RFC 6665 pending). */
+  | { type: 'pending'; id: MessageId; aor: string; event: string }
   | { type: 'terminated'; id: MessageId; reason: string }
   | { type: 'published'; id: MessageId; etag: string; expires: number }
-  /** The presentity's watcher policy holds the subscription until it is approved (then `state` follows). */
-  | { type: 'pending'; id: MessageId; aor: string; event: string }
   | { type: 'pong'; id: MessageId }
   | { type: 'error'; id?: MessageId; message: string; field?: string };
 
@@ -84,10 +84,10 @@ export class PresenceGateway implements OnGatewayConnection, OnGatewayDisconnect
     private readonly notifier: Notifier,
     private readonly registry: SubscriptionRegistry,
     private readonly subscriptions: SubscriptionService,
+    private readonly gate: WatcherGate,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(RANDOM) private readonly random: Random,
     private readonly access: AccessService,
-    @Inject(WATCHER_POLICY) private readonly watchers: WatcherPolicy,
   ) {}
 
   onModuleInit(): void {
@@ -253,18 +253,14 @@ export class PresenceGateway implements OnGatewayConnection, OnGatewayDisconnect
       );
     }
     const watcher = wsWatcher(client.principal, user, client.id);
-    const verdict = pkg.authorize?.({ kind: 'ws', uri: watcher, accept: [] }, presentity) ?? 'active';
-    if (verdict !== 'active') {
+    const own = pkg.authorize?.({ kind: 'ws', uri: watcher, accept: [] }, presentity) ?? 'active';
+    if (own !== 'active') {
       throw new DomainError(403, `${watcher} may not watch ${presentity} (${pkg.name})`, 'aor');
     }
-    const decision = await this.watchers.decide({
-      watcher,
-      authenticated: client.principal !== undefined,
-      presentity,
-      event: pkg.name,
-    });
-    if (decision === 'rejected') {
-      throw new DomainError(403, `${presentity} does not allow ${watcher} to watch its ${pkg.name}`, 'aor');
+    // The presentity's watcher rules, as for SIP watchers: pending waits for approval, polite-block is active.
+    const verdict = await this.gate.authorize(watcher, presentity, pkg.name);
+    if (verdict === 'rejected') {
+      throw new DomainError(403, `${watcher} is not authorized to watch ${presentity} (${pkg.name})`, 'aor');
     }
     const now = this.clock.now();
     const sub: WsSubscription = {
@@ -274,7 +270,7 @@ export class PresenceGateway implements OnGatewayConnection, OnGatewayDisconnect
       event: pkg.name,
       watcher,
       accept: [],
-      status: decision,
+      status: verdict === 'pending' ? 'pending' : 'active',
       expiresAt: now + WS_SUBSCRIPTION_MS,
       createdAt: now,
       client: client.id,
@@ -287,8 +283,7 @@ export class PresenceGateway implements OnGatewayConnection, OnGatewayDisconnect
       client.subscriptions.delete(key);
       throw e;
     }
-    if (decision === 'pending') this.send(client, { type: 'pending', id, aor: presentity, event: pkg.name });
-    else await this.notifier.notifyOne(sub);
+    await this.notifier.notifyOne(sub);
   }
 
   private async unsubscribe(client: Client, id: MessageId, msg: JsonObject): Promise<void> {
@@ -355,6 +350,10 @@ export class PresenceGateway implements OnGatewayConnection, OnGatewayDisconnect
     if (d.terminated !== undefined) {
       if (entry?.sub === sub) client.subscriptions.delete(sub.clientId);
       this.send(client, { type: 'terminated', id: messageId, reason: d.terminated });
+      return;
+    }
+    if (sub.status === 'pending') {
+      this.send(client, { type: 'pending', id: messageId, aor: sub.presentity, event: sub.event });
       return;
     }
     const pkg = this.packages.get(sub.event);

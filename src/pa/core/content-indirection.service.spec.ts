@@ -4,7 +4,7 @@ import { cryptoRandom } from '../../sip';
 import { ContentIndirectionService } from './content-indirection.service';
 
 const config = {
-  http: { host: '127.0.0.1', port: 8080, corsOrigins: [], publicUrl: '' },
+  http: { host: '127.0.0.1', port: 8080, corsOrigins: [], publicUrl: '', tlsCert: '', tlsKey: '' },
   sip: { advertisedHost: '' },
   pa: { contentUrlExpires: 60, contentUrlSecret: '' },
 } as unknown as AppConfig;

@@ -96,6 +96,6 @@ export class ContentIndirectionService {
     const host =
       this.config.sip.advertisedHost ||
       (listen === '0.0.0.0' || listen === '::' || listen === '' ? '127.0.0.1' : listen);
-    return `http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
+    return `${this.config.http.tlsCert ? 'https' : 'http'}://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
   }
 }

@@ -9,6 +9,7 @@ import { Notifier } from './notifier.service';
 import type { PublicationStore } from './publication.store';
 import type { Delivery, InternalSubscription } from './subscription';
 import { SubscriptionRegistry } from './subscription.registry';
+import { WatcherGate } from './watcher-gate';
 
 const ALICE = 'sip:alice@example.com';
 
@@ -71,7 +72,7 @@ function setup(attributes?: AorAttributesService): Setup {
   packages.add(versionedPackage('versioned', renders));
   const registry = new SubscriptionRegistry();
   packages.add({ ...countingPackage('attributed', true), aorAttributes: ['identities'] });
-  const notifier = new Notifier(packages, store, registry, location, systemClock, attributes);
+  const notifier = new Notifier(packages, store, registry, location, systemClock, new WatcherGate(), attributes);
   notifier.onModuleInit();
   const contacts = (bindings: Binding[], events: [Binding, ContactEventType][]): void => {
     current = bindings;

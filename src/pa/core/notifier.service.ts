@@ -11,6 +11,7 @@ import type { Delivery, Subscription, TerminationReason, WatcherChannel, Watcher
 import { SubscriptionRegistry } from './subscription.registry';
 import { bodyHash } from './body-hash';
 import { ContentIndirectionService } from './content-indirection.service';
+import { WatcherGate } from './watcher-gate';
 
 function contactView(b: Binding, event = 'registered'): ContactView {
   return {
@@ -61,6 +62,9 @@ export class Notifier implements OnModuleInit {
   private readonly dirty = new Map<string, Dirty>();
   /** Subscriptions whose package state the last render replaced: their channel stores it with the delivery. */
   private readonly stateToSave = new WeakSet<Subscription>();
+  /** The neutral state shown for a real one (one object per change, so its renders are shared). */
+  private readonly neutralStates = new WeakMap<PresentityState, PresentityState>();
+  private readonly neutral = new WeakSet<PresentityState>();
   private flushScheduled = false;
   private flushing = false;
 
@@ -70,6 +74,7 @@ export class Notifier implements OnModuleInit {
     private readonly subscriptions: SubscriptionRegistry,
     private readonly location: LocationService,
     @Inject(CLOCK) private readonly clock: Clock,
+    private readonly gate: WatcherGate,
     @Optional() private readonly attributes?: AorAttributesService,
     @Optional() private readonly indirection?: ContentIndirectionService,
   ) {}
@@ -134,17 +139,37 @@ export class Notifier implements OnModuleInit {
     return out;
   }
 
-  /** Sends the current state to one watcher (after SUBSCRIBE or a refresh, RFC 6665 §4.2.1). */
+  /**
+   * Sends the current state to one watcher (after SUBSCRIBE or a refresh, RFC 6665 §4.2.1): none while the
+   * subscription is pending, a neutral one while the watcher is polite-blocked.
+   */
   async notifyOne(sub: Subscription): Promise<void> {
-    const state = await this.state(sub.presentity, sub.event);
+    const state = this.shownTo(sub, await this.state(sub.presentity, sub.event));
     this.deliver(sub, state, this.render(sub, state, new Map()) ?? null);
   }
 
-  /** Ends a subscription with a final delivery (NOTIFY terminated;reason=...). */
+  /** Ends a subscription with a final delivery (NOTIFY terminated;reason=...); a rejected watcher gets no state. */
   async terminate(sub: Subscription, reason: TerminationReason | 'unsubscribed'): Promise<void> {
+    const wasPending = sub.status === 'pending';
     sub.status = 'terminated';
-    const state = await this.state(sub.presentity, sub.event);
-    this.deliver(sub, state, this.render(sub, state, new Map()) ?? null, reason);
+    const state = this.shownTo(sub, await this.state(sub.presentity, sub.event));
+    const body = reason === 'rejected' || wasPending ? null : (this.render(sub, state, new Map()) ?? null);
+    this.deliver(sub, state, body, reason);
+  }
+
+  /**
+   * The state a watcher is shown: the real one, or for a polite-blocked watcher (RFC 5025 §3.2.1) the state of
+   * a presentity with nothing published and nothing registered — the package renders it (closed, no notes).
+   */
+  private shownTo(sub: Subscription, state: PresentityState): PresentityState {
+    if (!this.gate.isPoliteBlocked(sub.watcher, sub.presentity, sub.event)) return state;
+    let neutral = this.neutralStates.get(state);
+    if (neutral === undefined) {
+      neutral = { presentity: state.presentity, event: state.event, publications: [], contacts: [], now: state.now };
+      this.neutralStates.set(state, neutral);
+      this.neutral.add(neutral);
+    }
+    return neutral;
   }
 
   /**
@@ -171,9 +196,10 @@ export class Notifier implements OnModuleInit {
             const always = this.packages.get(event)?.notifiesUnchanged === true;
             for (const sub of watchers) {
               if (sub.status !== 'active') continue;
-              const body = this.render(sub, state, bodies, changes);
+              const shown = this.shownTo(sub, state);
+              const body = this.render(sub, shown, bodies, shown === state ? changes : undefined);
               if (body === undefined || (!always && sub.lastBodyHash === bodyHash(body))) continue;
-              this.deliver(sub, state, body, undefined, always);
+              this.deliver(sub, shown, body, undefined, always);
               if (++sinceYield >= DELIVERIES_PER_TURN) {
                 sinceYield = 0;
                 await this.yieldTurn();
@@ -199,10 +225,12 @@ export class Notifier implements OnModuleInit {
     cache: Map<string, NotifyBody | null | undefined>,
     changes?: readonly StateChange[],
   ): NotifyBody | null | undefined {
+    // RFC 6665 §4.2.2 / RFC 3856 §6.6.2: a pending subscription's NOTIFY carries no state.
+    if (sub.status === 'pending') return null;
     const pkg = this.packages.get(sub.event);
     if (!pkg) return null;
     if (pkg.rendersPerWatcher) return this.renderFor(pkg, sub, state, changes);
-    const k = sub.accept.join(',');
+    const k = this.neutral.has(state) ? `\u0000neutral\u0000${sub.accept.join(',')}` : sub.accept.join(',');
     if (cache.has(k)) return cache.get(k);
     const body = this.renderFor(pkg, sub, state, changes);
     cache.set(k, body);

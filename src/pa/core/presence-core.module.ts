@@ -15,6 +15,7 @@ import { SubscribeHandler } from './subscribe.handler';
 import { SubscriptionRegistry } from './subscription.registry';
 import { SubscriptionRepository } from './subscription.repository';
 import { SubscriptionService } from './subscription.service';
+import { WatcherGate } from './watcher-gate';
 
 /**
  * The presence core every event package plugs into: package registry, publications (RFC 3903),
@@ -37,6 +38,7 @@ import { SubscriptionService } from './subscription.service';
     SipNotifyChannel,
     SubscribeHandler,
     PresenceTimer,
+    WatcherGate,
   ],
   exports: [
     PortsModule,
@@ -48,6 +50,7 @@ import { SubscriptionService } from './subscription.service';
     SubscriptionService,
     InternalSubscriptions,
     Notifier,
+    WatcherGate,
   ],
 })
 export class PresenceCoreModule {}

@@ -14,6 +14,8 @@ import { Notifier } from './notifier.service';
 import { CSEQ_BLOCK, type SipSubscription } from './subscription';
 import { SubscriptionRegistry } from './subscription.registry';
 import { SubscriptionService } from './subscription.service';
+import { WatcherGate } from './watcher-gate';
+import { watcherIdentity } from './watcher-identity';
 
 const NO_PARAMS: EventParams = Object.freeze({});
 
@@ -29,6 +31,7 @@ export class SubscribeHandler implements OnModuleInit {
     private readonly registry: SubscriptionRegistry,
     private readonly subscriptions: SubscriptionService,
     private readonly notifier: Notifier,
+    private readonly gate: WatcherGate,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(RANDOM) private readonly random: Random,
   ) {}
@@ -62,15 +65,19 @@ export class SubscribeHandler implements OnModuleInit {
     checkLength('callId', r.callId, 'Call-ID');
     checkLength('eventId', r.event?.id, 'Event');
     checkLength('contactUri', contacts[0].uri.toString(), 'Contact');
-    // The authenticated identity, when there is one, is the watcher every package's authorize() judges.
-    const watcher = ownString(req.identity ?? (r.from.uri.isSip ? r.from.uri.aor() : r.from.uri.toString()));
+    const watcher = watcherIdentity(req);
     const eventParams = eventParamsOf(r.event?.params);
     if (eventParams) checkLength('eventParams', JSON.stringify(eventParams), 'Event');
     pkg.validateEventParams?.(eventParams ?? NO_PARAMS);
     const view = { kind: 'sip' as const, uri: watcher, accept, ...(eventParams && { eventParams }) };
-    const status = pkg.authorize?.(view, presentity) ?? 'active';
-    if (status === 'terminated') throw new SipError(403, 'Forbidden');
+    const own = pkg.authorize?.(view, presentity) ?? 'active';
+    if (own === 'terminated') throw new SipError(403, 'Forbidden');
     if (pkg.admit) pkg.admit(await this.notifier.state(presentity, pkg.name), view);
+    // The presentity's watcher rules (RFC 3856 §6.6.2); a polite-blocked watcher is admitted as active and
+    // shown a neutral state by the notifier.
+    const verdict = await this.gate.authorize(watcher, presentity, pkg.name);
+    if (verdict === 'rejected') throw new SipError(403, 'Forbidden (not authorized to watch this presentity)');
+    const status = own === 'pending' || verdict === 'pending' ? 'pending' : 'active';
     const now = this.clock.now();
     const localTag = generateTag(this.random);
     const dialog = Dialog.fromRequest(r, localTag, req.flow);
@@ -93,7 +100,9 @@ export class SubscribeHandler implements OnModuleInit {
       cseqReserved: dialog.localSeq + CSEQ_BLOCK,
     };
     if (expires > 0) await this.subscriptions.add(sub);
-    this.answer(req, localTag, expires, r.recordRoute);
+    // 202: the subscription exists but waits for authorization (RFC 3265 §3.1.6.1; RFC 6665 §4.2.1.1 lets a
+    // notifier still use it, and the NOTIFY that follows says pending).
+    this.answer(req, localTag, expires, r.recordRoute, status === 'pending' ? 202 : 200);
     // A fetch (Expires: 0, RFC 6665 §4.4.3) gets the state in one NOTIFY that also ends it.
     if (expires === 0) await this.notifier.terminate(sub, 'timeout');
     else await this.notifier.notifyOne(sub);
@@ -120,8 +129,14 @@ export class SubscribeHandler implements OnModuleInit {
     await this.notifier.notifyOne(sub);
   }
 
-  /** 200 OK; a dialog-creating one copies the request's Record-Route (RFC 3261 §12.1.1). */
-  private answer(req: IncomingRequest, localTag: string, expires: number, recordRoute: string[] = []): void {
+  /** 200 OK (or 202); a dialog-creating one copies the request's Record-Route (RFC 3261 §12.1.1). */
+  private answer(
+    req: IncomingRequest,
+    localTag: string,
+    expires: number,
+    recordRoute: string[] = [],
+    status = 200,
+  ): void {
     const to = req.request.to.clone();
     to.tag = localTag;
     const headers: Record<string, string | string[]> = {
@@ -130,6 +145,6 @@ export class SubscribeHandler implements OnModuleInit {
       Contact: this.bridge.localContact(req.flow),
     };
     if (recordRoute.length > 0) headers['Record-Route'] = recordRoute;
-    req.respond(200, 'OK', headers);
+    req.respond(status, status === 202 ? 'Accepted' : 'OK', headers);
   }
 }

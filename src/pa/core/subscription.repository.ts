@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { FIELD_LIMITS } from '../../common/field-limits';
 import { GroupCommit } from '../../database/group-commit';
-import { Dialog, type Flow } from '../../sip';
+import { Dialog, storedFlow, type Flow } from '../../sip';
 import { SubscriptionEntity } from '../entities/subscription.entity';
 import { acceptLists } from './compact';
 import type { EventParams } from './event-package';
@@ -35,7 +35,7 @@ interface RawSubscriptionRow {
 }
 
 function toEntity(s: SipSubscription, packageState: unknown): SubscriptionEntity {
-  const stored: StoredDialog = { dialog: s.dialog.toJSON(), flow: s.flow };
+  const stored: StoredDialog = { dialog: s.dialog.toJSON(), flow: storedFlow(s.flow) };
   return Object.assign(new SubscriptionEntity(), {
     id: s.id,
     kind: s.kind,

@@ -109,3 +109,33 @@ describe('Dialog (RFC 3261 §12, RFC 6665)', () => {
     expect(() => Dialog.fromRequest(noTag, 't')).toThrow('Missing From tag');
   });
 });
+
+describe('Dialog.toJSON of a TLS flow', () => {
+  it('stores the flow without the peer identity only the live connection proves', () => {
+    const flow = {
+      protocol: 'tls' as const,
+      localAddress: '127.0.0.1',
+      localPort: 5061,
+      remoteAddress: '127.0.0.1',
+      remotePort: 40000,
+      connectionId: 'tls-1',
+      tlsPeer: { subject: 'proxy.example.com', altNames: [], sipDomains: ['proxy.example.com'], authorized: true },
+    };
+    const req = parseMessage(
+      Buffer.from(
+        'SUBSCRIBE sips:alice@example.com SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.1:40000;branch=z9hG4bKx\r\n' +
+          'From: <sips:bob@example.com>;tag=a\r\nTo: <sips:alice@example.com>\r\nCall-ID: c1\r\nCSeq: 1 SUBSCRIBE\r\n' +
+          'Contact: <sips:bob@127.0.0.1:40000;transport=tls>\r\nEvent: presence\r\nContent-Length: 0\r\n\r\n',
+      ),
+    ) as SipRequest;
+    const json = Dialog.fromRequest(req, 'b', flow).toJSON();
+    expect(json.flow).toEqual({
+      protocol: 'tls',
+      localAddress: '127.0.0.1',
+      localPort: 5061,
+      remoteAddress: '127.0.0.1',
+      remotePort: 40000,
+      connectionId: 'tls-1',
+    });
+  });
+});

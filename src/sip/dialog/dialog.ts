@@ -8,7 +8,7 @@ import { ownString } from '../message/text';
 
 /** The route set of most dialogs, shared (an empty array of its own costs each dialog 16 bytes or more). */
 const NO_ROUTES: readonly string[] = Object.freeze([]);
-import type { Flow } from '../transport/transport';
+import { storedFlow, type Flow } from '../transport/transport';
 
 /** The persisted form of a {@link Dialog}: plain JSON values only. */
 export interface DialogJSON {
@@ -190,7 +190,7 @@ export class Dialog {
       localSeq: this.localSeq,
       remoteSeq: this.remoteSeq,
     };
-    if (this.flow !== undefined) json.flow = { ...this.flow };
+    if (this.flow !== undefined) json.flow = { ...storedFlow(this.flow) };
     return json;
   }
 

@@ -54,3 +54,9 @@ describe('SipUri (RFC 3261 §19.1)', () => {
     },
   );
 });
+
+describe('SipUri.aor of a sips: URI', () => {
+  it('is the sip: AoR (RFC 5630 §3.1: the same resource, over TLS only)', () => {
+    expect(SipUri.parse('sips:Al%69ce@Example.com:5061;transport=tls').aor()).toBe('sip:Alice@example.com');
+  });
+});

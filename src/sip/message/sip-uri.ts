@@ -191,13 +191,15 @@ export class SipUri {
   }
 
   /**
-   * The address of record: `scheme:user@host` without port, parameters or headers; the user part unescaped
-   * and re-escaped canonically, so `sip:%61lice@Example.COM:5060` → `sip:alice@example.com`.
+   * The address of record: `sip:user@host` without port, parameters or headers; the user part unescaped
+   * and re-escaped canonically, so `sip:%61lice@Example.COM:5060` → `sip:alice@example.com`. A `sips:` URI
+   * names the same resource reached over TLS only (RFC 5630 §3.1): its AoR is the `sip:` one.
    */
   aor(): string {
     if (this.opaque !== undefined) return this.toString();
-    if (this.user === undefined) return `${this.scheme}:${this.host}`;
-    return `${this.scheme}:${escapeUser(unescapeUri(this.user))}@${this.host}`;
+    const scheme = this.scheme === 'sips' ? 'sip' : this.scheme;
+    if (this.user === undefined) return `${scheme}:${this.host}`;
+    return `${scheme}:${escapeUser(unescapeUri(this.user))}@${this.host}`;
   }
 
   /** A deep copy. */

@@ -1,7 +1,16 @@
 import { connect, createServer, isIPv6, type Server, type Socket } from 'node:net';
+import type { TlsPeer } from './tls-peer';
 import { ConnectionSupervisor, type ConnectionLimits } from './connection-supervisor';
 import { StreamFramer } from './stream-framer';
-import type { CloseHandler, ErrorHandler, Flow, MessageHandler, Transport, TransportOptions } from './transport';
+import type {
+  CloseHandler,
+  ErrorHandler,
+  Flow,
+  MessageHandler,
+  Transport,
+  TransportOptions,
+  TransportProtocol,
+} from './transport';
 import { defaultAdvertisedHost } from './transport';
 
 /** Options of {@link TcpTransport}. */
@@ -26,10 +35,13 @@ const CONNECT_TIMEOUT_MS = 5000;
 /**
  * SIP over TCP (RFC 3261 §18): Content-Length framing, connection reuse for responses and later requests
  * (`flow.connectionId`), outgoing connections opened on demand and read like incoming ones. Double-CRLF
- * keep-alives are answered with CRLF (RFC 5626 §4.4.1).
+ * keep-alives are answered with CRLF (RFC 5626 §4.4.1). The stream handling is shared with
+ * {@link TlsTransport}, which only replaces how sockets are accepted and opened.
  */
 export class TcpTransport implements Transport {
-  readonly protocol = 'tcp' as const;
+  get protocol(): TransportProtocol {
+    return 'tcp';
+  }
   readonly reliable = true;
   private server: Server | undefined;
   private readonly connections = new Map<string, Connection>();
@@ -42,7 +54,7 @@ export class TcpTransport implements Transport {
   private readonly maxMessageSize: number;
   private readonly supervisor: ConnectionSupervisor;
 
-  constructor(private readonly options: TcpTransportOptions = {}) {
+  constructor(protected readonly options: TcpTransportOptions = {}) {
     this.maxMessageSize = options.maxMessageSize ?? 65535;
     this.supervisor = new ConnectionSupervisor(options, (message) => {
       this.errorHandler(new Error(message));
@@ -82,7 +94,7 @@ export class TcpTransport implements Transport {
   }
 
   listen(): Promise<void> {
-    const server = createServer((socket) => {
+    const server = this.createListener((socket) => {
       // Past the cap the socket is closed at once: file descriptors stay for HTTP and existing flows.
       if (this.supervisor.admit(`${socket.remoteAddress ?? ''}:${socket.remotePort ?? 0}`)) this.adopt(socket);
       else socket.destroy();
@@ -133,7 +145,7 @@ export class TcpTransport implements Transport {
   private open(address: string, port: number): Promise<Connection> {
     const host = address.startsWith('[') ? address.slice(1, -1) : address;
     return new Promise((resolve, reject) => {
-      const socket = connect({ host, port, family: isIPv6(host) ? 6 : 4 });
+      const socket = this.connectSocket(host, port);
       const onError = (err: Error): void => {
         clearTimeout(timer);
         socket.destroy();
@@ -141,11 +153,15 @@ export class TcpTransport implements Transport {
       };
       // A peer that drops the SYN leaves connect() hanging for minutes: give up well before Timer F.
       const timer = setTimeout(() => {
-        onError(new Error(`TCP connect to ${host}:${port} timed out after ${CONNECT_TIMEOUT_MS} ms`));
+        onError(
+          new Error(
+            `${this.protocol.toUpperCase()} connect to ${host}:${port} timed out after ${CONNECT_TIMEOUT_MS} ms`,
+          ),
+        );
       }, CONNECT_TIMEOUT_MS);
       timer.unref();
       socket.once('error', onError);
-      socket.once('connect', () => {
+      socket.once(this.connectedEvent, () => {
         clearTimeout(timer);
         socket.off('error', onError);
         resolve(this.adopt(socket));
@@ -153,16 +169,43 @@ export class TcpTransport implements Transport {
     });
   }
 
+  /** The listening server; each accepted socket (after the TLS handshake for TLS) goes to `onSocket`. */
+  protected createListener(onSocket: (socket: Socket) => void): Server {
+    return createServer(onSocket);
+  }
+
+  /** Opens an outgoing connection; it is ready when it emits {@link connectedEvent}. */
+  protected connectSocket(host: string, port: number): Socket {
+    return connect({ host, port, family: isIPv6(host) ? 6 : 4 });
+  }
+
+  /** The event an outgoing socket emits once it can carry SIP. */
+  protected get connectedEvent(): string {
+    return 'connect';
+  }
+
+  /** Reports an error that concerns no connection yet (e.g. a failed TLS handshake). */
+  protected reportError(error: Error): void {
+    this.errorHandler(error);
+  }
+
+  /** The peer's certificate identity (TLS only). */
+  protected peerOf(_socket: Socket): TlsPeer | undefined {
+    return undefined;
+  }
+
   /** Registers a connected socket (incoming or outgoing) and reads SIP messages from it. */
   private adopt(socket: Socket): Connection {
-    const id = `tcp-${this.nextId++}`;
+    const id = `${this.protocol}-${this.nextId++}`;
+    const peer = this.peerOf(socket);
     const flow: Flow = {
-      protocol: 'tcp',
+      protocol: this.protocol,
       localAddress: socket.localAddress ?? this.bound.address,
       localPort: socket.localPort ?? this.bound.port,
       remoteAddress: socket.remoteAddress ?? '',
       remotePort: socket.remotePort ?? 0,
       connectionId: id,
+      ...(peer && { tlsPeer: peer }),
     };
     const conn: Connection = { id, socket, flow };
     const key = remoteKey(flow.remoteAddress, flow.remotePort);

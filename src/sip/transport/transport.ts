@@ -1,3 +1,5 @@
+import type { TlsPeer } from './tls-peer';
+
 /** Transport protocols of a {@link Flow} (RFC 3261 §18, RFC 7118 for WS/WSS). */
 export type TransportProtocol = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
 
@@ -12,6 +14,11 @@ export interface Flow {
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly connectionId?: string;
+  /**
+   * On a TLS connection whose peer presented a certificate: its subject and subjectAltNames, and whether it
+   * chains to the configured CA (only then is it an identity to trust, RFC 5922 §7). Absent otherwise.
+   */
+  readonly tlsPeer?: TlsPeer;
 }
 
 /**
@@ -72,6 +79,23 @@ export interface TransportOptions {
   advertisedPort?: number;
   /** UDP socket receive and send buffer size in bytes (default 8 MiB, capped by the kernel). */
   bufferSize?: number;
+}
+
+/**
+ * The flow as it may be stored (a subscription's, a dialog's): without its TLS peer identity, which only a live
+ * connection proves; a flow read back from storage never claims one.
+ */
+export function storedFlow(flow: Flow): Flow {
+  if (flow.tlsPeer === undefined) return flow;
+  const { protocol, localAddress, localPort, remoteAddress, remotePort, connectionId } = flow;
+  return {
+    protocol,
+    localAddress,
+    localPort,
+    remoteAddress,
+    remotePort,
+    ...(connectionId !== undefined && { connectionId }),
+  };
 }
 
 /** The advertised host for a bound address (a wildcard is not an address a peer can reach). */

@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { ConnectionSupervisor, type ConnectionLimits } from './connection-supervisor';
@@ -8,7 +9,7 @@ import { defaultAdvertisedHost } from './transport';
 
 /** Options of {@link WsTransport}. */
 export interface WsTransportOptions extends ConnectionLimits {
-  /** The HTTP server whose upgrades carry SIP over WebSocket. */
+  /** The HTTP (or HTTPS, see `secure`) server whose upgrades carry SIP over WebSocket. */
   server: Server;
   /** Request path for SIP (default `/sip`); upgrades for other paths are left to their owners. */
   path?: string;
@@ -23,6 +24,8 @@ export interface WsTransportOptions extends ConnectionLimits {
    * killing SIP upgrades. Upgrades for other paths are passed on untouched.
    */
   claimFirst?: boolean;
+  /** The server is HTTPS: flows say `wss` (RFC 7118 §5), Via says WSS. Default false. */
+  secure?: boolean;
   /** Whether an upgrade for `path` may proceed (e.g. an Origin check); refused ones get 403. Default: all. */
   allowUpgrade?: (req: IncomingMessage) => boolean;
   /**
@@ -34,6 +37,8 @@ export interface WsTransportOptions extends ConnectionLimits {
   onConnection?: (connectionId: string, req: IncomingMessage) => void;
 }
 
+type Server = HttpServer | HttpsServer;
+
 type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
 /**
@@ -42,7 +47,7 @@ type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => v
  * server cannot open connections to clients, so `send` to a closed connection rejects.
  */
 export class WsTransport implements Transport {
-  readonly protocol = 'ws' as const;
+  readonly protocol: 'ws' | 'wss';
   readonly reliable = true;
   private readonly wss: WebSocketServer;
   private readonly sockets = new Map<string, { ws: WebSocket; flow: Flow }>();
@@ -56,6 +61,7 @@ export class WsTransport implements Transport {
 
   constructor(private readonly options: WsTransportOptions) {
     this.path = options.path ?? '/sip';
+    this.protocol = options.secure === true ? 'wss' : 'ws';
     this.supervisor = new ConnectionSupervisor(options, (message) => {
       this.errorHandler(new Error(message));
     });
@@ -220,7 +226,7 @@ export class WsTransport implements Transport {
     const id = `ws-${this.nextId++}`;
     const sock = req.socket;
     const flow: Flow = {
-      protocol: 'ws',
+      protocol: this.protocol,
       localAddress: sock.localAddress ?? '',
       localPort: sock.localPort ?? 0,
       remoteAddress: sock.remoteAddress ?? '',
