@@ -48,7 +48,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import {
   OutgoingClient,
   type Clock,
-  type DigestCredentials,
+  type ClientCredentials,
   type NotifyHandler,
   type OutgoingKind,
   type OutgoingRecord,
@@ -62,11 +62,11 @@ import { SipBridge } from '../sip-bridge/sip-bridge.service';
 import { SipClientRepository } from './sip-client.repository';
 
 /** Gives the credentials for a challenge's realm, or undefined. */
-export type CredentialsProvider = (realm: string, record: Readonly<OutgoingRecord>) => DigestCredentials | undefined;
+export type CredentialsProvider = (realm: string, record: Readonly<OutgoingRecord>) => ClientCredentials | undefined;
 
 /** `user:password@realm` entries by realm. */
-function credentialTable(entries: readonly string[]): Map<string, DigestCredentials> {
-  const out = new Map<string, DigestCredentials>();
+function credentialTable(entries: readonly string[]): Map<string, ClientCredentials> {
+  const out = new Map<string, ClientCredentials>();
   for (const e of entries) {
     const at = e.lastIndexOf('@');
     const colon = e.indexOf(':');

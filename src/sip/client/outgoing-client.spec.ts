@@ -1,4 +1,4 @@
-import { digestResponse, parseAuthParams, parseDigestChallenge } from '../auth/digest-client';
+import { computeHa1, parseCredentials, verifyResponse } from '../auth/digest';
 import { SipHeaders } from '../message/sip-headers';
 import { SipRequest, SipResponse } from '../message/sip-message';
 import { parseMessage } from '../message/parser';
@@ -174,19 +174,10 @@ describe('OutgoingClient publications (RFC 3903 §4)', () => {
       headers: { 'WWW-Authenticate': 'Digest realm="example.com", nonce="n1", qop="auth", algorithm=SHA-256' },
     }));
     h.replies.push((req) => {
-      const auth = parseAuthParams(req.headers.get('Authorization')!.replace(/^Digest /, ''));
-      const c = parseDigestChallenge('Digest realm="example.com", nonce="n1", qop="auth", algorithm=SHA-256')!;
-      const expected = digestResponse(
-        c,
-        { username: 'pua', password: 'secret' },
-        {
-          method: 'PUBLISH',
-          uri: auth.get('uri')!,
-          cnonce: auth.get('cnonce')!,
-          nc: 1,
-        },
-      );
-      return auth.get('response') === expected
+      const creds = parseCredentials(req.headers.get('Authorization')!)!;
+      const valid =
+        creds.nonce === 'n1' && verifyResponse(creds, 'PUBLISH', computeHa1('SHA-256', 'pua', 'example.com', 'secret'));
+      return valid
         ? { status: 407, headers: { 'Proxy-Authenticate': 'Digest realm="example.com", nonce="n2"' } }
         : { status: 403 };
     });

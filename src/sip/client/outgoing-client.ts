@@ -1,4 +1,4 @@
-import type { DigestCredentials } from '../auth/digest-client';
+import type { ClientCredentials } from '../auth/digest-client';
 import { Dialog } from '../dialog/dialog';
 import { SipResponse, type SipRequest } from '../message/sip-message';
 import type { Clock, TimerHandle } from '../ports/clock';
@@ -27,7 +27,7 @@ export interface OutgoingClientOptions {
   random: Random;
   logger: SipLogger;
   /** Credentials for a challenge's realm (RFC 3261 §22.2); undefined: the challenge is not answered. */
-  credentials(realm: string, record: Readonly<OutgoingRecord>): DigestCredentials | undefined;
+  credentials(realm: string, record: Readonly<OutgoingRecord>): ClientCredentials | undefined;
   /** Seconds before another attempt after an error or time-out, unless the record says otherwise. */
   retryAfter: number;
   /** Seconds an unsubscribe waits for the terminating NOTIFY (RFC 6665 §4.1.2.3) before forgetting the dialog. */
