@@ -87,6 +87,14 @@ export const FIELD_LIMITS = {
   /** `admin` or `user`. */
   apiKeyRole: chars(8),
   apiKeyLabel: chars(128),
+  /** The module holding an outgoing publication or subscription (`pua-reginfo`, `b2b`). */
+  puaOwner: chars(64),
+  /** A URI of an outgoing publication or subscription (target, From, route, the owner's key); a binding's origin. */
+  puaUri: chars(1024),
+  /** Reason phrase of the last answer to an outgoing request. */
+  puaReason: chars(255),
+  /** Options of an outgoing publication or subscription, as JSON. */
+  puaOptions: text,
 } as const satisfies Record<string, FieldLimit>;
 
 export type LimitedField = keyof typeof FIELD_LIMITS;

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { KeyedMutex } from '../common/keyed-mutex';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { AorAttributesService } from '../location/aor-attributes.service';
 import type { Binding, ContactChange } from '../location/binding';
@@ -24,6 +25,8 @@ export const PUA_REGINFO_OWNER = 'pua-reginfo';
 @Injectable()
 export class ReginfoPublisher implements OnModuleInit {
   private readonly log = new Logger('PuaReginfo');
+  /** One PUBLISH decision per AoR at a time, so that documents go out in the order of the changes. */
+  private readonly locks = new KeyedMutex();
 
   constructor(
     private readonly client: SipClientService,
@@ -84,7 +87,11 @@ export class ReginfoPublisher implements OnModuleInit {
     });
   }
 
-  private async publish(aor: string, change?: ContactChange): Promise<boolean> {
+  private publish(aor: string, change?: ContactChange): Promise<boolean> {
+    return this.locks.run(aor, () => this.publishNow(aor, change));
+  }
+
+  private async publishNow(aor: string, change?: ContactChange): Promise<boolean> {
     const cfg = this.config.puaReginfo;
     const now = this.location.now();
     const uri = withDomain(aor, cfg.defaultDomain);

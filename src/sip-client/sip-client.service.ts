@@ -43,12 +43,13 @@ import {
 } from '@nestjs/common';
 import type { Logger as Pino } from 'pino';
 import { PINO } from '../common/app-logger';
+import { checkLength } from '../common/field-limits';
 import { CLOCK, RANDOM } from '../common/ports.module';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import {
   OutgoingClient,
   type Clock,
-  type DigestAccount,
+  type ClientCredentials,
   type NotifyHandler,
   type OutgoingKind,
   type OutgoingRecord,
@@ -62,11 +63,11 @@ import { SipBridge } from '../sip-bridge/sip-bridge.service';
 import { SipClientRepository } from './sip-client.repository';
 
 /** Gives the credentials for a challenge's realm, or undefined. */
-export type CredentialsProvider = (realm: string, record: Readonly<OutgoingRecord>) => DigestAccount | undefined;
+export type CredentialsProvider = (realm: string, record: Readonly<OutgoingRecord>) => ClientCredentials | undefined;
 
 /** `user:password@realm` entries by realm. */
-function credentialTable(entries: readonly string[]): Map<string, DigestAccount> {
-  const out = new Map<string, DigestAccount>();
+function credentialTable(entries: readonly string[]): Map<string, ClientCredentials> {
+  const out = new Map<string, ClientCredentials>();
   for (const e of entries) {
     const at = e.lastIndexOf('@');
     const colon = e.indexOf(':');
@@ -148,6 +149,9 @@ export class SipClientService implements OnModuleInit, OnApplicationBootstrap, B
 
   /** Publishes (or modifies) a publication; resolves once the server answered, with the record. */
   publish(input: PublishInput): Promise<Readonly<OutgoingRecord>> {
+    checkInput(input);
+    checkLength('contentType', input.contentType);
+    checkLength('body', input.body);
     return this.client.publish(input);
   }
 
@@ -158,6 +162,7 @@ export class SipClientService implements OnModuleInit, OnApplicationBootstrap, B
 
   /** Starts (or refreshes) a subscription; resolves once the SUBSCRIBE was answered, with the record. */
   subscribe(input: SubscribeInput): Promise<Readonly<OutgoingRecord>> {
+    checkInput(input);
     return this.client.subscribe(input);
   }
 
@@ -197,6 +202,17 @@ export class SipClientService implements OnModuleInit, OnApplicationBootstrap, B
     if (ports.udp !== undefined) return `<sip:${h}:${ports.udp}>`;
     return `<sip:${h}:${ports.tcp ?? 5060};transport=tcp>`;
   }
+}
+
+/** What every record stores must fit its column: a FieldTooLongError (400) names the field otherwise. */
+function checkInput(input: PublishInput | SubscribeInput): void {
+  checkLength('puaOwner', input.owner, 'owner');
+  checkLength('puaUri', input.key, 'key');
+  checkLength('puaUri', input.uri, 'uri');
+  checkLength('puaUri', input.from, 'from');
+  checkLength('puaUri', input.route, 'route');
+  checkLength('eventPackage', input.event, 'event');
+  checkLength('puaOptions', JSON.stringify(input.options ?? {}), 'options');
 }
 
 function sipLogger(p: Pino): SipLogger {

@@ -9,5 +9,5 @@ export * from './message';
 export * from './ports';
 export * from './transaction';
 export * from './transport';
-export * from './auth';
+export * from './auth/digest-client';
 export * from './client';

@@ -1,2 +1,0 @@
-export { digestAuthorization, pickDigestChallenge } from './digest-client';
-export type { DigestAccount, DigestRequest } from './digest-client';
