@@ -1,13 +1,7 @@
 import { FakeClock, type Random } from '../sip';
 import { B2bScheduler, type B2bTiming } from './b2b-scheduler';
 
-const TIMING: B2bTiming = {
-  resubscribeDelta: 30,
-  minResubscribeTime: 20,
-  onErrorRetryTime: 120,
-  maxSubscribeDelay: 0,
-  waitForTermNotify: 5,
-};
+const TIMING: B2bTiming = { maxSubscribeDelay: 0 };
 
 /** Randomness that hands out the given 32-bit fractions in turn. */
 function fractions(...values: number[]): Random {
@@ -29,27 +23,6 @@ describe('B2bScheduler', () => {
     expect(new B2bScheduler(TIMING, clock, fractions(0.5)).initialAt()).toBe(1_000_000);
     const spread = new B2bScheduler({ ...TIMING, maxSubscribeDelay: 10 }, clock, fractions(0, 0.25, 0.999999));
     expect([spread.initialAt(), spread.initialAt(), spread.initialAt()]).toEqual([1_000_000, 1_002_500, 1_009_999]);
-  });
-
-  it('refreshes resubscribeDelta before expiry, never sooner than minResubscribeTime after the last SUBSCRIBE', () => {
-    const s = new B2bScheduler(TIMING, new FakeClock(0), fractions(0));
-    // Granted 3600 s at t=0: refresh 30 s before expiry.
-    expect(s.refreshAt(3_600_000, 0)).toBe(3_570_000);
-    // Granted 40 s: 30 s before expiry would be 10 s after the SUBSCRIBE; the minimum makes it 20 s.
-    expect(s.refreshAt(40_000, 0)).toBe(20_000);
-    // Granted less than the delta: still the minimum after the last one.
-    expect(s.refreshAt(5_000, 0)).toBe(20_000);
-  });
-
-  it('retries after onErrorRetryTime, or after the retry-after the remote asked for when it is longer', () => {
-    const s = new B2bScheduler(TIMING, new FakeClock(1_000), fractions(0));
-    expect(s.retryAt()).toBe(121_000);
-    expect(s.retryAt(1_000, 60)).toBe(121_000);
-    expect(s.retryAt(1_000, 600)).toBe(601_000);
-  });
-
-  it('waits waitForTermNotify for the terminating NOTIFY', () => {
-    expect(new B2bScheduler(TIMING, new FakeClock(7_000), fractions(0)).termDeadline()).toBe(12_000);
   });
 
   it('runs one task per key at its time; scheduling again replaces it, cancel and stop drop it', () => {

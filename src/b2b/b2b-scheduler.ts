@@ -1,22 +1,16 @@
 import type { Clock, Random, TimerHandle } from '../sip';
 
-/** The timing settings of `b2b`, in seconds (presence_b2b's parameters of the same names). */
+/** The timing B2B applies itself, in seconds (presence_b2b's parameter of the same name). */
 export interface B2bTiming {
-  /** Refresh this long before the remote subscription expires. */
-  readonly resubscribeDelta: number;
-  /** Never refresh sooner than this after the previous SUBSCRIBE. */
-  readonly minResubscribeTime: number;
-  /** After an error response or a time-out, try again after this. */
-  readonly onErrorRetryTime: number;
-  /** > 0: an initial SUBSCRIBE waits a random delay up to this (a restart does not send them all at once). */
+  /** > 0: an initial SUBSCRIBE waits a random delay up to this, so that many do not go out together. */
   readonly maxSubscribeDelay: number;
-  /** After SUBSCRIBE Expires 0, wait this long for the terminating NOTIFY. */
-  readonly waitForTermNotify: number;
 }
 
 /**
- * When B2B sends its SUBSCRIBEs, and one timer per outgoing subscription to do it: pure time arithmetic on the
- * {@link Clock} and {@link Random} ports, so every rule is tested on a fake clock in milliseconds.
+ * When B2B sends its initial SUBSCRIBEs, and one timer per remote subscription to do it, on the {@link Clock}
+ * and {@link Random} ports (tested on a fake clock in milliseconds). Refreshes (b2b.resubscribeDelta,
+ * b2b.minResubscribeTime), retries (b2b.onErrorRetryTime) and the wait for the terminating NOTIFY
+ * (b2b.waitForTermNotify) are the outgoing client's, given to it with each subscription.
  */
 export class B2bScheduler {
   private readonly timers = new Map<string, { readonly at: number; readonly handle: TimerHandle }>();
@@ -32,30 +26,6 @@ export class B2bScheduler {
     const spread = this.timing.maxSubscribeDelay * 1000;
     if (spread <= 0) return now;
     return now + Math.floor(this.fraction() * spread);
-  }
-
-  /**
-   * When a subscription granted until `expiresAt` is refreshed: `resubscribeDelta` before expiry, but never
-   * sooner than `minResubscribeTime` after the SUBSCRIBE sent at `lastSentAt`.
-   */
-  refreshAt(expiresAt: number, lastSentAt: number): number {
-    return Math.max(
-      expiresAt - this.timing.resubscribeDelta * 1000,
-      lastSentAt + this.timing.minResubscribeTime * 1000,
-    );
-  }
-
-  /**
-   * When a SUBSCRIBE that failed (error response, time-out) is tried again: `onErrorRetryTime` from now, or
-   * later when the remote server asked for more (Retry-After, Subscription-State retry-after, RFC 6665 §4.1.3).
-   */
-  retryAt(now = this.clock.now(), retryAfter?: number): number {
-    return now + Math.max(this.timing.onErrorRetryTime, retryAfter ?? 0) * 1000;
-  }
-
-  /** Until when the terminating NOTIFY is awaited after an unsubscribe sent at `now`. */
-  termDeadline(now = this.clock.now()): number {
-    return now + this.timing.waitForTermNotify * 1000;
   }
 
   /** Runs `task` at `at` for `key`, replacing what was scheduled for it. */

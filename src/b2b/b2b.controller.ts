@@ -81,8 +81,12 @@ export class B2bController {
     const id = timeOrderedId(this.clock.now(), this.random);
     if (expires !== undefined) this.b2b.expect(id, expires);
     this.b2b.ensurePackage(event.toLowerCase());
-    const sub = await this.internal.subscribe({ id, owner: B2B_OWNER, presentity, event, watcher });
-    return this.toDto(sub);
+    try {
+      const sub = await this.internal.subscribe({ id, owner: B2B_OWNER, presentity, event, watcher });
+      return this.toDto(sub);
+    } finally {
+      this.b2b.settled(id);
+    }
   }
 
   @Get()

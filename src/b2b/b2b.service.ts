@@ -157,6 +157,11 @@ export class B2bService implements OnModuleInit, OnApplicationBootstrap, OnModul
     this.requested.set(subscriptionId, expires);
   }
 
+  /** Forgets what {@link expect} recorded, once the watcher was added or could not be. */
+  settled(subscriptionId: string): void {
+    this.requested.delete(subscriptionId);
+  }
+
   /** Makes sure a package no module here knows is served as pass-through (remote documents as they come). */
   ensurePackage(event: string): void {
     if (this.packages.get(event)) return;

@@ -363,6 +363,21 @@ describe('OutgoingClient subscriptions (RFC 6665 §4.1)', () => {
   });
 });
 
+describe('refreshDelay', () => {
+  it('refreshes refreshBefore seconds before expiry, never sooner than minRefreshInterval after the last one', () => {
+    // b2b.resubscribeDelta = 30, b2b.minResubscribeTime = 20.
+    const options = { refreshBefore: 30, minRefreshInterval: 20 };
+    expect(refreshDelay(3600, options)).toBe(3_570_000);
+    // Granted 40 s: 30 s before expiry would be 10 s after this one; the minimum makes it 20 s.
+    expect(refreshDelay(40, options)).toBe(20_000);
+    // Granted less than the minimum: at expiry, not later.
+    expect(refreshDelay(10, options)).toBe(10_000);
+    // Without options: a quarter of the expiry before it, at most 30 s.
+    expect(refreshDelay(3600, {})).toBe(3_570_000);
+    expect(refreshDelay(60, {})).toBe(45_000);
+  });
+});
+
 describe('Subscription-State', () => {
   it('reads state, expires, reason and retry-after', () => {
     expect(parseSubscriptionState('Terminated;reason=Probation;retry-after=30')).toEqual({
