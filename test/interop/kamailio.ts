@@ -189,3 +189,20 @@ export function traced(kam: () => RunningKamailio, body: () => Promise<void>): (
     }
   };
 }
+
+/** `text` as a literal inside a regular expression. */
+export function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** The Call-ID of a line Kamailio logged while handling a message (its prefix `{<type> <cseq> <method> <call-id>}`). */
+export function loggedCallId(line: string): string {
+  const callId = /\{\d+ \d+ [A-Z]+ (\S+)\}/.exec(line)?.[1];
+  if (callId === undefined) throw new Error(`no Call-ID in Kamailio's log line ${JSON.stringify(line)}`);
+  return callId;
+}
+
+/** A pattern for Kamailio's log of the answer it received to a NOTIFY of dialog `callId`, with `status`. */
+export function notifyAnswered(callId: string, status = '\\d+'): RegExp {
+  return new RegExp(`NOTIFY ${escapeRegExp(callId)}\\} .*interop: reply ${status} `);
+}
