@@ -78,6 +78,14 @@ export const FIELD_LIMITS = {
   appids: chars(255),
   /** `<etag>.<seq>` of a slice of a profile document. */
   chunkId: chars(80),
+  /** The module holding an outgoing publication or subscription (`pua-reginfo`, `b2b`). */
+  puaOwner: chars(64),
+  /** A URI of an outgoing publication or subscription (target, From, route, the owner's key); a binding's origin. */
+  puaUri: chars(1024),
+  /** Reason phrase of the last answer to an outgoing request. */
+  puaReason: chars(255),
+  /** Options of an outgoing publication or subscription, as JSON. */
+  puaOptions: text,
 } as const satisfies Record<string, FieldLimit>;
 
 export type LimitedField = keyof typeof FIELD_LIMITS;

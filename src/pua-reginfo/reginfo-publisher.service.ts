@@ -1,11 +1,14 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { KeyedMutex } from '../common/keyed-mutex';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { AorAttributesService } from '../location/aor-attributes.service';
-import type { ContactChange } from '../location/binding';
+import type { Binding, ContactChange } from '../location/binding';
 import { LocationService } from '../location/location.service';
 import { EventPackageRegistry } from '../pa/core/event-package.registry';
 import { Notifier } from '../pa/core/notifier.service';
-import { REGINFO_CONTENT_TYPE } from '../presence-reginfo/reginfo';
+import type { ContactView } from '../pa/core/event-package';
+import { REGINFO_CONTENT_TYPE, reginfoXml } from '../presence-reginfo/reginfo';
+import { parseIdentities, registrationsOf } from '../presence-reginfo/reginfo-local';
 import { SipClientService } from '../sip-client/sip-client.service';
 
 /** The owner name of pua_reginfo's publications and subscriptions in the outgoing client. */
@@ -16,12 +19,14 @@ export const PUA_REGINFO_OWNER = 'pua-reginfo';
  * sends a PUBLISH Event: reg with the AoR's reginfo document, the one the `reg` package renders (full state),
  * through puaReginfo.outboundProxy. Only REGISTERed bindings are published: bindings learned from a
  * reginfo NOTIFY never are (Kamailio skips its own usrloc changes the same way), so two servers that publish
- * and subscribe to each other do not loop. When the AoR's last binding goes, the publication is removed
- * (PUBLISH Expires 0).
+ * and subscribe to each other do not loop. When the AoR's last binding goes, a document with the
+ * registration terminated is published, then the publication is removed (PUBLISH Expires 0).
  */
 @Injectable()
 export class ReginfoPublisher implements OnModuleInit {
   private readonly log = new Logger('PuaReginfo');
+  /** One PUBLISH decision per AoR at a time, so that documents go out in the order of the changes. */
+  private readonly locks = new KeyedMutex();
 
   constructor(
     private readonly client: SipClientService,
@@ -38,7 +43,7 @@ export class ReginfoPublisher implements OnModuleInit {
     this.location.onChange((change) => {
       if (change.domain !== this.domain()) return;
       if (!this.concernsLocal(change)) return;
-      this.publishLater(change.aor);
+      this.publishLater(change.aor, change);
     });
     if (cfg.ulIdentitiesKey) {
       this.attributes.onChange((c) => {
@@ -76,32 +81,48 @@ export class ReginfoPublisher implements OnModuleInit {
     return change.events.some((e) => e.binding.origin === undefined);
   }
 
-  private publishLater(aor: string): void {
-    this.publish(aor).catch((e: unknown) => {
+  private publishLater(aor: string, change?: ContactChange): void {
+    this.publish(aor, change).catch((e: unknown) => {
       this.log.error(`reginfo PUBLISH of ${aor} failed: ${(e as Error).message}`);
     });
   }
 
-  private async publish(aor: string): Promise<boolean> {
+  private publish(aor: string, change?: ContactChange): Promise<boolean> {
+    return this.locks.run(aor, () => this.publishNow(aor, change));
+  }
+
+  private async publishNow(aor: string, change?: ContactChange): Promise<boolean> {
     const cfg = this.config.puaReginfo;
     const now = this.location.now();
-    const local = this.location.lookup(aor, this.domain(), now).filter((b) => b.origin === undefined);
-    if (local.length === 0) return this.client.unpublish(PUA_REGINFO_OWNER, aor);
-    const pkg = this.packages.get('reg');
-    if (!pkg) return false;
-    const ids = new Set(local.map((b) => b.id));
-    const state = await this.notifier.state(aor, 'reg', now);
-    const body = pkg.render(
-      { ...state, publications: [], contacts: state.contacts.filter((c) => ids.has(c.id)) },
-      { kind: 'internal', uri: aor, accept: [] },
-    );
-    if (!body) return false;
-    // Kamailio's reginfo_get_expires: the longest remaining binding.
-    const expires = Math.max(1, ...local.map((b) => Math.ceil((b.expiresAt - now) / 1000)));
     const uri = withDomain(aor, cfg.defaultDomain);
     // Without an outbound proxy the PUBLISH goes to the AoR's domain; when that is served here it would come
     // back to this server, where the reg package already shows the bindings: nothing to send.
     if (!cfg.outboundProxy && this.servedHere(uri)) return false;
+    const local = this.location.lookup(aor, this.domain(), now).filter((b) => b.origin === undefined);
+    const state = await this.notifier.state(aor, 'reg', now);
+    let body: string;
+    let expires: number;
+    if (local.length === 0) {
+      if (!this.client.get('publish', PUA_REGINFO_OWNER, aor)) return false;
+      // The last binding went: its end is published (registration terminated, each contact with its event,
+      // as Kamailio's pua_reginfo does), then the publication is removed.
+      const ended = (change?.events ?? []).filter((e) => e.binding.origin === undefined);
+      const views = ended.map((e) => bindingView(e.binding, e.type));
+      const ids = parseIdentities(aor, cfg.ulIdentitiesKey ? state.attributes?.[cfg.ulIdentitiesKey] : undefined);
+      body = reginfoXml({ version: 0, state: 'full', registrations: registrationsOf(ids, views, now, 'terminated') });
+      expires = this.config.puaReginfo.publishExpires;
+    } else {
+      const pkg = this.packages.get('reg');
+      if (!pkg) return false;
+      const rendered = pkg.render(
+        { ...state, publications: [], contacts: local.map((b) => bindingView(b, 'registered')) },
+        { kind: 'internal', uri: aor, accept: [] },
+      );
+      if (!rendered) return false;
+      body = typeof rendered.body === 'string' ? rendered.body : rendered.body.toString('utf8');
+      // Kamailio's reginfo_get_expires: the longest remaining binding.
+      expires = Math.max(1, ...local.map((b) => Math.ceil((b.expiresAt - now) / 1000)));
+    }
     await this.client.publish({
       owner: PUA_REGINFO_OWNER,
       key: aor,
@@ -109,12 +130,31 @@ export class ReginfoPublisher implements OnModuleInit {
       from: cfg.serverAddress || uri,
       event: 'reg',
       contentType: REGINFO_CONTENT_TYPE,
-      body: typeof body.body === 'string' ? body.body : body.body.toString('utf8'),
+      body,
       expires,
       ...(cfg.outboundProxy && { route: cfg.outboundProxy }),
     });
+    if (local.length === 0) await this.client.unpublish(PUA_REGINFO_OWNER, aor);
     return true;
   }
+}
+
+/** A binding as the reg package shows a contact, with the event it is reported with. */
+function bindingView(b: Binding, event: string): ContactView {
+  return {
+    id: b.id,
+    uri: b.uri,
+    ...(b.displayName !== undefined && { displayName: b.displayName }),
+    ...(b.params !== undefined && { params: b.params }),
+    expiresAt: b.expiresAt,
+    ...(b.q !== undefined && { q: b.q }),
+    ...(b.instance !== undefined && { instance: b.instance }),
+    ...(b.regId !== undefined && { regId: b.regId }),
+    callId: b.callId,
+    cseq: b.cseq,
+    registeredAt: b.createdAt,
+    event,
+  };
 }
 
 /** `puaReginfo.defaultDomain` completes an AoR without a domain (`sip:alice` → `sip:alice@example.com`). */

@@ -24,6 +24,9 @@ export type ReginfoAppliedListener = (applied: ReginfoApplied) => void;
 
 const MAX_EXPIRES = 31_536_000;
 
+/** How long reginfo_subscribe over REST waits for the notifier's answer before it answers itself. */
+const FIRST_ANSWER_WAIT_MS = 3000;
+
 /**
  * pua_reginfo's subscribing side: reginfo_subscribe(uri[, expires]) (REST and puaReginfo.subscriptions),
  * persisted in the outgoing client, and reginfo_handle_notify: a NOTIFY Event: reg in such a subscription is
@@ -68,7 +71,7 @@ export class ReginfoSubscriptions implements OnModuleInit, OnApplicationBootstra
     const expires = expiresInput === undefined ? this.config.puaReginfo.subscribeExpires : checkExpires(expiresInput);
     const cfg = this.config.puaReginfo;
     const from = cfg.serverAddress || `sip:reginfo@${hostPart(this.bridge.advertisedHost())}`;
-    return this.client.subscribe({
+    const sent = this.client.subscribe({
       owner: PUA_REGINFO_OWNER,
       key: uri,
       uri,
@@ -81,6 +84,18 @@ export class ReginfoSubscriptions implements OnModuleInit, OnApplicationBootstra
         ...(cfg.serverAddress && { contact: `<${cfg.serverAddress}>` }),
       },
     });
+    // The record is saved before the SUBSCRIBE goes out; an unreachable notifier (Timer F, 32 s) does not hold
+    // the caller longer than FIRST_ANSWER_WAIT_MS: the record then says `sending`, and later how it went.
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => {
+        resolve(undefined);
+      }, FIRST_ANSWER_WAIT_MS);
+      timer.unref();
+    });
+    const answered = await Promise.race([sent, waited]);
+    clearTimeout(timer);
+    return answered ?? this.client.get('subscribe', PUA_REGINFO_OWNER, uri)!;
   }
 
   list(): Readonly<OutgoingRecord>[] {

@@ -38,17 +38,18 @@ import {
   Injectable,
   Logger,
   type OnApplicationBootstrap,
-  type OnApplicationShutdown,
+  type BeforeApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
 import type { Logger as Pino } from 'pino';
 import { PINO } from '../common/app-logger';
+import { checkLength } from '../common/field-limits';
 import { CLOCK, RANDOM } from '../common/ports.module';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import {
   OutgoingClient,
   type Clock,
-  type DigestCredentials,
+  type ClientCredentials,
   type NotifyHandler,
   type OutgoingKind,
   type OutgoingRecord,
@@ -62,11 +63,11 @@ import { SipBridge } from '../sip-bridge/sip-bridge.service';
 import { SipClientRepository } from './sip-client.repository';
 
 /** Gives the credentials for a challenge's realm, or undefined. */
-export type CredentialsProvider = (realm: string, record: Readonly<OutgoingRecord>) => DigestCredentials | undefined;
+export type CredentialsProvider = (realm: string, record: Readonly<OutgoingRecord>) => ClientCredentials | undefined;
 
 /** `user:password@realm` entries by realm. */
-function credentialTable(entries: readonly string[]): Map<string, DigestCredentials> {
-  const out = new Map<string, DigestCredentials>();
+function credentialTable(entries: readonly string[]): Map<string, ClientCredentials> {
+  const out = new Map<string, ClientCredentials>();
   for (const e of entries) {
     const at = e.lastIndexOf('@');
     const colon = e.indexOf(':');
@@ -76,7 +77,7 @@ function credentialTable(entries: readonly string[]): Map<string, DigestCredenti
 }
 
 @Injectable()
-export class SipClientService implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
+export class SipClientService implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly log = new Logger('SipClient');
   private readonly client: OutgoingClient;
   private readonly providers = new Map<string, CredentialsProvider>();
@@ -141,12 +142,16 @@ export class SipClientService implements OnModuleInit, OnApplicationBootstrap, O
     this.loaded = [];
   }
 
-  onApplicationShutdown(): void {
+  /** Before the database closes: nothing is sent or saved afterwards (what was in flight is resumed at start). */
+  beforeApplicationShutdown(): void {
     this.client.stop();
   }
 
   /** Publishes (or modifies) a publication; resolves once the server answered, with the record. */
   publish(input: PublishInput): Promise<Readonly<OutgoingRecord>> {
+    checkInput(input);
+    checkLength('contentType', input.contentType);
+    checkLength('body', input.body);
     return this.client.publish(input);
   }
 
@@ -157,6 +162,7 @@ export class SipClientService implements OnModuleInit, OnApplicationBootstrap, O
 
   /** Starts (or refreshes) a subscription; resolves once the SUBSCRIBE was answered, with the record. */
   subscribe(input: SubscribeInput): Promise<Readonly<OutgoingRecord>> {
+    checkInput(input);
     return this.client.subscribe(input);
   }
 
@@ -196,6 +202,17 @@ export class SipClientService implements OnModuleInit, OnApplicationBootstrap, O
     if (ports.udp !== undefined) return `<sip:${h}:${ports.udp}>`;
     return `<sip:${h}:${ports.tcp ?? 5060};transport=tcp>`;
   }
+}
+
+/** What every record stores must fit its column: a FieldTooLongError (400) names the field otherwise. */
+function checkInput(input: PublishInput | SubscribeInput): void {
+  checkLength('puaOwner', input.owner, 'owner');
+  checkLength('puaUri', input.key, 'key');
+  checkLength('puaUri', input.uri, 'uri');
+  checkLength('puaUri', input.from, 'from');
+  checkLength('puaUri', input.route, 'route');
+  checkLength('eventPackage', input.event, 'event');
+  checkLength('puaOptions', JSON.stringify(input.options ?? {}), 'options');
 }
 
 function sipLogger(p: Pino): SipLogger {

@@ -152,6 +152,29 @@ describe.each(databaseKinds())('pua_reginfo between two instances on %s', (kind)
     expect(await b.contacts(BOB)).toEqual([`${ca} ${BOB}`, `${cb} local`].sort());
   });
 
+  it('publishes again on reginfo_update and when the identities attribute changes', async () => {
+    const dave = 'sip:dave@example.com';
+    const pa = await phone(a);
+    const c = pa.contactUri('dave');
+    expect((await pa.register({ aor: dave, contact: `<${c}>`, expires: 60 })).status).toBe(200);
+    await until(() => b.regContacts(dave), [c], 'published to B');
+    const sent = a.counts.client;
+    const update = await api(a.httpPort, 'POST', '/api/reginfo/update', { aor: dave });
+    expect(update.status).toBe(200);
+    expect(update.json).toEqual({ aor: dave, published: true });
+    expect(a.counts.client).toBeGreaterThan(sent);
+    expect((await api(a.httpPort, 'POST', '/api/reginfo/update', { aor: 'sip:nobody@example.com' })).json).toEqual({
+      aor: 'sip:nobody@example.com',
+      published: false,
+    });
+
+    const put = await api(a.httpPort, 'PUT', `/api/registrations/${encodeURIComponent(dave)}/attributes/identities`, {
+      value: '<sip:dave.alt@example.com>',
+    });
+    expect(put.status).toBe(200);
+    await until(() => b.regAors(dave), ['sip:dave.alt@example.com', dave], 'identities published');
+  });
+
   it('answers bad reginfo in a NOTIFY with 400 and changes nothing', async () => {
     const carol = 'sip:carol@example.com';
     const pa = await phone(a);

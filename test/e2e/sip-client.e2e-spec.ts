@@ -4,7 +4,7 @@
  * NOTIFY of no dialog refused with 481, and publications and subscriptions resumed after a restart.
  */
 import type { RunningApp } from '../../src/app.factory';
-import { digestResponse, parseAuthParams, parseDigestChallenge, SipError } from '../../src/sip';
+import { computeHa1, parseChallenge, parseCredentials, SipError, verifyResponse } from '../../src/sip';
 import type { ClientNotify } from '../../src/sip';
 import { SipClientService } from '../../src/sip-client/sip-client.service';
 import { freePort, startTestApp } from '../utils/test-app';
@@ -17,17 +17,12 @@ const CREDS = { username: 'hub', password: 'hub-secret' };
 function expectValidDigest(req: SipTestMessage, header: string, challenge: string): void {
   const value = req.header(header);
   expect(value).toBeDefined();
-  const p = parseAuthParams(value!.replace(/^Digest\s+/i, ''));
-  const c = parseDigestChallenge(challenge)!;
-  expect(p.get('username')).toBe(CREDS.username);
-  expect(p.get('algorithm')).toBe(c.algorithm);
-  const expected = digestResponse(c, CREDS, {
-    method: req.method!,
-    uri: p.get('uri')!,
-    cnonce: p.get('cnonce') ?? '',
-    nc: parseInt(p.get('nc') ?? '1', 16),
-  });
-  expect(p.get('response')).toBe(expected);
+  const creds = parseCredentials(value!)!;
+  const c = parseChallenge(challenge)!;
+  expect(creds).toMatchObject({ username: CREDS.username, realm: c.realm, nonce: c.nonce, algorithm: c.algorithm });
+  expect(verifyResponse(creds, req.method!, computeHa1(c.algorithm, CREDS.username, c.realm, CREDS.password))).toBe(
+    true,
+  );
 }
 
 describe.each(databaseKinds())('outgoing SIP client over UDP on %s', (kind) => {
@@ -168,5 +163,49 @@ describe.each(databaseKinds())('outgoing SIP client over UDP on %s', (kind) => {
     server.respond(remove, 200, { headers: { Expires: 0 } });
     expect(await unpublished).toBe(true);
     expect(client.list('publish', 'test')).toEqual([]);
+  });
+
+  it.each([
+    [401, 'MD5'],
+    [401, 'SHA-256'],
+    [407, 'MD5'],
+    [407, 'SHA-256'],
+  ] as const)('answers a %i challenge with %s to PUBLISH and to SUBSCRIBE', async (status, algorithm) => {
+    const client = app ? app.app.get(SipClientService) : await start();
+    const key = `${status}-${algorithm}`;
+    const challenge = `Digest realm="test.example", nonce="n-${key}", qop="auth", algorithm=${algorithm}`;
+    const [ask, answer] =
+      status === 401 ? ['WWW-Authenticate', 'authorization'] : ['Proxy-Authenticate', 'proxy-authorization'];
+    const target = `sip:${key}@127.0.0.1:${server.localPort}`;
+    const published = client.publish({
+      owner: 'test',
+      key,
+      uri: target,
+      event: 'presence',
+      contentType: 'application/pidf+xml',
+      body: '<presence/>',
+      expires: 60,
+    });
+    const p1 = await server.waitForRequest((m) => m.method === 'PUBLISH' && m.uri === target);
+    server.respond(p1, status, { headers: { [ask]: challenge } });
+    const p2 = await server.waitForRequest((m) => m.method === 'PUBLISH' && m.uri === target && !m.retransmission);
+    expectValidDigest(p2, answer, challenge);
+    server.respond(p2, 200, { headers: { 'SIP-ETag': key, Expires: 60 } });
+    expect((await published).state).toBe('active');
+
+    const subscribed = client.subscribe({
+      owner: 'test',
+      key,
+      uri: target,
+      from: 'sip:hub@test.example',
+      event: 'presence',
+      expires: 60,
+    });
+    const s1 = await server.waitForRequest((m) => m.method === 'SUBSCRIBE' && m.uri === target);
+    server.respond(s1, status, { headers: { [ask]: challenge } });
+    const s2 = await server.waitForRequest((m) => m.method === 'SUBSCRIBE' && m.uri === target && !m.retransmission);
+    expectValidDigest(s2, answer, challenge);
+    server.respond(s2, 200, { toTag: 'n', headers: { Expires: 60, Contact: `<${target}>` } });
+    expect((await subscribed).state).toBe('active');
   });
 });

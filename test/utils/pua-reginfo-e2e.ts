@@ -54,6 +54,7 @@ export class Hub {
       PA_MIN_EXPIRES: '1',
       PA_PUBLISH_MIN_EXPIRES: '1',
       SIP_CLIENT_RETRY_AFTER: '1',
+      PUA_REGINFO_UL_IDENTITIES_KEY: 'identities',
       ...extra,
     });
     this.counts = { client: 0, applied: 0, location: 0 };
@@ -84,6 +85,13 @@ export class Hub {
     if (res.status === 404) return [];
     const contacts = res.json.contacts as { uri: string; origin?: string }[];
     return contacts.map((c) => `${c.uri} ${c.origin ?? 'local'}`).sort();
+  }
+
+  /** The AoRs of the registrations of an AoR's reg state here. */
+  async regAors(aor: string): Promise<string[]> {
+    const res = await api(this.httpPort, 'GET', `/api/presentities/${encodeURIComponent(aor)}/reg`);
+    const regs = (res.json.registrations ?? []) as { aor: string }[];
+    return [...new Set(regs.map((r) => r.aor))].sort();
   }
 
   /** The contact URIs of the AoR's reg state here (local, learned and published), each once, as REST shows it. */

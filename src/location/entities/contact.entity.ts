@@ -77,7 +77,7 @@ export class ContactEntity {
   connectionId!: string | null;
 
   /** Where a binding learned from reginfo came from (the subscription's URI); null for REGISTERed ones. */
-  @Column({ type: 'varchar', length: FIELD_LIMITS.contactUri.max, nullable: true, default: null })
+  @Column({ type: 'varchar', length: FIELD_LIMITS.puaUri.max, nullable: true, default: null })
   origin!: string | null;
 
   @Column({ name: 'created_at', type: 'bigint', transformer: bigintNumber })

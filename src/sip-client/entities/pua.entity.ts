@@ -16,22 +16,22 @@ export class PuaEntity {
   kind!: string;
 
   /** The module holding it (`pua-reginfo`, `b2b`). */
-  @Column({ type: 'varchar', length: FIELD_LIMITS.eventPackage.max })
+  @Column({ type: 'varchar', length: FIELD_LIMITS.puaOwner.max })
   owner!: string;
 
-  @Column({ name: 'owner_key', type: 'varchar', length: FIELD_LIMITS.contactUri.max })
+  @Column({ name: 'owner_key', type: 'varchar', length: FIELD_LIMITS.puaUri.max })
   ownerKey!: string;
 
-  @Column({ type: 'varchar', length: FIELD_LIMITS.contactUri.max })
+  @Column({ type: 'varchar', length: FIELD_LIMITS.puaUri.max })
   uri!: string;
 
-  @Column({ name: 'from_uri', type: 'varchar', length: FIELD_LIMITS.contactUri.max })
+  @Column({ name: 'from_uri', type: 'varchar', length: FIELD_LIMITS.puaUri.max })
   fromUri!: string;
 
   @Column({ type: 'varchar', length: FIELD_LIMITS.eventPackage.max })
   event!: string;
 
-  @Column({ type: 'varchar', length: FIELD_LIMITS.contactUri.max })
+  @Column({ type: 'varchar', length: FIELD_LIMITS.puaUri.max })
   route!: string;
 
   @Column({ type: 'integer' })
@@ -71,7 +71,7 @@ export class PuaEntity {
   @Column({ name: 'last_status', type: 'integer' })
   lastStatus!: number;
 
-  @Column({ name: 'last_reason', type: 'varchar', length: FIELD_LIMITS.source.max })
+  @Column({ name: 'last_reason', type: 'varchar', length: FIELD_LIMITS.puaReason.max })
   lastReason!: string;
 
   /** Accept, refresh and retry options and the owner's data, as JSON. */

@@ -1,111 +1,34 @@
-import type { DigestCredentials } from '../auth/digest-client';
 import { Dialog } from '../dialog/dialog';
-import { SipResponse, type SipRequest } from '../message/sip-message';
-import type { Clock, TimerHandle } from '../ports/clock';
-import type { SipLogger } from '../ports/logger';
-import type { Random } from '../ports/random';
+import type { SipRequest } from '../message/sip-message';
 import {
   afterTermination,
   parseSubscriptionState,
   refreshDelay,
-  type OutgoingKind,
-  type OutgoingOptions,
   type OutgoingRecord,
-  type OutgoingStore,
   type SubscriptionStateHeader,
 } from './outgoing-record';
-import { authorize, dialogFromNotify, inDialogSubscribe, initialRequest, type RequestParts } from './outgoing-requests';
+import { OutgoingEntries } from './outgoing-entries';
+import { dialogFromNotify, inDialogSubscribe, initialRequest, type RequestParts } from './outgoing-requests';
+import {
+  errorAnswer,
+  isFinal2xx,
+  keyOf,
+  type NotifyAnswer,
+  type OutgoingEntry,
+  type PublishInput,
+  type SubscribeInput,
+} from './outgoing-types';
 
-/** What the outgoing client needs from its host. */
-export interface OutgoingClientOptions {
-  /** Sends a request in a new non-INVITE client transaction; resolves with the final response. */
-  send(req: SipRequest): Promise<SipResponse>;
-  /** Our Contact for SUBSCRIBE (where NOTIFYs come). */
-  contact(): string;
-  store: OutgoingStore;
-  clock: Clock;
-  random: Random;
-  logger: SipLogger;
-  /** Credentials for a challenge's realm (RFC 3261 §22.2); undefined: the challenge is not answered. */
-  credentials(realm: string, record: Readonly<OutgoingRecord>): DigestCredentials | undefined;
-  /** Seconds before another attempt after an error or time-out, unless the record says otherwise. */
-  retryAfter: number;
-  /** Seconds an unsubscribe waits for the terminating NOTIFY (RFC 6665 §4.1.2.3) before forgetting the dialog. */
-  waitForTermNotify: number;
-}
-
-/** A PUBLISH to keep at a server (RFC 3903). */
-export interface PublishInput {
-  readonly owner: string;
-  readonly key: string;
-  /** The presentity: Request-URI and To. */
-  readonly uri: string;
-  /** From; default `uri`. */
-  readonly from?: string;
-  readonly event: string;
-  readonly contentType: string;
-  readonly body: string;
-  readonly expires: number;
-  /** Outbound proxy URI; default none (the Request-URI's host and port). */
-  readonly route?: string;
-  readonly options?: OutgoingOptions;
-}
-
-/** A subscription to hold at a notifier (RFC 6665). */
-export interface SubscribeInput {
-  readonly owner: string;
-  readonly key: string;
-  /** The resource: Request-URI and To. */
-  readonly uri: string;
-  /** The subscriber: From. */
-  readonly from: string;
-  readonly event: string;
-  readonly expires: number;
-  readonly route?: string;
-  readonly options?: OutgoingOptions;
-}
-
-/** A NOTIFY received in one of our subscriptions, as its owner sees it. */
-export interface ClientNotify {
-  readonly record: Readonly<OutgoingRecord>;
-  readonly request: SipRequest;
-  readonly subscriptionState: SubscriptionStateHeader;
-  readonly contentType: string | undefined;
-  readonly body: string;
-}
-
-/**
- * Takes a NOTIFY's content. Resolving means applied (the NOTIFY gets 200); throwing an error with a SIP
- * `status` and `reason` (SipError, or a domain error the caller maps) answers with that status instead.
- */
-export type NotifyHandler = (notify: ClientNotify) => void | Promise<void>;
-
-/** Told of every change of state of its owner's records (the last one has state `removing` and is gone). */
-export type StatusListener = (record: Readonly<OutgoingRecord>) => void;
-
-/** A SIP answer to a NOTIFY. */
-export interface NotifyAnswer {
-  readonly status: number;
-  readonly reason: string;
-}
-
-export interface OutgoingEntry {
-  readonly rec: OutgoingRecord;
-  timer?: TimerHandle;
-  chain: Promise<void>;
-  gone: boolean;
-}
-
-const isFinal2xx = (s: number): boolean => s >= 200 && s < 300;
-
-function errorAnswer(e: unknown): NotifyAnswer | undefined {
-  if (typeof e !== 'object' || e === null) return undefined;
-  const { status, reason } = e as { status?: unknown; reason?: unknown };
-  if (typeof status === 'number' && status >= 300 && status < 700 && typeof reason === 'string') {
-    return { status, reason };
-  }
-  return undefined;
-}
+export type {
+  ClientNotify,
+  NotifyAnswer,
+  NotifyHandler,
+  OutgoingClientOptions,
+  OutgoingEntry,
+  PublishInput,
+  StatusListener,
+  SubscribeInput,
+} from './outgoing-types';
 
 /**
  * The outgoing SIP client (the `pua` role): publications (RFC 3903 §4: initial with body, refreshed before
@@ -115,15 +38,7 @@ function errorAnswer(e: unknown): NotifyAnswer | undefined {
  * answering digest challenges (401/407) and trying again after errors. Framework-free: requests go out
  * through `send`, records are kept through `store`, and in-dialog NOTIFYs are routed with {@link match}.
  */
-export class OutgoingClient {
-  private readonly byKey = new Map<string, OutgoingEntry>();
-  private readonly byCallId = new Map<string, OutgoingEntry>();
-  private readonly notifyHandlers = new Map<string, NotifyHandler>();
-  private readonly statusListeners = new Map<string, StatusListener[]>();
-  private stopped = false;
-
-  constructor(private readonly o: OutgoingClientOptions) {}
-
+export class OutgoingClient extends OutgoingEntries {
   /** Takes over records saved before a restart and resumes them: refreshed, re-sent, or re-created. */
   restore(records: readonly OutgoingRecord[]): void {
     const now = this.o.clock.now();
@@ -136,33 +51,6 @@ export class OutgoingClient {
         this.schedule(e, rec.retryAt - now, () => this.resend(e));
       } else void this.run(e, () => this.resend(e));
     }
-  }
-
-  /** Stops every timer (nothing is sent afterwards). */
-  stop(): void {
-    this.stopped = true;
-    for (const e of this.byKey.values()) this.clearTimer(e);
-  }
-
-  onNotify(owner: string, handler: NotifyHandler): void {
-    this.notifyHandlers.set(owner, handler);
-  }
-
-  onStatus(owner: string, listener: StatusListener): void {
-    const list = this.statusListeners.get(owner) ?? [];
-    list.push(listener);
-    this.statusListeners.set(owner, list);
-  }
-
-  get(kind: OutgoingKind, owner: string, key: string): Readonly<OutgoingRecord> | undefined {
-    const e = this.byKey.get(keyOf(kind, owner, key));
-    return e && { ...e.rec };
-  }
-
-  list(kind: OutgoingKind, owner: string): Readonly<OutgoingRecord>[] {
-    const out: OutgoingRecord[] = [];
-    for (const e of this.byKey.values()) if (e.rec.kind === kind && e.rec.owner === owner) out.push({ ...e.rec });
-    return out.sort((a, b) => a.createdAt - b.createdAt);
   }
 
   /**
@@ -344,8 +232,9 @@ export class OutgoingClient {
       this.emit(e);
       return;
     }
-    if (res.status === 412 && mode !== 'initial') {
-      // RFC 3903 §4.4: the server lost the publication; publish anew with the whole state.
+    if (mode !== 'initial' && (res.status === 412 || (res.status === 500 && rec.etag !== ''))) {
+      // RFC 3903 §4.4: the server lost the publication; publish anew with the whole state. (Kamailio's
+      // presence answers an unknown SIP-If-Match with 500 instead of 412.)
       rec.etag = '';
       await this.sendPublish(e, 'initial');
       return;
@@ -406,64 +295,6 @@ export class OutgoingClient {
     await this.failed(e, res, () => this.sendSubscribe(e, rec.dialog ? 'refresh' : 'initial'));
   }
 
-  /** Sends what `build` makes; answers up to two digest challenges with a rebuilt request (next CSeq). */
-  private async exchange(rec: OutgoingRecord, build: () => SipRequest): Promise<{ req: SipRequest; res: SipResponse }> {
-    let req = build();
-    let res = await this.sendSafely(req);
-    for (let i = 0; i < 2 && (res.status === 401 || res.status === 407); i++) {
-      const next = build();
-      if (!authorize(next, res, (realm) => this.o.credentials(realm, rec), this.o.random.hex(8))) break;
-      req = next;
-      res = await this.sendSafely(req);
-    }
-    return { req, res };
-  }
-
-  private async sendSafely(req: SipRequest): Promise<SipResponse> {
-    try {
-      return await this.o.send(req);
-    } catch (err) {
-      return new SipResponse(503, `Service Unavailable (${(err as Error).message})`);
-    }
-  }
-
-  /** A 2xx: the server's expiry, the refresh scheduled before it. */
-  private granted(e: OutgoingEntry, expires: number, res: SipResponse, refresh: () => Promise<void>): void {
-    const rec = e.rec;
-    if (rec.state !== 'pending' && rec.state !== 'active') rec.state = 'active';
-    rec.expiresAt = this.o.clock.now() + expires * 1000;
-    rec.retryAt = 0;
-    rec.lastStatus = res.status;
-    rec.lastReason = res.reason;
-    this.schedule(e, refreshDelay(expires, rec.options), refresh);
-  }
-
-  /** 423 (RFC 3261 §21.4.17, RFC 3903 §4.1): ask again with the server's Min-Expires, when that helps. */
-  private minExpires(rec: OutgoingRecord, res: SipResponse): boolean {
-    if (res.status !== 423) return false;
-    const min = Number(res.headers.get('Min-Expires'));
-    if (!Number.isInteger(min) || min <= rec.expires) return false;
-    rec.expires = min;
-    return true;
-  }
-
-  private async failed(e: OutgoingEntry, res: SipResponse, retry: () => Promise<void>): Promise<void> {
-    const rec = e.rec;
-    const after = Number(res.headers.get('Retry-After')?.split(/[\s;(]/, 1)[0]);
-    const wait = Number.isInteger(after) && after > 0 ? after : (rec.options.retryAfter ?? this.o.retryAfter);
-    rec.state = 'retrying';
-    rec.retryAt = this.o.clock.now() + wait * 1000;
-    rec.lastStatus = res.status;
-    rec.lastReason = res.reason;
-    this.o.logger.warn(
-      { owner: rec.owner, key: rec.key, status: res.status, retryIn: wait, callId: rec.callId },
-      `${rec.kind} failed`,
-    );
-    this.schedule(e, wait * 1000, retry);
-    await this.save(e);
-    this.emit(e);
-  }
-
   /** Sends what a restored record needs next. */
   private async resend(e: OutgoingEntry): Promise<void> {
     const rec = e.rec;
@@ -488,113 +319,4 @@ export class OutgoingClient {
     if (rec.dialog) await this.sendSubscribe(e, 'remove');
     else await this.drop(e);
   }
-
-  private async drop(e: OutgoingEntry): Promise<void> {
-    if (e.gone) return;
-    e.gone = true;
-    this.clearTimer(e);
-    this.byKey.delete(keyOf(e.rec.kind, e.rec.owner, e.rec.key));
-    if (this.byCallId.get(e.rec.callId) === e) this.byCallId.delete(e.rec.callId);
-    e.rec.state = 'removing';
-    try {
-      await this.o.store.remove(e.rec.id);
-    } catch (err) {
-      this.o.logger.error({ err: (err as Error).message, id: e.rec.id }, 'outgoing record could not be deleted');
-    }
-    this.emit(e);
-  }
-
-  private newDialogIdentity(e: OutgoingEntry): void {
-    const rec = e.rec;
-    if (this.byCallId.get(rec.callId) === e) this.byCallId.delete(rec.callId);
-    rec.callId = this.o.random.callId();
-    rec.localTag = this.o.random.tag();
-    rec.cseq = 0;
-    rec.dialog = undefined;
-    this.byCallId.set(rec.callId, e);
-  }
-
-  private newRecord(kind: OutgoingKind, input: SubscribeInput): OutgoingRecord {
-    const now = this.o.clock.now();
-    return {
-      id: this.o.random.hex(16),
-      kind,
-      owner: input.owner,
-      key: input.key,
-      uri: input.uri,
-      from: input.from,
-      event: input.event,
-      route: input.route ?? '',
-      expires: input.expires,
-      contentType: '',
-      body: '',
-      etag: '',
-      callId: this.o.random.callId(),
-      localTag: this.o.random.tag(),
-      cseq: 0,
-      state: 'sending',
-      expiresAt: 0,
-      retryAt: 0,
-      lastStatus: 0,
-      lastReason: '',
-      options: input.options ?? {},
-      createdAt: now,
-      updatedAt: now,
-    };
-  }
-
-  private add(rec: OutgoingRecord): OutgoingEntry {
-    const e: OutgoingEntry = { rec, chain: Promise.resolve(), gone: false };
-    this.byKey.set(keyOf(rec.kind, rec.owner, rec.key), e);
-    this.byCallId.set(rec.callId, e);
-    return e;
-  }
-
-  /** Runs `op` after the entry's previous operations (one request of a record at a time). */
-  private run(e: OutgoingEntry, op: () => Promise<void>): Promise<void> {
-    const next = e.chain.then(op).catch((err: unknown) => {
-      this.o.logger.error({ err: (err as Error).message, id: e.rec.id }, 'outgoing request failed');
-    });
-    e.chain = next;
-    return next;
-  }
-
-  private schedule(e: OutgoingEntry, ms: number, op: () => Promise<void>): void {
-    this.clearTimer(e);
-    if (this.stopped || e.gone) return;
-    e.timer = this.o.clock.setTimeout(() => {
-      e.timer = undefined;
-      if (!e.gone && !this.stopped) void this.run(e, op);
-    }, ms);
-  }
-
-  private clearTimer(e: OutgoingEntry): void {
-    if (e.timer !== undefined) this.o.clock.clearTimeout(e.timer);
-    e.timer = undefined;
-  }
-
-  private async save(e: OutgoingEntry): Promise<void> {
-    // After stop the store may be closed; what was not saved is resumed from the last saved state.
-    if (e.gone || this.stopped) return;
-    e.rec.updatedAt = this.o.clock.now();
-    try {
-      await this.o.store.save(e.rec);
-    } catch (err) {
-      this.o.logger.error({ err: (err as Error).message, id: e.rec.id }, 'outgoing record could not be saved');
-    }
-  }
-
-  private emit(e: OutgoingEntry): void {
-    for (const l of this.statusListeners.get(e.rec.owner) ?? []) {
-      try {
-        l({ ...e.rec });
-      } catch (err) {
-        this.o.logger.error({ err: (err as Error).message }, 'status listener failed');
-      }
-    }
-  }
-}
-
-function keyOf(kind: OutgoingKind, owner: string, key: string): string {
-  return `${kind}\u0000${owner}\u0000${key}`;
 }

@@ -6,7 +6,7 @@ import { Dialog } from '../dialog/dialog';
 import { SipHeaders } from '../message/sip-headers';
 import { SipRequest, type SipResponse } from '../message/sip-message';
 import { SipUri } from '../message/sip-uri';
-import { digestAuthorization, pickDigestChallenge, type DigestCredentials } from '../auth/digest-client';
+import { digestAuthorization, pickDigestChallenge, type ClientCredentials } from '../auth/digest-client';
 import type { OutgoingRecord } from './outgoing-record';
 
 /** A URI as a loose Route value (adds `;lr` when missing: the proxy is a next hop, not a strict router). */
@@ -79,7 +79,7 @@ export function authHeaderFor(status: number): { challenge: string; answer: stri
 export function authorize(
   req: SipRequest,
   res: SipResponse,
-  credentials: (realm: string) => DigestCredentials | undefined,
+  credentials: (realm: string) => ClientCredentials | undefined,
   cnonce: string,
 ): boolean {
   const names = authHeaderFor(res.status);
