@@ -8,7 +8,14 @@ import { pidf, randomToken, SipTestClient, type SipTestMessage } from '../utils/
 import { WsClient, type Msg } from '../utils/ws-test-client';
 import { sendWithCredentials } from './digest-answer';
 import { expectStatus, startHub, type Hub } from './hub';
-import { startKamailio, traced, type RunningKamailio, type StartKamailioOptions } from './kamailio';
+import {
+  loggedCallId,
+  notifyAnswered,
+  startKamailio,
+  traced,
+  type RunningKamailio,
+  type StartKamailioOptions,
+} from './kamailio';
 
 const ACCOUNT = { username: 'hub', password: 'b2b-secret' };
 const REALM = 'secure.test';
@@ -52,11 +59,16 @@ describe.each(CASES)('B2bModule against $name', ({ kamailio, env }) => {
     );
   }
 
-  /** Waits until Kamailio has answered a SUBSCRIBE for `presentity` with 200 (its NOTIFY follows at once). */
-  async function subscribedAtKamailio(presentity: string, from: number): Promise<void> {
+  /**
+   * Waits until our first NOTIFY from Kamailio for `presentity` (right after its 200 to our SUBSCRIBE) is
+   * answered 200; resolves with the dialog's Call-ID.
+   */
+  async function subscribedAtKamailio(presentity: string, from: number): Promise<string> {
     const user = presentity.slice(4, presentity.indexOf('@'));
-    await kam.waitForLog(new RegExp(`interop: in SUBSCRIBE sip:${user}@`), 10_000, from);
-    await kam.waitForLog(new RegExp(`reply 200 OK to NOTIFY`), 10_000, from);
+    const line = await kam.waitForLog(new RegExp(`interop: in SUBSCRIBE sip:${user}@`), 10_000, from);
+    const callId = loggedCallId(line);
+    await kam.waitForLog(notifyAnswered(callId, '200'), 10_000, from);
+    return callId;
   }
 
   beforeAll(async () => {
@@ -102,7 +114,7 @@ describe.each(CASES)('B2bModule against $name', ({ kamailio, env }) => {
           10_000,
           'remote subscription active',
         );
-        await subscribedAtKamailio(presentity, from);
+        const callId = await subscribedAtKamailio(presentity, from);
 
         const note = `rest ${randomToken(3)}`;
         expect((await publishAtKamailio(presentity, note)).status).toBe(200);
@@ -121,7 +133,7 @@ describe.each(CASES)('B2bModule against $name', ({ kamailio, env }) => {
         // In the dialog: the Request-URI is Kamailio's Contact, the To the presentity.
         const ended = await kam.waitForLog(/interop: in SUBSCRIBE .* expires 0 /, 10_000, removedFrom);
         expect(ended).toContain(`to ${presentity} event presence expires 0 `);
-        await kam.waitForLog(/interop: reply 200 OK to NOTIFY/, 10_000, removedFrom);
+        await kam.waitForLog(notifyAnswered(callId, '200'), 10_000, removedFrom);
       },
     ),
   );
@@ -137,7 +149,7 @@ describe.each(CASES)('B2bModule against $name', ({ kamailio, env }) => {
         const from = kam.log().length;
         const answer = await ws.ask({ type: 'subscribe', id: 'k', aor: presentity }, 5000);
         expect(answer.type).not.toBe('error');
-        await subscribedAtKamailio(presentity, from);
+        const callId = await subscribedAtKamailio(presentity, from);
 
         const note = `ws ${randomToken(3)}`;
         expect((await publishAtKamailio(presentity, note)).status).toBe(200);
@@ -153,7 +165,7 @@ describe.each(CASES)('B2bModule against $name', ({ kamailio, env }) => {
         await ws.close();
         const ended = await kam.waitForLog(/interop: in SUBSCRIBE .* expires 0 /, 10_000, closedFrom);
         expect(ended).toContain(`to ${presentity} event presence expires 0 `);
-        await kam.waitForLog(/interop: reply 200 OK to NOTIFY/, 10_000, closedFrom);
+        await kam.waitForLog(notifyAnswered(callId, '200'), 10_000, closedFrom);
       },
     ),
   );

@@ -15,6 +15,8 @@ import { KAMAILIO_MODULES_DIR, KAMAILIO_SQLITE_SCHEMA_DIR } from './kamailio-pat
 import { KAMAILIO_SQLITE_SCHEMAS, kamailioConfig, type KamailioAuth } from './kamailio-config';
 
 export interface StartKamailioOptions {
+  /** UDP port; default a free one (given to start again where a stopped Kamailio listened). */
+  readonly port?: number;
   /** Domain pua_reginfo completes AoRs with; default `kamailio.test`. */
   readonly domain?: string;
   /** Digest challenges to every PUBLISH and SUBSCRIBE not sent by Kamailio itself. */
@@ -105,7 +107,7 @@ export async function startKamailio(options: StartKamailioOptions = {}): Promise
   const dir = mkdtempSync(join(tmpdir(), 'ph-kamailio-'));
   const sqliteFile = join(dir, 'kamailio.sqlite');
   await createTables(sqliteFile, options.auth);
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const domain = options.domain ?? 'kamailio.test';
   const cfgFile = join(dir, 'kamailio.cfg');
   writeFileSync(
@@ -175,12 +177,32 @@ export async function startKamailio(options: StartKamailioOptions = {}): Promise
  */
 export function traced(kam: () => RunningKamailio, body: () => Promise<void>): () => Promise<void> {
   return async () => {
-    const from = kam().log().length;
+    const before = kam();
+    const from = before.log().length;
     try {
       await body();
     } catch (e) {
-      if (e instanceof Error) e.message += `\n\nKamailio during this test:\n${kam().sipTrace(from)}`;
+      // A Kamailio started again during the test logs from its own beginning.
+      const now = kam();
+      if (e instanceof Error) e.message += `\n\nKamailio during this test:\n${now.sipTrace(now === before ? from : 0)}`;
       throw e;
     }
   };
+}
+
+/** `text` as a literal inside a regular expression. */
+export function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** The Call-ID of a line Kamailio logged while handling a message (its prefix `{<type> <cseq> <method> <call-id>}`). */
+export function loggedCallId(line: string): string {
+  const callId = /\{\d+ \d+ [A-Z]+ (\S+)\}/.exec(line)?.[1];
+  if (callId === undefined) throw new Error(`no Call-ID in Kamailio's log line ${JSON.stringify(line)}`);
+  return callId;
+}
+
+/** A pattern for Kamailio's log of the answer it received to a NOTIFY of dialog `callId`, with `status`. */
+export function notifyAnswered(callId: string, status = '\\d+'): RegExp {
+  return new RegExp(`NOTIFY ${escapeRegExp(callId)}\\} .*interop: reply ${status} `);
 }

@@ -10,7 +10,14 @@ import { nextNotify } from '../utils/presence-e2e';
 import { randomToken, SipTestClient, type SipTestMessage } from '../utils/sip-test-client';
 import { sendWithCredentials } from './digest-answer';
 import { expectStatus, startHub, type Hub } from './hub';
-import { startKamailio, traced, type RunningKamailio, type StartKamailioOptions } from './kamailio';
+import {
+  loggedCallId,
+  notifyAnswered,
+  startKamailio,
+  traced,
+  type RunningKamailio,
+  type StartKamailioOptions,
+} from './kamailio';
 
 const ACCOUNT = { username: 'hub', password: 'reginfo-secret' };
 const REALM = 'secure.test';
@@ -28,10 +35,6 @@ const CASES: readonly { name: string; kamailio: StartKamailioOptions; env: Recor
     env: { SIP_CLIENT_CREDENTIALS: `${ACCOUNT.username}:${ACCOUNT.password}@${REALM}` },
   },
 ];
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
 
 /** Contacts of a reginfo document that are active, by URI. */
 function activeUris(doc: Reginfo): string[] {
@@ -133,12 +136,7 @@ describe.each(CASES)('PuaReginfoModule against $name', ({ kamailio, env }) => {
           10_000,
           logFrom,
         );
-        const callId = /\{\d+ \d+ SUBSCRIBE (\S+)\}/.exec(subscribed)?.[1] ?? '';
-        const answer = await kam.waitForLog(
-          new RegExp(`NOTIFY ${escapeRegExp(callId)}\\} .*interop: reply \\d+`),
-          10_000,
-          logFrom,
-        );
+        const answer = await kam.waitForLog(notifyAnswered(loggedCallId(subscribed)), 10_000, logFrom);
         expect(answer).toMatch(/interop: reply 200 OK to NOTIFY/);
 
         const phone = await client(kam.port, user, kam.domain);
@@ -210,8 +208,9 @@ describe.each(CASES)('PuaReginfoModule against $name', ({ kamailio, env }) => {
           aor,
         );
         expect(published.status).toBe(200);
-        const answer = await kam.waitForLog(/interop: reply \d+ .* to NOTIFY/, 10_000, from);
-        expect(answer).toMatch(/interop: reply 400 /);
+        // Our answer to the NOTIFY that carries it (earlier NOTIFYs were answered 200).
+        const answer = await kam.waitForLog(/interop: reply 400 .* to NOTIFY/, 10_000, from);
+        expect(answer).toMatch(/reply 400 Bad reginfo/);
         const res = await api(hub.httpPort, 'GET', registrationPath(aor));
         expect(res.status).toBe(200);
         expect(res.text).toContain(contact);
