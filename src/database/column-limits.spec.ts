@@ -52,6 +52,14 @@ const COLUMN_FIELDS: Readonly<Record<string, LimitedField>> = {
   'ua_profiles.etag': 'entityTag',
   'ua_profile_chunks.id': 'chunkId',
   'ua_profile_chunks.etag': 'entityTag',
+  'subscriber.id': 'id',
+  'subscriber.username': 'username',
+  'subscriber.domain': 'subscriberDomain',
+  'subscriber.realm': 'realm',
+  'subscriber.ha1_md5': 'ha1Md5',
+  'subscriber.ha1_sha256': 'ha1Sha256',
+  'server_secrets.name': 'secretName',
+  'server_secrets.value': 'secretValue',
 };
 
 function textColumns(): { column: string; type: string; length: number | undefined }[] {
