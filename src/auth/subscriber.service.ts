@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DomainError } from '../common/domain-error';
+import { FIELD_LIMITS } from '../common/field-limits';
 import { timeOrderedId } from '../common/ids';
 import { CLOCK } from '../common/ports.module';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
@@ -142,7 +143,7 @@ function checkUsername(v: unknown): string {
 }
 
 function checkDomain(v: unknown): string {
-  if (typeof v !== 'string' || v.length > 128 || !DOMAIN.test(v.toLowerCase())) {
+  if (typeof v !== 'string' || v.length > FIELD_LIMITS.subscriberDomain.max || !DOMAIN.test(v.toLowerCase())) {
     throw new DomainError(400, 'domain must be a host name or IPv4 address of at most 128 characters', 'domain');
   }
   return v.toLowerCase();

@@ -95,6 +95,17 @@ export const FIELD_LIMITS = {
   puaReason: chars(255),
   /** Options of an outgoing publication or subscription, as JSON. */
   puaOptions: text,
+  /** A digest user's name (the user part of its AoR). */
+  username: chars(64),
+  /** A digest user's domain and the realm of its HA1s. */
+  subscriberDomain: chars(128),
+  realm: chars(128),
+  /** HA1 as hex: 32 digits for MD5, 64 for SHA-256. */
+  ha1Md5: chars(32),
+  ha1Sha256: chars(64),
+  /** Name and hex value of a server secret (the digest nonce key). */
+  secretName: chars(64),
+  secretValue: chars(128),
 } as const satisfies Record<string, FieldLimit>;
 
 export type LimitedField = keyof typeof FIELD_LIMITS;

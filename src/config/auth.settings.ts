@@ -19,7 +19,11 @@ export const AUTH_SETTINGS: readonly Setting[] = [
   },
   {
     key: 'auth.realm',
-    type: { kind: 'string', pattern: /^[^"\\\s]*$/, hint: 'a realm without quotes, backslashes or spaces' },
+    type: {
+      kind: 'string',
+      pattern: /^[^"\\\s]{0,128}$/,
+      hint: 'at most 128 characters without quotes, backslashes or spaces',
+    },
     default: '',
     origin: 'auth: realm of www_authorize / proxy_authorize',
     doc: "Digest realm of every challenge; empty: the request's domain (To host of REGISTER, From host of others), one realm per served domain. Subscribers' HA1s are computed for it when they are created.",

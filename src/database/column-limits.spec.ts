@@ -80,6 +80,14 @@ const COLUMN_FIELDS: Readonly<Record<string, LimitedField>> = {
   'pua.state': 'subscriptionStatus',
   'pua.last_reason': 'puaReason',
   'pua.options': 'puaOptions',
+  'subscriber.id': 'id',
+  'subscriber.username': 'username',
+  'subscriber.domain': 'subscriberDomain',
+  'subscriber.realm': 'realm',
+  'subscriber.ha1_md5': 'ha1Md5',
+  'subscriber.ha1_sha256': 'ha1Sha256',
+  'server_secrets.name': 'secretName',
+  'server_secrets.value': 'secretValue',
 };
 
 function textColumns(): { column: string; type: string; length: number | undefined }[] {

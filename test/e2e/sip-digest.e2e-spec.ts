@@ -266,6 +266,33 @@ describe.each(databaseKinds())('SIP digest across a restart, and trusted peers, 
     }
   });
 
+  it('lets a user of auth.registerOthers register any AoR, but not wipe it with Contact: *', async () => {
+    const app = await startTestApp(db, { ...AUTH, AUTH_REGISTER_OTHERS: 'sip:provisioner@example.com' });
+    try {
+      const prov = await createUser(app.httpPort, 'provisioner', 'example.com', 'prov-pw');
+      const c = await SipTestClient.open({ transport: 'udp', host: '127.0.0.1', port: app.sipPorts.udp });
+      const frank = 'sip:frank@example.com';
+      const reg = await withDigest(
+        (h) => c.register({ aor: frank, expires: 300, headers: h }),
+        prov,
+        'REGISTER',
+        'sip:example.com',
+      );
+      expect(reg.status).toBe(200);
+      expect((await api(app.httpPort, 'GET', registrationPath(frank))).status).toBe(200);
+      const wipe = await withDigest(
+        (h) => c.register({ aor: frank, contact: '*', expires: 0, headers: h }),
+        prov,
+        'REGISTER',
+        'sip:example.com',
+      );
+      expect(wipe.status).toBe(403);
+      await c.close();
+    } finally {
+      await app.close();
+    }
+  });
+
   it('lets a trusted peer through without digest, with From as its identity', async () => {
     const app = await startTestApp(db, { ...AUTH, AUTH_TRUSTED_PEERS: '127.0.0.0/8' });
     try {

@@ -1,4 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { FIELD_LIMITS } from '../../common/field-limits';
 import { bigintNumber } from '../../database/transformers';
 
 /**
@@ -7,11 +8,11 @@ import { bigintNumber } from '../../database/transformers';
  */
 @Entity({ name: 'server_secrets' })
 export class ServerSecretEntity {
-  @PrimaryColumn({ type: 'varchar', length: 64 })
+  @PrimaryColumn({ type: 'varchar', length: FIELD_LIMITS.secretName.max })
   name!: string;
 
   /** The key, hex. */
-  @Column({ type: 'varchar', length: 128 })
+  @Column({ type: 'varchar', length: FIELD_LIMITS.secretValue.max })
   value!: string;
 
   @Column({ name: 'created_at', type: 'bigint', transformer: bigintNumber })

@@ -1,4 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { FIELD_LIMITS } from '../../common/field-limits';
 import { bigintNumber } from '../../database/transformers';
 
 /**
@@ -8,22 +9,22 @@ import { bigintNumber } from '../../database/transformers';
 @Entity({ name: 'subscriber' })
 @Index('idx_subscriber_user', ['username', 'domain'], { unique: true })
 export class SubscriberEntity {
-  @PrimaryColumn({ type: 'varchar', length: 40 })
+  @PrimaryColumn({ type: 'varchar', length: FIELD_LIMITS.id.max })
   id!: string;
 
-  @Column({ type: 'varchar', length: 64 })
+  @Column({ type: 'varchar', length: FIELD_LIMITS.username.max })
   username!: string;
 
-  @Column({ type: 'varchar', length: 128 })
+  @Column({ type: 'varchar', length: FIELD_LIMITS.subscriberDomain.max })
   domain!: string;
 
-  @Column({ type: 'varchar', length: 128 })
+  @Column({ type: 'varchar', length: FIELD_LIMITS.realm.max })
   realm!: string;
 
-  @Column({ name: 'ha1_md5', type: 'varchar', length: 32 })
+  @Column({ name: 'ha1_md5', type: 'varchar', length: FIELD_LIMITS.ha1Md5.max })
   ha1Md5!: string;
 
-  @Column({ name: 'ha1_sha256', type: 'varchar', length: 64 })
+  @Column({ name: 'ha1_sha256', type: 'varchar', length: FIELD_LIMITS.ha1Sha256.max })
   ha1Sha256!: string;
 
   @Column({ name: 'created_at', type: 'bigint', transformer: bigintNumber })
