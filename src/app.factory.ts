@@ -98,6 +98,9 @@ export async function startApp(config: AppConfig): Promise<RunningApp> {
     .setTitle('Presence Hub')
     .setDescription('Registrar and presence server for SIP devices and browsers')
     .setVersion('0.1.0')
+    // API keys (auth.enabled): Swagger UI's Authorize button sends them as a bearer token on every route.
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key, ph_…' })
+    .addSecurityRequirements('bearer')
     .build();
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc));
   await app.init();

@@ -1,6 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import {
-  ApiBearerAuth,
   ApiBody,
   ApiCreatedResponse,
   ApiForbiddenResponse,
@@ -20,7 +19,6 @@ import { ApiKeyDto, ApiKeyListDto, CreateApiKeyDto, CreatedApiKeyDto, toApiKeyDt
 
 /** API keys, for admin keys only (no route metadata: the access guard keeps user keys out). */
 @ApiTags('keys')
-@ApiBearerAuth()
 @Controller('api/keys')
 @ApiUnauthorizedResponse({ type: ApiErrorDto, description: 'No API key, or not a valid one' })
 @ApiForbiddenResponse({ type: ApiErrorDto, description: 'Not an admin key' })

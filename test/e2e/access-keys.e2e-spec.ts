@@ -83,6 +83,9 @@ describe.each(databaseKinds())('API keys and roles on %s', (kind) => {
     expect(none.status).toBe(401);
     expect(none.json).toMatchObject({ statusCode: 401, error: 'Unauthorized', field: 'Authorization' });
     expect(none.json.message).toContain('Authorization: Bearer');
+    const raw = await fetch(`http://127.0.0.1:${port}/api/keys`);
+    expect(raw.headers.get('www-authenticate')).toBe('Bearer realm="presence-hub"');
+    await raw.arrayBuffer();
     const wrong = await api(port, 'GET', registrationPath(alice), undefined, bearer(`ph_${'x'.repeat(43)}`));
     expect(wrong.status).toBe(401);
     expect(wrong.json.message).toContain('not valid');
