@@ -25,6 +25,13 @@ export class SubscriptionRegistry {
   private readonly expiry = new ExpiryQueue<Subscription>();
   /** Connection id → number of SIP subscriptions whose NOTIFYs go over it. */
   private readonly connectionUse = new Map<string, number>();
+  /** Told of every subscription added or removed (watcher information, RFC 3857). */
+  private readonly listeners: ((s: Subscription) => void)[] = [];
+
+  /** Calls `listener` with each subscription added or removed from now on. */
+  onChange(listener: (s: Subscription) => void): void {
+    this.listeners.push(listener);
+  }
 
   add(s: Subscription): void {
     this.byId.set(s.id, s);
@@ -42,6 +49,7 @@ export class SubscriptionRegistry {
       else this.byDialogCollided.set(dialogKey(callId, localTag), s);
       this.use(s.flow.connectionId, 1);
     }
+    for (const l of this.listeners) l(s);
   }
 
   remove(s: Subscription): boolean {
@@ -61,6 +69,7 @@ export class SubscriptionRegistry {
       else this.byDialogCollided.delete(dialogKey(callId, localTag));
       this.use(s.flow.connectionId, -1);
     }
+    for (const l of this.listeners) l(s);
     return true;
   }
 
