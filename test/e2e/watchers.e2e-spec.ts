@@ -178,13 +178,19 @@ describe.each(databaseKinds())('watcher authorization (default policy pending) o
 
     const watcher = uniqueAor('bob');
     await pendingWatcher(presentity, watcher);
-    const listed = await nextNotify(owner, winfo.dialog.callId, 5000, (m) => m.body.includes(watcher));
-    expect(listed.body).toMatch(new RegExp(`status="pending" event="subscribe"[^>]*>${watcher}</watcher>`));
+    // The watcher is recorded as waiting a moment before its subscription exists: wait for the pending one.
+    const pendingLine = new RegExp(`status="pending" event="subscribe"[^>]*>${watcher}</watcher>`);
+    const listed = await nextNotify(owner, winfo.dialog.callId, 5000, (m) => pendingLine.test(m.body));
     expect(listed.body).toMatch(/version="[1-9]\d*"/);
 
     await api(app.httpPort, 'POST', watchersPath(presentity, watcher, 'approve'));
     const approved = await nextNotify(owner, winfo.dialog.callId, 5000, (m) => m.body.includes('status="active"'));
     expect(approved.body).toMatch(new RegExp(`status="active" event="approved"[^>]*>${watcher}</watcher>`));
+
+    const rest = await api(app.httpPort, 'GET', `/api/presentities/${encodeURIComponent(presentity)}/presence.winfo`);
+    expect(rest.json.watchers).toEqual([
+      expect.objectContaining({ uri: watcher, status: 'active', event: 'approved' }),
+    ]);
 
     const stranger = await client();
     const refused = await stranger.subscribe({ uri: presentity, event: 'presence.winfo', from: watcher, expires: 300 });
