@@ -161,6 +161,42 @@ describe.each(databaseKinds())('watcher authorization (default policy pending) o
     expect(notAor.status).toBe(400);
   });
 
+  it('presence.winfo (RFC 3857): the presentity sees a watcher pending, then active once approved; others may not', async () => {
+    const presentity = uniqueAor('alice');
+    const owner = await client();
+    const winfo = await owner.subscribe({
+      uri: presentity,
+      event: 'presence.winfo',
+      from: presentity,
+      accept: 'application/watcherinfo+xml',
+      expires: 300,
+    });
+    expect(winfo.response.status).toBe(200);
+    const empty = await nextNotify(owner, winfo.dialog.callId);
+    expect(empty.header('content-type')).toBe('application/watcherinfo+xml');
+    expect(empty.body).toContain(`<watcher-list resource="${presentity}" package="presence"></watcher-list>`);
+
+    const watcher = uniqueAor('bob');
+    await pendingWatcher(presentity, watcher);
+    // The watcher is recorded as waiting a moment before its subscription exists: wait for the pending one.
+    const pendingLine = new RegExp(`status="pending" event="subscribe"[^>]*>${watcher}</watcher>`);
+    const listed = await nextNotify(owner, winfo.dialog.callId, 5000, (m) => pendingLine.test(m.body));
+    expect(listed.body).toMatch(/version="[1-9]\d*"/);
+
+    await api(app.httpPort, 'POST', watchersPath(presentity, watcher, 'approve'));
+    const approved = await nextNotify(owner, winfo.dialog.callId, 5000, (m) => m.body.includes('status="active"'));
+    expect(approved.body).toMatch(new RegExp(`status="active" event="approved"[^>]*>${watcher}</watcher>`));
+
+    const rest = await api(app.httpPort, 'GET', `/api/presentities/${encodeURIComponent(presentity)}/presence.winfo`);
+    expect(rest.json.watchers).toEqual([
+      expect.objectContaining({ uri: watcher, status: 'active', event: 'approved' }),
+    ]);
+
+    const stranger = await client();
+    const refused = await stranger.subscribe({ uri: presentity, event: 'presence.winfo', from: watcher, expires: 300 });
+    expect(refused.response.status).toBe(403);
+  });
+
   it('a browser on /ws: pending, then state once approved; rejected when denied', async () => {
     const presentity = uniqueAor('alice');
     await publish(presentity, 'browser view');

@@ -10,6 +10,7 @@ import { SubscriptionRegistry } from '../core/subscription.registry';
 import { SubscriptionService } from '../core/subscription.service';
 import { WatcherGate, type WatcherAuthorization, type WatcherVerdict } from '../core/watcher-gate';
 import { WatcherRuleRepository, type WatcherPolicy, type WatcherRule } from './watcher-rule.repository';
+import { WINFO_EVENT, type WatcherList, type WinfoWatcher } from './winfo.package';
 
 /** The event package whose watchers this policy governs; `reg` and `ua-profile` keep their own rules. */
 export const GOVERNED_EVENT = 'presence';
@@ -112,6 +113,8 @@ export class WatcherPolicyService implements WatcherAuthorization, OnModuleInit 
     const rule: WatcherRule = { presentity, watcher, policy, updatedAt: this.clock.now() };
     await this.store(rule);
     await this.apply(presentity, watcher);
+    // Watcher information shows the statuses the rule changed.
+    this.notifier.changed(presentity, WINFO_EVENT);
     return rule;
   }
 
@@ -123,6 +126,32 @@ export class WatcherPolicyService implements WatcherAuthorization, OnModuleInit 
     await this.repo.remove(presentity, watcher);
     this.forget(presentity, watcher);
     await this.apply(presentity, watcher);
+  }
+
+  /**
+   * The watchers of a presentity's presence for watcher information (RFC 3858): each live subscription as
+   * `pending` or `active`, and each watcher waiting for a decision whose subscription is gone as `waiting`.
+   */
+  watcherList(presentity: string): WatcherList {
+    const now = this.clock.now();
+    const live = this.registry.watchers(presentity, GOVERNED_EVENT).filter((s) => s.status !== 'terminated');
+    const out: WinfoWatcher[] = live.map((s) => ({
+      id: s.id,
+      uri: s.watcher,
+      status: s.status === 'pending' ? 'pending' : 'active',
+      event:
+        s.status === 'active' && this.rules.get(presentity)?.get(s.watcher)?.policy === 'allow'
+          ? 'approved'
+          : 'subscribe',
+      durationSubscribed: Math.max(0, Math.floor((now - s.createdAt) / 1000)),
+    }));
+    const present = new Set(live.map((s) => s.watcher));
+    for (const rule of this.list(presentity, 'pending')) {
+      if (!present.has(rule.watcher)) {
+        out.push({ id: `waiting:${rule.watcher}`, uri: rule.watcher, status: 'waiting', event: 'subscribe' });
+      }
+    }
+    return out;
   }
 
   /** The policy that decides `watcher` now: its own rule, the presentity's `*` rule, the default. */
@@ -182,12 +211,14 @@ export class WatcherPolicyService implements WatcherAuthorization, OnModuleInit 
   }
 
   private remember(rule: WatcherRule): void {
+    this.notifier.changed(rule.presentity, WINFO_EVENT);
     let byWatcher = this.rules.get(rule.presentity);
     if (byWatcher === undefined) this.rules.set(rule.presentity, (byWatcher = new Map<string, WatcherRule>()));
     byWatcher.set(rule.watcher, rule);
   }
 
   private forget(presentity: string, watcher: string): void {
+    this.notifier.changed(presentity, WINFO_EVENT);
     const byWatcher = this.rules.get(presentity);
     byWatcher?.delete(watcher);
     if (byWatcher?.size === 0) this.rules.delete(presentity);
