@@ -76,13 +76,19 @@ export function plainAddress(address: string): string {
   return address.startsWith('::ffff:') && isIPv4(address.slice(7)) ? address.slice(7) : address;
 }
 
+/** Addresses whose answer {@link AddressSet} remembers at most; past it the memory starts afresh. */
+const ANSWERS_MAX = 10_000;
+
 /**
  * Source addresses a limit does not apply to: single addresses and CIDR prefixes (`10.0.0.0/8`,
- * `2001:db8::/32`), and loopback when asked. Built on Node's {@link BlockList}.
+ * `2001:db8::/32`), and loopback when asked. Built on Node's {@link BlockList}, whose check costs some
+ * microseconds (it builds address objects): answers are remembered per address string, so the SIP hot path
+ * pays a Map look-up.
  */
 export class AddressSet {
   private readonly list = new BlockList();
   private empty = true;
+  private readonly answers = new Map<string, boolean>();
 
   constructor(entries: readonly string[], loopback: boolean) {
     for (const e of loopback ? ['127.0.0.0/8', '::1', ...entries] : entries) this.add(e);
@@ -90,10 +96,14 @@ export class AddressSet {
 
   has(address: string): boolean {
     if (this.empty) return false;
-    const a = plainAddress(address);
-    if (isIPv4(a)) return this.list.check(a, 'ipv4');
-    if (isIPv6(a)) return this.list.check(a, 'ipv6');
-    return false;
+    let answer = this.answers.get(address);
+    if (answer === undefined) {
+      const a = plainAddress(address);
+      answer = isIPv4(a) ? this.list.check(a, 'ipv4') : isIPv6(a) ? this.list.check(a, 'ipv6') : false;
+      if (this.answers.size >= ANSWERS_MAX) this.answers.clear();
+      this.answers.set(address, answer);
+    }
+    return answer;
   }
 
   private add(entry: string): void {
