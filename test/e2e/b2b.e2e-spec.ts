@@ -329,10 +329,10 @@ describe.each(databaseKinds())('B2B between two hubs on %s', (kind) => {
       'gina active',
     );
     const callId = ((before.remote as Msg).dialog as Msg).callId;
-    await ws.close();
 
-    // The local hub restarts, now spreading new SUBSCRIBEs over 2 s.
+    // The local hub restarts (the browser's socket closes with it), now spreading new SUBSCRIBEs over 2 s.
     await restart(local, { B2B_MAX_SUBSCRIBE_DELAY: '2' });
+    await ws.close();
     const after = await b2bGet(id);
     expect(after).toMatchObject({ id, presentity: gina, watcher: 'sip:ops@here.example' });
     expect(((after.remote as Msg).dialog as Msg).callId).toBe(callId);
@@ -342,7 +342,7 @@ describe.each(databaseKinds())('B2B between two hubs on %s', (kind) => {
       5000,
       'state after our restart',
     );
-    // hank's only watcher was a browser socket: its dialog is ended.
+    // hank's only watcher was a browser socket, gone with the restart: the restarted hub ends its dialog.
     await pollUntil(async () => ((await remoteWatchers(hank)).length === 0 ? true : undefined), 5000, 'hank ended');
 
     // New subscriptions go out at random within b2b.maxSubscribeDelay.
