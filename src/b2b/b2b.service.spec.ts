@@ -258,6 +258,18 @@ describe('B2bService', () => {
     expect(s.b2b.size).toBe(1);
   });
 
+  it('at shutdown leaves remote subscriptions whose watchers go to the next start', async () => {
+    const s = setup();
+    s.b2b.onApplicationBootstrap();
+    const a = await watch(s, 'sip:app@here.example');
+    s.clock.advance(0);
+    s.b2b.onModuleDestroy();
+    await s.core.subscriptions.drop(a, 'socket closed');
+    await s.clock.flush();
+    expect(s.remote.unsubscribed).toEqual([]);
+    expect(s.b2b.size).toBe(0);
+  });
+
   it('holds one remote subscription per watcher when sharing is off', async () => {
     const s = setup({ shareSubscriptions: false });
     s.b2b.onApplicationBootstrap();

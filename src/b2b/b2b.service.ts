@@ -74,6 +74,8 @@ export class B2bService implements OnModuleInit, OnApplicationBootstrap, OnModul
   private readonly requested = new Map<string, number>();
   private readonly scheduler: B2bScheduler;
   private bootstrapped = false;
+  /** Shutting down: watchers that go now (sockets closing) leave their remote subscriptions to the next start. */
+  private closing = false;
 
   constructor(
     private readonly registry: SubscriptionRegistry,
@@ -120,6 +122,7 @@ export class B2bService implements OnModuleInit, OnApplicationBootstrap, OnModul
   }
 
   onModuleDestroy(): void {
+    this.closing = true;
     this.scheduler.stop();
   }
 
@@ -212,7 +215,8 @@ export class B2bService implements OnModuleInit, OnApplicationBootstrap, OnModul
     // A SUBSCRIBE still waiting its turn (b2b.maxSubscribeDelay) is simply not sent.
     const waiting = this.scheduler.dueAt(remote.key) !== undefined;
     this.scheduler.cancel(remote.key);
-    if (remote.started && !waiting) void this.endRemote(remote.key, remote.presentity, remote.event);
+    // At shutdown the next start ends it (it has no watcher then) rather than racing the database's close.
+    if (remote.started && !waiting && !this.closing) void this.endRemote(remote.key, remote.presentity, remote.event);
   }
 
   /** Sends the initial SUBSCRIBE (spread over b2b.maxSubscribeDelay), unless the client already holds it. */
