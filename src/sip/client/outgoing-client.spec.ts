@@ -347,6 +347,40 @@ describe('OutgoingClient subscriptions (RFC 6665 §4.1)', () => {
     expect(h.sent).toHaveLength(2);
   });
 
+  it('without a terminating NOTIFY forgets the dialog after the wait its record asks for', async () => {
+    const h = harness();
+    await h.client.subscribe({ ...SUB, options: { ...SUB.options, waitForTermNotify: 2 } });
+    expect(await h.client.unsubscribe('test', SUB.key)).toBe(true);
+    await h.tick(1_999);
+    expect(h.client.get('subscribe', 'test', SUB.key)?.state).toBe('removing');
+    await h.tick(1);
+    expect(h.client.get('subscribe', 'test', SUB.key)).toBeUndefined();
+  });
+
+  it('spreads resumed records over their resumeSpread', async () => {
+    const h = harness();
+    await h.client.subscribe({ ...SUB, options: { ...SUB.options, resumeSpread: 10 } });
+    await h.client.subscribe({ ...SUB, key: 'other', options: { ...SUB.options, resumeSpread: 10 } });
+    h.client.stop();
+    const records = [...h.saved.values()];
+    // Fractions 0.5 and 0.9 of the spread.
+    const fractions = [0x80000000, 0xe6666666];
+    const random = new SequenceRandom();
+    random.hex = () => fractions.shift()!.toString(16);
+    const h2 = harness({ random });
+    h2.clock.advance(h.clock.now() - h2.clock.now());
+    h2.client.restore(records);
+    await h2.tick(4_999);
+    expect(h2.sent).toHaveLength(0);
+    await h2.tick(1);
+    expect(h2.sent).toHaveLength(1);
+    await h2.tick(3_998);
+    expect(h2.sent).toHaveLength(1);
+    await h2.tick(1);
+    expect(h2.sent.map((r) => r.callId)).toHaveLength(2);
+    expect(new Set(h2.sent.map((r) => r.callId)).size).toBe(2);
+  });
+
   it('resumes saved records after a restart: refreshes what is live, re-sends what is not', async () => {
     const h = harness();
     await h.client.subscribe(SUB);

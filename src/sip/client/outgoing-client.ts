@@ -49,6 +49,10 @@ export class OutgoingClient extends OutgoingEntries {
         void this.run(e, () => this.remove(e));
       } else if (rec.state === 'retrying' && rec.retryAt > now) {
         this.schedule(e, rec.retryAt - now, () => this.resend(e));
+      } else if ((rec.options.resumeSpread ?? 0) > 0) {
+        // Thousands of restored records must not reach a server together: each waits a random share.
+        const fraction = Number.parseInt(this.o.random.hex(4), 16) / 0x1_0000_0000;
+        this.schedule(e, Math.floor(fraction * rec.options.resumeSpread! * 1000), () => this.resend(e));
       } else void this.run(e, () => this.resend(e));
     }
   }
@@ -259,7 +263,8 @@ export class OutgoingClient extends OutgoingEntries {
     if (isFinal2xx(res.status)) {
       if (mode === 'remove') {
         // RFC 6665 §4.1.2.3: the notifier sends a terminating NOTIFY; wait a while for it.
-        this.schedule(e, this.o.waitForTermNotify * 1000, () => this.drop(e));
+        const wait = rec.options.waitForTermNotify ?? this.o.waitForTermNotify;
+        this.schedule(e, wait * 1000, () => this.drop(e));
         return;
       }
       if (!rec.dialog && res.to.tag !== undefined) {
