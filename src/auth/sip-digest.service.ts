@@ -5,6 +5,7 @@ import { PINO } from '../common/app-logger';
 import { CLOCK } from '../common/ports.module';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import {
+  cryptoRandom,
   DigestParseError,
   formatChallenge,
   parseCredentials,
@@ -68,7 +69,9 @@ export class SipDigestService implements OnModuleInit {
   async onModuleInit(): Promise<void> {
     if (!this.config.auth.enabled) return;
     const key = await this.repo.secret(NONCE_SECRET, () => randomBytes(32).toString('hex'), this.clock.now());
-    this.nonces = new DigestNonces(Buffer.from(key, 'hex'), this.config.auth.nonceExpires * 1000);
+    // Salts come from the pooled randomness: one randomBytes call per 8 KiB, not one per challenge.
+    const salt = (n: number): Buffer => Buffer.from(cryptoRandom.hex(n), 'hex');
+    this.nonces = new DigestNonces(Buffer.from(key, 'hex'), this.config.auth.nonceExpires * 1000, salt);
     this.bridge.useAuthenticator((req) => this.authenticate(req));
   }
 
