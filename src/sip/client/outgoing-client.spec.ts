@@ -363,6 +363,35 @@ describe('OutgoingClient subscriptions (RFC 6665 §4.1)', () => {
   });
 });
 
+describe('OutgoingClient options of B2B', () => {
+  it('spreads resumption over resumeSpread and waits the waitForTermNotify of the record', async () => {
+    const h = harness();
+    await h.client.subscribe({ ...SUB, options: { resumeSpread: 10, waitForTermNotify: 2 } });
+    h.client.stop();
+    // Half of the spread: the random fraction is 0x80000000 / 2^32.
+    const seq = new SequenceRandom('s');
+    const h2 = harness({
+      random: {
+        tag: () => seq.tag(),
+        branch: () => seq.branch(),
+        callId: () => seq.callId(),
+        hex: (n) => (n === 4 ? '80000000' : seq.hex(n)),
+      },
+    });
+    h2.clock.advance(h.clock.now() - h2.clock.now());
+    h2.client.restore([...h.saved.values()]);
+    await h2.tick(4999);
+    expect(h2.sent).toHaveLength(0);
+    await h2.tick(1);
+    expect(h2.sent).toHaveLength(1);
+    expect(await h2.client.unsubscribe('test', SUB.key)).toBe(true);
+    await h2.tick(1999);
+    expect(h2.client.get('subscribe', 'test', SUB.key)?.state).toBe('removing');
+    await h2.tick(1);
+    expect(h2.client.get('subscribe', 'test', SUB.key)).toBeUndefined();
+  });
+});
+
 describe('Subscription-State', () => {
   it('reads state, expires, reason and retry-after', () => {
     expect(parseSubscriptionState('Terminated;reason=Probation;retry-after=30')).toEqual({

@@ -39,7 +39,10 @@ export type {
  * through `send`, records are kept through `store`, and in-dialog NOTIFYs are routed with {@link match}.
  */
 export class OutgoingClient extends OutgoingEntries {
-  /** Takes over records saved before a restart and resumes them: refreshed, re-sent, or re-created. */
+  /**
+   * Takes over records saved before a restart and resumes them: refreshed, re-sent, or re-created; at once,
+   * or spread over their `resumeSpread`.
+   */
   restore(records: readonly OutgoingRecord[]): void {
     const now = this.o.clock.now();
     for (const rec of records) {
@@ -49,6 +52,9 @@ export class OutgoingClient extends OutgoingEntries {
         void this.run(e, () => this.remove(e));
       } else if (rec.state === 'retrying' && rec.retryAt > now) {
         this.schedule(e, rec.retryAt - now, () => this.resend(e));
+      } else if ((rec.options.resumeSpread ?? 0) > 0) {
+        const fraction = Number.parseInt(this.o.random.hex(4), 16) / 0x1_0000_0000;
+        this.schedule(e, Math.floor(fraction * rec.options.resumeSpread! * 1000), () => this.resend(e));
       } else void this.run(e, () => this.resend(e));
     }
   }
@@ -107,8 +113,9 @@ export class OutgoingClient extends OutgoingEntries {
   }
 
   /**
-   * Ends a subscription: SUBSCRIBE Expires 0 in its dialog, then up to `waitForTermNotify` seconds for the
-   * terminating NOTIFY (handed to the owner like any other). False when there is none.
+   * Ends a subscription: SUBSCRIBE Expires 0 in its dialog, then up to `waitForTermNotify` seconds (the
+   * record's option, else the client's) for the terminating NOTIFY (handed to the owner like any other).
+   * False when there is none.
    */
   async unsubscribe(owner: string, key: string): Promise<boolean> {
     const e = this.byKey.get(keyOf('subscribe', owner, key));
@@ -259,7 +266,8 @@ export class OutgoingClient extends OutgoingEntries {
     if (isFinal2xx(res.status)) {
       if (mode === 'remove') {
         // RFC 6665 §4.1.2.3: the notifier sends a terminating NOTIFY; wait a while for it.
-        this.schedule(e, this.o.waitForTermNotify * 1000, () => this.drop(e));
+        const wait = rec.options.waitForTermNotify ?? this.o.waitForTermNotify;
+        this.schedule(e, wait * 1000, () => this.drop(e));
         return;
       }
       if (!rec.dialog && res.to.tag !== undefined) {
