@@ -64,6 +64,6 @@ export const PUA_REGINFO_SETTINGS: readonly Setting[] = [
     key: 'puaReginfo.publishExpires',
     type: { kind: 'int', min: 1, max: 31_536_000 },
     default: 3600,
-    doc: "Expires of the reginfo PUBLISH that announces the end of an AoR's last binding; other PUBLISHes ask for the longest remaining binding (as Kamailio's reginfo_get_expires).",
+    doc: 'Expires asked for in reginfo PUBLISH; the publication is refreshed before it runs out while the AoR has bindings.',
   },
 ];

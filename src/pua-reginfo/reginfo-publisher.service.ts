@@ -101,7 +101,9 @@ export class ReginfoPublisher implements OnModuleInit {
     const local = this.location.lookup(aor, this.domain(), now).filter((b) => b.origin === undefined);
     const state = await this.notifier.state(aor, 'reg', now);
     let body: string;
-    let expires: number;
+    // A fixed expiry, refreshed while the AoR has bindings (Kamailio's pua_reginfo sends 3601 whatever the
+    // bindings' expiries).
+    const expires = cfg.publishExpires;
     if (local.length === 0) {
       if (!this.client.get('publish', PUA_REGINFO_OWNER, aor)) return false;
       // The last binding went: its end is published (registration terminated, each contact with its event,
@@ -110,7 +112,6 @@ export class ReginfoPublisher implements OnModuleInit {
       const views = ended.map((e) => bindingView(e.binding, e.type));
       const ids = parseIdentities(aor, cfg.ulIdentitiesKey ? state.attributes?.[cfg.ulIdentitiesKey] : undefined);
       body = reginfoXml({ version: 0, state: 'full', registrations: registrationsOf(ids, views, now, 'terminated') });
-      expires = this.config.puaReginfo.publishExpires;
     } else {
       const pkg = this.packages.get('reg');
       if (!pkg) return false;
@@ -120,8 +121,6 @@ export class ReginfoPublisher implements OnModuleInit {
       );
       if (!rendered) return false;
       body = typeof rendered.body === 'string' ? rendered.body : rendered.body.toString('utf8');
-      // Kamailio's reginfo_get_expires: the longest remaining binding.
-      expires = Math.max(1, ...local.map((b) => Math.ceil((b.expiresAt - now) / 1000)));
     }
     await this.client.publish({
       owner: PUA_REGINFO_OWNER,

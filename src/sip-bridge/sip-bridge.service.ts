@@ -30,6 +30,7 @@ import { OriginPolicy } from '../common/origin-policy';
 import type { Listener } from '../common/start-report';
 import type { Logger as Pino } from 'pino';
 import { OverloadGuard, type OverloadProbe } from './overload-guard';
+import { RequestRouters } from './request-routers';
 import {
   KNOWN_METHODS,
   SUPPORTED_EXTENSIONS,
@@ -97,8 +98,7 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
   private readonly accept = new Set<string>();
   private readonly closeListeners: ((flow: Flow) => void)[] = [];
   private readonly pins: ((connectionId: string) => boolean)[] = [];
-  private readonly dialogRouters: DialogRouter[] = [];
-  private readonly requestRouters: DialogRouter[] = [];
+  private readonly routers = new RequestRouters();
   /** Methods whose requests for domains not served here still go to their handler (see serveOtherDomains). */
   private readonly otherDomainMethods = new Set<string>();
   private readonly overload: OverloadGuard;
@@ -154,21 +154,14 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
     this.authenticator = authenticator;
   }
 
-  /**
-   * Adds a router of in-dialog requests (a To tag): it returns the handler of the dialog the request belongs
-   * to (by Call-ID and tags), or undefined. Routers are asked before the handlers by method and Event, so a
-   * dialog's owner gets its requests whatever their method and package.
-   */
+  /** Adds a router of in-dialog requests (by Call-ID and tags), asked before the handlers (RequestRouters). */
   addDialogRouter(router: DialogRouter): void {
-    this.dialogRouters.push(router);
+    this.routers.addDialogRouter(router);
   }
 
-  /**
-   * Adds a router asked about every request (in a dialog or not) before the handlers by method and Event:
-   * for requests a feature recognises by other means than a dialog (a PUBLISH of its own that came back).
-   */
+  /** Adds a router asked about every request before the handlers (a PUBLISH of a feature's own that came back). */
   addRequestRouter(router: DialogRouter): void {
-    this.requestRouters.push(router);
+    this.routers.addRequestRouter(router);
   }
 
   /**
@@ -420,16 +413,8 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
     }
     const mf = r.maxForwards;
     if (mf === 0 && method !== 'OPTIONS') throw new SipError(483, 'Too Many Hops');
-    for (const router of this.requestRouters) {
-      const handler = router(r);
-      if (handler) return handler;
-    }
-    if (this.dialogRouters.length > 0 && r.to.tag !== undefined) {
-      for (const router of this.dialogRouters) {
-        const handler = router(r);
-        if (handler) return handler;
-      }
-    }
+    const routed = this.routers.find(r);
+    if (routed) return routed;
     const domains = this.config.sip.domains;
     if (
       domains.length > 0 &&

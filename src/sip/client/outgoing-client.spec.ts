@@ -347,40 +347,6 @@ describe('OutgoingClient subscriptions (RFC 6665 §4.1)', () => {
     expect(h.sent).toHaveLength(2);
   });
 
-  it('without a terminating NOTIFY forgets the dialog after the wait its record asks for', async () => {
-    const h = harness();
-    await h.client.subscribe({ ...SUB, options: { ...SUB.options, waitForTermNotify: 2 } });
-    expect(await h.client.unsubscribe('test', SUB.key)).toBe(true);
-    await h.tick(1_999);
-    expect(h.client.get('subscribe', 'test', SUB.key)?.state).toBe('removing');
-    await h.tick(1);
-    expect(h.client.get('subscribe', 'test', SUB.key)).toBeUndefined();
-  });
-
-  it('spreads resumed records over their resumeSpread', async () => {
-    const h = harness();
-    await h.client.subscribe({ ...SUB, options: { ...SUB.options, resumeSpread: 10 } });
-    await h.client.subscribe({ ...SUB, key: 'other', options: { ...SUB.options, resumeSpread: 10 } });
-    h.client.stop();
-    const records = [...h.saved.values()];
-    // Fractions 0.5 and 0.9 of the spread.
-    const fractions = [0x80000000, 0xe6666666];
-    const random = new SequenceRandom();
-    random.hex = () => fractions.shift()!.toString(16);
-    const h2 = harness({ random });
-    h2.clock.advance(h.clock.now() - h2.clock.now());
-    h2.client.restore(records);
-    await h2.tick(4_999);
-    expect(h2.sent).toHaveLength(0);
-    await h2.tick(1);
-    expect(h2.sent).toHaveLength(1);
-    await h2.tick(3_998);
-    expect(h2.sent).toHaveLength(1);
-    await h2.tick(1);
-    expect(h2.sent.map((r) => r.callId)).toHaveLength(2);
-    expect(new Set(h2.sent.map((r) => r.callId)).size).toBe(2);
-  });
-
   it('resumes saved records after a restart: refreshes what is live, re-sends what is not', async () => {
     const h = harness();
     await h.client.subscribe(SUB);
@@ -397,18 +363,32 @@ describe('OutgoingClient subscriptions (RFC 6665 §4.1)', () => {
   });
 });
 
-describe('refreshDelay', () => {
-  it('refreshes refreshBefore seconds before expiry, never sooner than minRefreshInterval after the last one', () => {
-    // b2b.resubscribeDelta = 30, b2b.minResubscribeTime = 20.
-    const options = { refreshBefore: 30, minRefreshInterval: 20 };
-    expect(refreshDelay(3600, options)).toBe(3_570_000);
-    // Granted 40 s: 30 s before expiry would be 10 s after this one; the minimum makes it 20 s.
-    expect(refreshDelay(40, options)).toBe(20_000);
-    // Granted less than the minimum: at expiry, not later.
-    expect(refreshDelay(10, options)).toBe(10_000);
-    // Without options: a quarter of the expiry before it, at most 30 s.
-    expect(refreshDelay(3600, {})).toBe(3_570_000);
-    expect(refreshDelay(60, {})).toBe(45_000);
+describe('OutgoingClient options of B2B', () => {
+  it('spreads resumption over resumeSpread and waits the waitForTermNotify of the record', async () => {
+    const h = harness();
+    await h.client.subscribe({ ...SUB, options: { resumeSpread: 10, waitForTermNotify: 2 } });
+    h.client.stop();
+    // Half of the spread: the random fraction is 0x80000000 / 2^32.
+    const seq = new SequenceRandom('s');
+    const h2 = harness({
+      random: {
+        tag: () => seq.tag(),
+        branch: () => seq.branch(),
+        callId: () => seq.callId(),
+        hex: (n) => (n === 4 ? '80000000' : seq.hex(n)),
+      },
+    });
+    h2.clock.advance(h.clock.now() - h2.clock.now());
+    h2.client.restore([...h.saved.values()]);
+    await h2.tick(4999);
+    expect(h2.sent).toHaveLength(0);
+    await h2.tick(1);
+    expect(h2.sent).toHaveLength(1);
+    expect(await h2.client.unsubscribe('test', SUB.key)).toBe(true);
+    await h2.tick(1999);
+    expect(h2.client.get('subscribe', 'test', SUB.key)?.state).toBe('removing');
+    await h2.tick(1);
+    expect(h2.client.get('subscribe', 'test', SUB.key)).toBeUndefined();
   });
 });
 

@@ -39,7 +39,10 @@ export type {
  * through `send`, records are kept through `store`, and in-dialog NOTIFYs are routed with {@link match}.
  */
 export class OutgoingClient extends OutgoingEntries {
-  /** Takes over records saved before a restart and resumes them: refreshed, re-sent, or re-created. */
+  /**
+   * Takes over records saved before a restart and resumes them: refreshed, re-sent, or re-created; at once,
+   * or spread over their `resumeSpread`.
+   */
   restore(records: readonly OutgoingRecord[]): void {
     const now = this.o.clock.now();
     for (const rec of records) {
@@ -50,7 +53,6 @@ export class OutgoingClient extends OutgoingEntries {
       } else if (rec.state === 'retrying' && rec.retryAt > now) {
         this.schedule(e, rec.retryAt - now, () => this.resend(e));
       } else if ((rec.options.resumeSpread ?? 0) > 0) {
-        // Thousands of restored records must not reach a server together: each waits a random share.
         const fraction = Number.parseInt(this.o.random.hex(4), 16) / 0x1_0000_0000;
         this.schedule(e, Math.floor(fraction * rec.options.resumeSpread! * 1000), () => this.resend(e));
       } else void this.run(e, () => this.resend(e));
@@ -111,8 +113,9 @@ export class OutgoingClient extends OutgoingEntries {
   }
 
   /**
-   * Ends a subscription: SUBSCRIBE Expires 0 in its dialog, then up to `waitForTermNotify` seconds for the
-   * terminating NOTIFY (handed to the owner like any other). False when there is none.
+   * Ends a subscription: SUBSCRIBE Expires 0 in its dialog, then up to `waitForTermNotify` seconds (the
+   * record's option, else the client's) for the terminating NOTIFY (handed to the owner like any other).
+   * False when there is none.
    */
   async unsubscribe(owner: string, key: string): Promise<boolean> {
     const e = this.byKey.get(keyOf('subscribe', owner, key));

@@ -26,8 +26,6 @@ export interface OutgoingOptions {
   readonly minRefreshInterval?: number;
   /** Seconds to wait before trying again after an error or time-out (default: the client's). */
   readonly retryAfter?: number;
-  /** Our Contact in SUBSCRIBEs instead of the client's default (e.g. a configured server address). */
-  readonly contact?: string;
   /** Seconds an unsubscribe waits for the terminating NOTIFY (default: the client's). */
   readonly waitForTermNotify?: number;
   /**
@@ -35,6 +33,8 @@ export interface OutgoingOptions {
    * (thousands of restored subscriptions must not reach a server together). Default 0.
    */
   readonly resumeSpread?: number;
+  /** Our Contact in SUBSCRIBEs instead of the client's default (e.g. a configured server address). */
+  readonly contact?: string;
   /** Free data of the owner, returned with the record (e.g. where a subscription came from). */
   readonly data?: Readonly<Record<string, string>>;
 }
