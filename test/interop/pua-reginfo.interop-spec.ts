@@ -107,15 +107,17 @@ describe.each(CASES)('PuaReginfoModule against $name', ({ kamailio, env }) => {
         expect(activeUris(doc)).toEqual([contact]);
 
         expect((await phone.register({ aor, expires: 0 })).status).toBe(200);
-        // Either a document without the contact active, or (our publication removed with Expires 0) a NOTIFY
-        // with no body: Kamailio has no state left for the AoR.
+        // As Kamailio's own pua_reginfo does, the ended contact is published (state terminated) rather than the
+        // publication removed: a watcher there learns that it went, not just that no state is left.
         const removed = await nextNotify(
           watcher,
           callId,
           10_000,
-          (m) => !withContact(m) || !activeUris(parseReginfo(m.body)).includes(contact),
+          (m) => withContact(m) && !activeUris(parseReginfo(m.body)).includes(contact),
         );
-        if (removed.body !== '') expect(removed.header('content-type')).toBe(REGINFO_CONTENT_TYPE);
+        expect(removed.header('content-type')).toBe(REGINFO_CONTENT_TYPE);
+        const ended = parseReginfo(removed.body).registrations.flatMap((r) => r.contacts);
+        expect(ended).toEqual([expect.objectContaining({ uri: contact, state: 'terminated', event: 'unregistered' })]);
       },
     ),
   );
