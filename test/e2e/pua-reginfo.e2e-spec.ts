@@ -97,7 +97,11 @@ describe.each(databaseKinds())('pua_reginfo between two instances on %s', (kind)
     await until(() => b.contacts(ALICE), [], 'all gone at B');
     // The last binding gone, A removed its publication (PUBLISH Expires 0).
     await until(() => b.regContacts(ALICE), [], 'publication removed at B');
-    expect(a.client.get('publish', PUA_REGINFO_OWNER, ALICE)).toBeUndefined();
+    await until(
+      () => Promise.resolve(a.client.get('publish', PUA_REGINFO_OWNER, ALICE)),
+      undefined,
+      'publication forgotten at A',
+    );
 
     const removed = await api(b.httpPort, 'DELETE', `/api/reginfo/subscriptions/${created.json.id as string}`);
     expect(removed.status).toBe(204);
