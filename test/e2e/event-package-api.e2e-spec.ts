@@ -120,7 +120,7 @@ describe.each(databaseKinds())('REST and WebSocket for any event package on %s',
       const res = await http(method, path(aor, 'weather'), method === 'PUT' ? { text: 'x' } : undefined);
       expect(res.status).toBe(404);
       expect(res.json).toMatchObject({ statusCode: 404, error: 'Not Found', field: 'event' });
-      expect(res.json.message).toContain('known: note, presence, reg, ua-profile, versioned');
+      expect(res.json.message).toContain('known: note, presence, presence.winfo, reg, ua-profile, versioned');
     }
     for (const method of ['PUT', 'DELETE']) {
       const res = await http(method, path(aor, 'versioned'), method === 'PUT' ? { text: 'x' } : undefined);

@@ -6,8 +6,8 @@
  */
 import type { RunningApp } from '../../src/app.factory';
 import { SipDigestService } from '../../src/auth/sip-digest.service';
-import { answer, challengesOf, createUser, withDigest, type TestUser } from '../utils/digest-e2e';
-import { api, registrationPath } from '../utils/e2e-helpers';
+import { adminApi, answer, challengesOf, createUser, withDigest, type TestUser } from '../utils/digest-e2e';
+import { registrationPath } from '../utils/e2e-helpers';
 import { pidf, randomToken, SipTestClient, type HeaderInput } from '../utils/sip-test-client';
 import { startTestApp } from '../utils/test-app';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../utils/test-database';
@@ -25,8 +25,8 @@ describe.each(databaseKinds())('SIP digest authentication on %s', (kind) => {
     db = await createTestDatabase(kind);
     app = await startTestApp(db, AUTH);
     client = await SipTestClient.open({ transport: 'udp', host: '127.0.0.1', port: app.sipPorts.udp });
-    alice = await createUser(app.httpPort, `alice${randomToken(3)}`, 'example.com', 'Alice-pw1');
-    bob = await createUser(app.httpPort, `bob${randomToken(3)}`, 'example.com', 'Bob-pw1');
+    alice = await createUser(app, `alice${randomToken(3)}`, 'example.com', 'Alice-pw1');
+    bob = await createUser(app, `bob${randomToken(3)}`, 'example.com', 'Bob-pw1');
   });
 
   afterAll(async () => {
@@ -40,7 +40,7 @@ describe.each(databaseKinds())('SIP digest authentication on %s', (kind) => {
     client.register({ aor, headers, expires, ...(contact !== undefined && { contact }) });
 
   it('keeps only HA1s: the API shows no password or hash, refuses a duplicate and names a bad field', async () => {
-    const got = await api(app.httpPort, 'GET', `/api/subscribers/${alice.id}`);
+    const got = await adminApi(app, 'GET', `/api/subscribers/${alice.id}`);
     expect(got.status).toBe(200);
     expect(got.json).toEqual(
       expect.objectContaining({
@@ -51,20 +51,20 @@ describe.each(databaseKinds())('SIP digest authentication on %s', (kind) => {
       }),
     );
     expect(got.text).not.toMatch(/ha1|Alice-pw1/i);
-    const dup = await api(app.httpPort, 'POST', '/api/subscribers', {
+    const dup = await adminApi(app, 'POST', '/api/subscribers', {
       username: alice.username,
       domain: 'example.com',
       password: 'x',
     });
     expect(dup.status).toBe(409);
-    const bad = await api(app.httpPort, 'POST', '/api/subscribers', {
+    const bad = await adminApi(app, 'POST', '/api/subscribers', {
       username: 'a b',
       domain: 'example.com',
       password: 'x',
     });
     expect(bad.status).toBe(400);
     expect(bad.json.message).toMatch(/^username must be/);
-    const extra = await api(app.httpPort, 'POST', '/api/subscribers', {
+    const extra = await adminApi(app, 'POST', '/api/subscribers', {
       username: 'c',
       domain: 'example.com',
       password: 'x',
@@ -84,7 +84,7 @@ describe.each(databaseKinds())('SIP digest authentication on %s', (kind) => {
       const res = await withDigest((h) => register(alice.aor, h), alice, 'REGISTER', 'sip:example.com', algorithm);
       expect(res.status).toBe(200);
     }
-    const reg = await api(app.httpPort, 'GET', registrationPath(alice.aor));
+    const reg = await adminApi(app, 'GET', registrationPath(alice.aor));
     expect(reg.status).toBe(200);
   });
 
@@ -143,7 +143,7 @@ describe.each(databaseKinds())('SIP digest authentication on %s', (kind) => {
     const wipe = await withDigest((h) => register(bob.aor, h, '*', 0), alice, 'REGISTER', 'sip:example.com');
     expect(wipe.status).toBe(403);
     expect(wipe.reason).toBe('Forbidden (Contact: * only by the AoR itself)');
-    expect((await api(app.httpPort, 'GET', registrationPath(bob.aor))).status).toBe(200);
+    expect((await adminApi(app, 'GET', registrationPath(bob.aor))).status).toBe(200);
     const own = await withDigest((h) => register(bob.aor, h, '*', 0), bob, 'REGISTER', 'sip:example.com');
     expect(own.status).toBe(200);
   });
@@ -221,15 +221,15 @@ describe.each(databaseKinds())('SIP digest authentication on %s', (kind) => {
   });
 
   it('follows a password change at once and forgets a deleted user', async () => {
-    const carol = await createUser(app.httpPort, `carol${randomToken(3)}`, 'example.com', 'old-pw');
+    const carol = await createUser(app, `carol${randomToken(3)}`, 'example.com', 'old-pw');
     expect((await withDigest((h) => register(carol.aor, h), carol, 'REGISTER', 'sip:example.com')).status).toBe(200);
-    const change = await api(app.httpPort, 'PUT', `/api/subscribers/${carol.id}/password`, { password: 'new-pw' });
+    const change = await adminApi(app, 'PUT', `/api/subscribers/${carol.id}/password`, { password: 'new-pw' });
     expect(change.status).toBe(204);
     expect((await withDigest((h) => register(carol.aor, h), carol, 'REGISTER', 'sip:example.com')).status).toBe(401);
     const updated = { ...carol, password: 'new-pw' };
     expect((await withDigest((h) => register(carol.aor, h), updated, 'REGISTER', 'sip:example.com')).status).toBe(200);
-    expect((await api(app.httpPort, 'DELETE', `/api/subscribers/${carol.id}`)).status).toBe(204);
-    expect((await api(app.httpPort, 'GET', `/api/subscribers/${carol.id}`)).status).toBe(404);
+    expect((await adminApi(app, 'DELETE', `/api/subscribers/${carol.id}`)).status).toBe(204);
+    expect((await adminApi(app, 'GET', `/api/subscribers/${carol.id}`)).status).toBe(404);
     expect((await withDigest((h) => register(carol.aor, h), updated, 'REGISTER', 'sip:example.com')).status).toBe(401);
   });
 });
@@ -247,7 +247,7 @@ describe.each(databaseKinds())('SIP digest across a restart, and trusted peers, 
 
   it('accepts a nonce issued before a restart (the key is in the database)', async () => {
     const before = await startTestApp(db, AUTH);
-    const dave = await createUser(before.httpPort, 'dave', 'example.com', 'dave-pw');
+    const dave = await createUser(before, 'dave', 'example.com', 'dave-pw');
     const c1 = await SipTestClient.open({ transport: 'udp', host: '127.0.0.1', port: before.sipPorts.udp });
     const challenge = await c1.register({ aor: dave.aor, expires: 300 });
     expect(challenge.status).toBe(401);
@@ -269,7 +269,7 @@ describe.each(databaseKinds())('SIP digest across a restart, and trusted peers, 
   it('lets a user of auth.registerOthers register any AoR, but not wipe it with Contact: *', async () => {
     const app = await startTestApp(db, { ...AUTH, AUTH_REGISTER_OTHERS: 'sip:provisioner@example.com' });
     try {
-      const prov = await createUser(app.httpPort, 'provisioner', 'example.com', 'prov-pw');
+      const prov = await createUser(app, 'provisioner', 'example.com', 'prov-pw');
       const c = await SipTestClient.open({ transport: 'udp', host: '127.0.0.1', port: app.sipPorts.udp });
       const frank = 'sip:frank@example.com';
       const reg = await withDigest(
@@ -279,7 +279,7 @@ describe.each(databaseKinds())('SIP digest across a restart, and trusted peers, 
         'sip:example.com',
       );
       expect(reg.status).toBe(200);
-      expect((await api(app.httpPort, 'GET', registrationPath(frank))).status).toBe(200);
+      expect((await adminApi(app, 'GET', registrationPath(frank))).status).toBe(200);
       const wipe = await withDigest(
         (h) => c.register({ aor: frank, contact: '*', expires: 0, headers: h }),
         prov,

@@ -7,8 +7,8 @@
 import { Publisher, Registerer, RegistererState, Subscriber, UserAgent, type Notification } from 'sip.js';
 import WebSocket from 'ws';
 import type { RunningApp } from '../../src/app.factory';
-import { createUser, type TestUser } from '../utils/digest-e2e';
-import { api, pollUntil, registrationPath } from '../utils/e2e-helpers';
+import { adminApi, createUser, type TestUser } from '../utils/digest-e2e';
+import { pollUntil, registrationPath } from '../utils/e2e-helpers';
 import { pidf, randomToken } from '../utils/sip-test-client';
 import { startTestApp } from '../utils/test-app';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../utils/test-database';
@@ -26,8 +26,8 @@ describe.each(databaseKinds())('sip.js with digest credentials over WS on %s', (
   beforeAll(async () => {
     db = await createTestDatabase(kind);
     app = await startTestApp(db, { AUTH_ENABLED: 'true' });
-    alice = await createUser(app.httpPort, `alice${randomToken(3)}`, 'example.com', 'alice-secret');
-    bob = await createUser(app.httpPort, `bob${randomToken(3)}`, 'example.com', 'bob-secret');
+    alice = await createUser(app, `alice${randomToken(3)}`, 'example.com', 'alice-secret');
+    bob = await createUser(app, `bob${randomToken(3)}`, 'example.com', 'bob-secret');
   });
 
   afterEach(async () => {
@@ -77,12 +77,12 @@ describe.each(databaseKinds())('sip.js with digest credentials over WS on %s', (
     const { registerer, status } = await register(ua);
     expect(status).toBe(200);
     expect(registerer.state).toBe(RegistererState.Registered);
-    const reg = await api(app.httpPort, 'GET', registrationPath(alice.aor));
+    const reg = await adminApi(app, 'GET', registrationPath(alice.aor));
     expect(reg.status).toBe(200);
     expect((reg.json as { contacts: { source: { protocol: string } }[] }).contacts[0].source.protocol).toBe('ws');
     await registerer.unregister();
     await pollUntil(
-      async () => ((await api(app.httpPort, 'GET', registrationPath(alice.aor))).status === 404 ? true : undefined),
+      async () => ((await adminApi(app, 'GET', registrationPath(alice.aor))).status === 404 ? true : undefined),
       5000,
       'binding removed',
     );

@@ -5,8 +5,8 @@
  * server offers MD5 first here (auth.algorithms), as a deployment with such clients would.
  */
 import type { RunningApp } from '../../src/app.factory';
-import { createUser } from '../utils/digest-e2e';
-import { api, registrationPath } from '../utils/e2e-helpers';
+import { adminApi, createUser } from '../utils/digest-e2e';
+import { registrationPath } from '../utils/e2e-helpers';
 import { runSipp } from '../utils/sipp';
 import { startTestApp } from '../utils/test-app';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../utils/test-database';
@@ -27,7 +27,7 @@ describe.each(databaseKinds())('SIPp register-auth.xml over UDP on %s', (kind) =
 
   it('registers every call after answering the 401 with [authentication]', async () => {
     const calls = 3;
-    await createUser(app.httpPort, 'sippauth', 'example.com', 'sipp-secret');
+    await createUser(app, 'sippauth', 'example.com', 'sipp-secret');
     const result = await runSipp({
       scenario: 'register-auth',
       remote: `127.0.0.1:${app.sipPorts.udp}`,
@@ -41,13 +41,13 @@ describe.each(databaseKinds())('SIPp register-auth.xml over UDP on %s', (kind) =
     const diagnostics = `${result.command.join(' ')}\n${result.stderr}\n${result.errors}`;
     expect({ exitCode: result.exitCode, diagnostics }).toEqual({ exitCode: 0, diagnostics });
     expect(result.stats?.successfulCalls).toBe(calls);
-    const reg = await api(app.httpPort, 'GET', registrationPath('sip:sippauth@example.com'));
+    const reg = await adminApi(app, 'GET', registrationPath('sip:sippauth@example.com'));
     expect(reg.status).toBe(200);
     expect((reg.json as { contacts: unknown[] }).contacts).toHaveLength(calls);
   });
 
   it('fails the call with a wrong password: the second REGISTER is challenged again', async () => {
-    await createUser(app.httpPort, 'sippbad', 'example.com', 'right');
+    await createUser(app, 'sippbad', 'example.com', 'right');
     const result = await runSipp({
       scenario: 'register-auth',
       remote: `127.0.0.1:${app.sipPorts.udp}`,
@@ -59,6 +59,6 @@ describe.each(databaseKinds())('SIPp register-auth.xml over UDP on %s', (kind) =
     });
     expect(result.exitCode).not.toBe(0);
     expect(result.stats?.failedCalls).toBe(1);
-    expect((await api(app.httpPort, 'GET', registrationPath('sip:sippbad@example.com'))).status).toBe(404);
+    expect((await adminApi(app, 'GET', registrationPath('sip:sippbad@example.com'))).status).toBe(404);
   });
 });

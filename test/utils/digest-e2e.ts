@@ -10,7 +10,9 @@ import {
   type DigestChallenge,
   type DigestCredentials,
 } from '../../src/sip';
-import { api } from './e2e-helpers';
+import { ApiKeyService } from '../../src/access/api-key.service';
+import type { RunningApp } from '../../src/app.factory';
+import { api, type ApiResponse } from './e2e-helpers';
 import type { HeaderInput, SipTestMessage } from './sip-test-client';
 
 export interface TestUser {
@@ -21,14 +23,34 @@ export interface TestUser {
   readonly aor: string;
 }
 
+const adminKeys = new WeakMap<RunningApp, Promise<string>>();
+
+/** An admin API key of `app`, made once: with auth.enabled the REST API needs one. */
+export function adminKey(app: RunningApp): Promise<string> {
+  let key = adminKeys.get(app);
+  if (key === undefined) {
+    key = app.app
+      .get(ApiKeyService)
+      .create({ role: 'admin', label: 'digest tests' })
+      .then((k) => k.key);
+    adminKeys.set(app, key);
+  }
+  return key;
+}
+
+/** A REST call with an admin key. */
+export async function adminApi(app: RunningApp, method: string, path: string, body?: unknown): Promise<ApiResponse> {
+  return api(app.httpPort, method, path, body, { authorization: `Bearer ${await adminKey(app)}` });
+}
+
 /** Creates a digest user over `/api/subscribers`. */
 export async function createUser(
-  httpPort: number,
+  app: RunningApp,
   username: string,
   domain: string,
   password: string,
 ): Promise<TestUser> {
-  const res = await api(httpPort, 'POST', '/api/subscribers', { username, domain, password });
+  const res = await adminApi(app, 'POST', '/api/subscribers', { username, domain, password });
   if (res.status !== 201) throw new Error(`subscriber ${username}@${domain}: ${res.status} ${res.text}`);
   return { id: res.json.id as string, username, domain, password, aor: `sip:${username}@${domain}` };
 }
