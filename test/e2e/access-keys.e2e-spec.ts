@@ -158,6 +158,17 @@ describe.each(databaseKinds())('API keys and roles on %s', (kind) => {
     expect((await as(bobKey, 'GET', `/api/profiles?aor=${alice}`)).status).toBe(403);
   });
 
+  it("lets a user decide who watches its presence, not another's", async () => {
+    const own = `/api/watchers/${encodeURIComponent(alice)}`;
+    expect((await as(aliceKey, 'GET', own)).status).toBe(200);
+    const rule = await as(aliceKey, 'PUT', `${own}/${encodeURIComponent(bob)}`, { policy: 'deny' });
+    expect(rule.status).toBe(200);
+    const other = await as(aliceKey, 'GET', `/api/watchers/${encodeURIComponent(bob)}`);
+    expect(other.status).toBe(403);
+    expect(other.json.field).toBe('presentity');
+    expect((await as(admin, 'GET', `/api/watchers/${encodeURIComponent(bob)}`)).status).toBe(200);
+  });
+
   it('makes a user name its own AoR in list filters', async () => {
     const none = await as(aliceKey, 'GET', '/api/subscriptions');
     expect(none.status).toBe(403);

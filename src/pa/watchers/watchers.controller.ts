@@ -10,6 +10,7 @@ import {
   ApiQuery,
   ApiTags,
 } from '@nestjs/swagger';
+import { ForAorParam } from '../../access/access.decorators';
 import { parseAor } from '../../common/aor';
 import { DomainError } from '../../common/domain-error';
 import { ScalarQuery } from '../../common/query-param';
@@ -44,6 +45,8 @@ function parseWatcher(raw: string): string {
 /** Watcher authorization of a presentity's `presence` (RFC 3856 §6.6.2): its pending watchers and its rules. */
 @ApiTags('watchers')
 @ApiParam({ name: 'presentity', description: 'The presentity, e.g. sip:alice@example.com (URL-encoded or not)' })
+// A presentity's own user key decides who watches it; admin keys decide for anyone.
+@ForAorParam('presentity')
 @Controller('api/watchers/:presentity')
 export class WatchersController {
   constructor(private readonly policy: WatcherPolicyService) {}
