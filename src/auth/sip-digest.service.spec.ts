@@ -11,6 +11,7 @@ import {
   type IncomingRequest,
   type ResponseHeaders,
   type SipRequest,
+  type TlsPeer,
 } from '../sip';
 import type { SipBridge } from '../sip-bridge/sip-bridge.service';
 import { SipDigestService } from './sip-digest.service';
@@ -72,6 +73,7 @@ describe('SipDigestService', () => {
   function send(
     auth: SipDigestService,
     req: SipRequest,
+    tlsPeer?: TlsPeer,
   ): { verdict: boolean | Promise<boolean>; answer: Answer | undefined; incoming: IncomingRequest } {
     let answer: Answer | undefined;
     const incoming: IncomingRequest = {
@@ -82,6 +84,7 @@ describe('SipDigestService', () => {
         localPort: 5060,
         remoteAddress: '192.0.2.9',
         remotePort: 5062,
+        ...(tlsPeer && { tlsPeer }),
       },
       responded: false,
       toTag: 'x',
@@ -145,6 +148,22 @@ describe('SipDigestService', () => {
     const plain = await service();
     expect(send(plain.auth, request('SUBSCRIBE', { toTag: true })).verdict).toBe(true);
     expect(send(plain.auth, request('SUBSCRIBE')).verdict).toBe(false);
+  });
+
+  it('lets through TLS peers whose verified certificate names a trusted domain', async () => {
+    const { auth } = await service({ AUTH_TRUSTED_TLS_PEERS: 'proxy.example.com' });
+    const peer = (sipDomains: string[], authorized: boolean): TlsPeer => ({
+      subject: sipDomains[0] ?? '',
+      altNames: sipDomains.map((d) => `DNS:${d}`),
+      sipDomains,
+      authorized,
+    });
+    expect(send(auth, request('PUBLISH'), peer(['proxy.example.com'], true)).verdict).toBe(true);
+    expect(send(auth, request('PUBLISH'), peer(['PROXY.example.com'], true)).verdict).toBe(true);
+    // Not chained to the configured CA, another name, or no certificate: challenged.
+    expect(send(auth, request('PUBLISH'), peer(['proxy.example.com'], false)).verdict).toBe(false);
+    expect(send(auth, request('PUBLISH'), peer(['evil.example.com'], true)).verdict).toBe(false);
+    expect(send(auth, request('PUBLISH')).verdict).toBe(false);
   });
 
   it('offers the algorithms of auth.algorithms in order and refuses others, logging the failure', async () => {

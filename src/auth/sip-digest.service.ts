@@ -14,6 +14,7 @@ import {
   type DigestAlgorithm,
   type DigestCredentials,
   type IncomingRequest,
+  type TlsPeer,
 } from '../sip';
 import { SipBridge } from '../sip-bridge/sip-bridge.service';
 import { AuthFailures, type AuthFailureReason } from './auth-failures';
@@ -46,6 +47,8 @@ export class SipDigestService implements OnModuleInit {
   private readonly counts = new NonceCounts();
   private readonly methods: ReadonlySet<string>;
   private readonly trusted: (address: string) => boolean;
+  /** auth.trustedTlsPeers as a set (lower case). */
+  private readonly tlsDomains: ReadonlySet<string>;
   private readonly algorithms: readonly DigestAlgorithm[];
   readonly failures: AuthFailures;
 
@@ -59,6 +62,7 @@ export class SipDigestService implements OnModuleInit {
   ) {
     this.methods = new Set(config.auth.sipMethods.map((m) => m.toUpperCase()));
     this.trusted = trustedPeers(config.auth.trustedPeers);
+    this.tlsDomains = new Set(config.auth.trustedTlsPeers.map((d) => d.toLowerCase()));
     this.algorithms = config.auth.algorithms.map((a) => (a.toUpperCase() === 'MD5' ? 'MD5' : 'SHA-256'));
     const log = pino.child({ module: 'auth' });
     this.failures = new AuthFailures((line, fields) => {
@@ -75,13 +79,19 @@ export class SipDigestService implements OnModuleInit {
     this.bridge.useAuthenticator((req) => this.authenticate(req));
   }
 
+  /** Whether a TLS peer's verified certificate names a domain of auth.trustedTlsPeers (RFC 5922 §7). */
+  private trustedTls(peer: TlsPeer | undefined): boolean {
+    if (peer === undefined || !peer.authorized || this.tlsDomains.size === 0) return false;
+    return peer.sipDomains.some((d) => this.tlsDomains.has(d.toLowerCase()));
+  }
+
   /** True when the request may go on (its identity set when it was authenticated); false when answered. */
   authenticate(req: IncomingRequest): boolean | Promise<boolean> {
     const r = req.request;
     if (!this.methods.has(r.method)) return true;
     // A SUBSCRIBE refresh or removal belongs to a dialog that was set up by an authenticated SUBSCRIBE.
     if (r.method === 'SUBSCRIBE' && r.to.tag !== undefined) return true;
-    if (this.trusted(req.flow.remoteAddress)) return true;
+    if (this.trusted(req.flow.remoteAddress) || this.trustedTls(req.flow.tlsPeer)) return true;
     const register = r.method === 'REGISTER';
     const domain = (register ? r.to.uri.host : r.from.uri.host).toLowerCase();
     const ch: Challenge = { realm: this.config.auth.realm || domain, domain, register };

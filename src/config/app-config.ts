@@ -182,6 +182,8 @@ export interface AuthConfig {
   readonly nonceExpires: number;
   /** Source addresses and CIDR blocks that skip digest. */
   readonly trustedPeers: readonly string[];
+  /** Domains whose authorized TLS certificates skip digest (lower case). */
+  readonly trustedTlsPeers: readonly string[];
   /** Identities (`sip:user@domain`, lower case) that may register any AoR. */
   readonly registerOthers: readonly string[];
   /** Create and print an admin API key at start when auth is enabled and none is stored. */

@@ -48,6 +48,12 @@ export const AUTH_SETTINGS: readonly Setting[] = [
     doc: 'Source addresses or blocks (10.0.0.0/8, ::1) whose SIP requests skip digest: servers that publish reginfo or subscribe on behalf of others.',
   },
   {
+    key: 'auth.trustedTlsPeers',
+    type: { kind: 'list', item: /^[a-z0-9.-]+$/i, hint: 'a comma-separated list of domain names' },
+    default: [],
+    doc: 'Domains whose TLS peers skip digest: a certificate that chains to sip.tlsCa and names one of them (SIP URI or DNS name in subjectAltName, else the Common Name; RFC 5922). For servers reached over TLS rather than by a fixed address.',
+  },
+  {
     key: 'auth.registerOthers',
     type: { kind: 'list', item: /^sips?:[^\s@]+@\S+$/, hint: 'a comma-separated list of sip: URIs' },
     default: [],
