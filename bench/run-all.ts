@@ -4,7 +4,7 @@
  * fresh SQLite file, free ports on 127.0.0.1), and drives it with the load clients in bench/load/ over UDP
  * (and the browser WebSocket for fan-out). Loopback only; every client is bounded in count and time.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,14 +69,16 @@ async function waitHealthy(httpPort: number): Promise<void> {
   throw new Error('server did not start');
 }
 
-/**
- * Runs `fn` against a server of its own (src/main.ts, fresh SQLite file, free ports, the extra `env`), given its
- * SIP and HTTP ports; stops it afterwards.
- */
-async function withOwnServer(
-  env: Record<string, string>,
-  fn: (sipPort: number, httpPort: number) => Promise<void>,
-): Promise<void> {
+/** A server of the benchmarks' own: a fresh data directory, free ports, started with ts-node. */
+interface OwnServer {
+  readonly sipPort: number;
+  readonly httpPort: number;
+  readonly dataDir: string;
+  stop(): Promise<void>;
+}
+
+/** Starts an {@link OwnServer} with `env` on top of the defaults and waits until it is healthy. */
+async function startOwnServer(env: Record<string, string> = {}): Promise<OwnServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ph-bench-'));
   const sipPort = await freePort();
   const httpPort = await freePort();
@@ -95,13 +97,27 @@ async function withOwnServer(
     },
     stdio: 'inherit',
   });
-  try {
-    await waitHealthy(httpPort);
-    await fn(sipPort, httpPort);
-  } finally {
+  const stop = async (): Promise<void> => {
     server.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 1000));
     rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    await waitHealthy(httpPort);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { sipPort, httpPort, dataDir, stop };
+}
+
+/** Runs `fn` against an {@link OwnServer} started with `env`, stopped afterwards. */
+async function withOwnServer(env: Record<string, string>, fn: (server: OwnServer) => Promise<void>): Promise<void> {
+  const server = await startOwnServer(env);
+  try {
+    await fn(server);
+  } finally {
+    await server.stop();
   }
 }
 
@@ -111,11 +127,25 @@ async function withOwnServer(
  * (auth.registerOthers). Rows beside the REGISTER rate without digest.
  */
 async function registerWithDigest(): Promise<void> {
-  const env = { AUTH_ENABLED: 'true', AUTH_REGISTER_OTHERS: 'sip:bench@example.com' };
-  await withOwnServer(env, async (sipPort, httpPort) => {
+  const env = {
+    AUTH_ENABLED: 'true',
+    AUTH_BOOTSTRAP_ADMIN_KEY: 'false',
+    AUTH_REGISTER_OTHERS: 'sip:bench@example.com',
+  };
+  await withOwnServer(env, async ({ sipPort, httpPort, dataDir }) => {
+    // The REST API needs an admin key with auth on: made the way scripts make one (npm run key:create).
+    const admin = execFileSync(
+      process.execPath,
+      [...tsNode, join(root, 'src/access/key-create.ts'), '--role', 'admin'],
+      {
+        cwd: root,
+        env: { ...process.env, DATA_DIR: dataDir, DB_URL: '' },
+        encoding: 'utf8',
+      },
+    ).trim();
     const res = await fetch(`http://127.0.0.1:${httpPort}/api/subscribers`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
       body: JSON.stringify({ username: 'bench', domain: 'example.com', password: 'bench-secret' }),
     });
     if (res.status !== 201) throw new Error(`creating the bench user: ${res.status} ${await res.text()}`);
@@ -180,25 +210,9 @@ async function main(): Promise<void> {
     `SHA-256 ${rate(/SHA-256 verification[^:]*: ([\d,]+) requests\/s, ([\d.]+ µs) each/)}; MD5 ${rate(/MD5 verification[^:]*: ([\d,]+) requests\/s, ([\d.]+ µs) each/)}; challenge ${rate(/challenge[^:]*: ([\d,]+) requests\/s, ([\d.]+ µs) each/)}`,
     '—',
   );
-  const dataDir = mkdtempSync(join(tmpdir(), 'ph-bench-'));
-  const sipPort = await freePort();
-  const httpPort = await freePort();
-  const server = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...tsNode, join(root, 'src/main.ts')], {
-    cwd: root,
-    env: {
-      ...process.env,
-      DATA_DIR: dataDir,
-      SIP_HOST: '127.0.0.1',
-      SIP_PORT: String(sipPort),
-      HTTP_HOST: '127.0.0.1',
-      HTTP_PORT: String(httpPort),
-      LOG_LEVEL: 'error',
-      DB_URL: '',
-    },
-    stdio: 'inherit',
-  });
+  const own = await startOwnServer();
+  const { sipPort, httpPort } = own;
   try {
-    await waitHealthy(httpPort);
     const target = ['--host', '127.0.0.1', '--port', String(sipPort)];
     const regRate = run('REGISTER rate (200 received)', 'bench/load/register-rate.ts', [
       ...target,
@@ -346,9 +360,7 @@ async function main(): Promise<void> {
       `\n## Summary\n| figure | measured | target | command |\n|---|---|---|---|\n${summary.join('\n')}\n`,
     );
   } finally {
-    server.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 1000));
-    rmSync(dataDir, { recursive: true, force: true });
+    await own.stop();
   }
 }
 

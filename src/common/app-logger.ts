@@ -1,6 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import pino, { type Logger } from 'pino';
 import type { LogLevel } from '../config/app-config';
+import type { SipLogger } from '../sip';
 
 /** The process's one pino logger: JSON lines on stdout. */
 export function createPino(level: LogLevel): Logger {
@@ -38,3 +39,27 @@ export class PinoNestLogger implements LoggerService {
 
 /** Injection token of the pino logger. */
 export const PINO = Symbol('PINO');
+
+/**
+ * The SIP stack's logger port on pino. `tracer` takes the trace lines (for sip.trace, a child logger of level
+ * trace, so the trace shows whatever LOG_LEVEL says); `null` drops them.
+ */
+export function sipLoggerOf(p: Logger, tracer: Logger | null): SipLogger {
+  return {
+    trace: (o, m) => {
+      tracer?.trace(o, m);
+    },
+    debug: (o, m) => {
+      p.debug(o, m);
+    },
+    info: (o, m) => {
+      p.info(o, m);
+    },
+    warn: (o, m) => {
+      p.warn(o, m);
+    },
+    error: (o, m) => {
+      p.error(o, m);
+    },
+  };
+}

@@ -23,7 +23,7 @@ import {
   type TlsPeer,
   type Transport,
 } from '../sip';
-import { PINO } from '../common/app-logger';
+import { PINO, sipLoggerOf } from '../common/app-logger';
 import { readPem } from '../common/tls-files';
 import { DomainError } from '../common/domain-error';
 import { OriginPolicy } from '../common/origin-policy';
@@ -475,25 +475,8 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
   }
 
   private sipLogger(): SipLogger {
-    const p = this.pino.child({ module: 'sip' });
     // sip.trace shows every message whatever LOG_LEVEL says: the trace gets a child logger of its own level.
-    const tracer = this.config.sip.trace ? this.pino.child({ module: 'sip' }, { level: 'trace' }) : undefined;
-    return {
-      trace: (o, m) => {
-        tracer?.trace(o, m);
-      },
-      debug: (o, m) => {
-        p.debug(o, m);
-      },
-      info: (o, m) => {
-        p.info(o, m);
-      },
-      warn: (o, m) => {
-        p.warn(o, m);
-      },
-      error: (o, m) => {
-        p.error(o, m);
-      },
-    };
+    const tracer = this.config.sip.trace ? this.pino.child({ module: 'sip' }, { level: 'trace' }) : null;
+    return sipLoggerOf(this.pino.child({ module: 'sip' }), tracer);
   }
 }

@@ -42,7 +42,7 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import type { Logger as Pino } from 'pino';
-import { PINO } from '../common/app-logger';
+import { PINO, sipLoggerOf } from '../common/app-logger';
 import { checkLength } from '../common/field-limits';
 import { CLOCK, RANDOM } from '../common/ports.module';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
@@ -55,7 +55,6 @@ import {
   type OutgoingRecord,
   type PublishInput,
   type Random,
-  type SipLogger,
   type StatusListener,
   type SubscribeInput,
 } from '../sip';
@@ -92,13 +91,14 @@ export class SipClientService implements OnModuleInit, OnApplicationBootstrap, B
     @Inject(PINO) pino: Pino,
   ) {
     const table = credentialTable(config.sipClient.credentials);
+    const sipLog = pino.child({ module: 'sip-client' });
     this.client = new OutgoingClient({
       send: (req) => this.bridge.sendRequest(req),
       contact: () => this.contact(),
       store: repo,
       clock,
       random,
-      logger: sipLogger(pino.child({ module: 'sip-client' })),
+      logger: sipLoggerOf(sipLog, sipLog),
       credentials: (realm, rec) => this.providers.get(rec.owner)?.(realm, rec) ?? table.get(realm),
       retryAfter: config.sipClient.retryAfter,
       waitForTermNotify: config.sipClient.waitForTermNotify,
@@ -213,24 +213,4 @@ function checkInput(input: PublishInput | SubscribeInput): void {
   checkLength('puaUri', input.route, 'route');
   checkLength('eventPackage', input.event, 'event');
   checkLength('puaOptions', JSON.stringify(input.options ?? {}), 'options');
-}
-
-function sipLogger(p: Pino): SipLogger {
-  return {
-    trace: (o, m) => {
-      p.trace(o, m);
-    },
-    debug: (o, m) => {
-      p.debug(o, m);
-    },
-    info: (o, m) => {
-      p.info(o, m);
-    },
-    warn: (o, m) => {
-      p.warn(o, m);
-    },
-    error: (o, m) => {
-      p.error(o, m);
-    },
-  };
 }
