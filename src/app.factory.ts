@@ -19,7 +19,8 @@ import type { AppConfig } from './config/app-config';
 import { describeDatabase } from './database/data-source-options';
 import { PROFILES_PATH } from './presence-profile/profiles.controller';
 import { GroupCommit } from './database/group-commit';
-import { SIP_WS_PATH, SipBridge } from './sip-bridge/sip-bridge.service';
+import { SIP_WS_PATH } from './sip-bridge/bridge-transports';
+import { SipBridge } from './sip-bridge/sip-bridge.service';
 
 /** Writes queued for commit above which new SIP work is refused with 503 (about two seconds of commits). */
 const MAX_PENDING_WRITES = 20_000;

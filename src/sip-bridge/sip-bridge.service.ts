@@ -8,13 +8,8 @@ import { refusalResponse } from '../common/shared-ws.adapter';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import {
   readUdpSocketStats,
-  reasonPhrase,
   SipError,
   SipStack,
-  TcpTransport,
-  TlsTransport,
-  UdpTransport,
-  WsTransport,
   type Flow,
   type IncomingRequest,
   type SipLogger,
@@ -24,11 +19,10 @@ import {
   type Transport,
 } from '../sip';
 import { PINO, sipLoggerOf } from '../common/app-logger';
-import { readPem } from '../common/tls-files';
-import { DomainError } from '../common/domain-error';
-import { OriginPolicy } from '../common/origin-policy';
 import type { Listener } from '../common/start-report';
 import type { Logger as Pino } from 'pino';
+import { createTransports, SIP_WS_PATH } from './bridge-transports';
+import { statusOf } from './handler-errors';
 import { OverloadGuard, type OverloadProbe } from './overload-guard';
 import { RequestRouters } from './request-routers';
 import {
@@ -53,38 +47,6 @@ const SHED_METHODS = ['REGISTER', 'SUBSCRIBE', 'PUBLISH'];
 const MAX_QUEUED_BYTES = 2 * 1024 * 1024;
 
 const ANY_EVENT = '*';
-
-/** URL path of SIP over WebSocket on the HTTP server. */
-export const SIP_WS_PATH = '/sip';
-
-/**
- * Largest WebSocket frame taken in (twice the largest sip.maxMessageSize allowed): frames up to it reach
- * the stack, which answers 513 to those above sip.maxMessageSize; a larger frame closes the socket (1009).
- */
-const WS_FRAME_LIMIT = 2 * 1_048_576;
-
-/**
- * Status and reason of an error thrown by a handler: SipError, a domain error (its message in the reason,
- * e.g. `400 Bad Request (Call-ID is too long: at most 255 characters)`, Retry-After with a 503), or any
- * error carrying a SIP status.
- */
-function statusOf(
-  e: unknown,
-): { status: number; reason: string; headers: Record<string, string | string[]> } | undefined {
-  if (e instanceof SipError) return { status: e.status, reason: e.reason, headers: { ...e.headers } };
-  if (e instanceof DomainError) {
-    const headers: Record<string, string> = {};
-    if (e.retryAfter !== undefined) headers['Retry-After'] = String(e.retryAfter);
-    return { status: e.status, reason: `${reasonPhrase(e.status)} (${e.message})`, headers };
-  }
-  if (typeof e === 'object' && e !== null && 'status' in e && 'reason' in e) {
-    const { status, reason, headers } = e as { status: unknown; reason: unknown; headers?: unknown };
-    if (typeof status === 'number' && status >= 300 && status < 700 && typeof reason === 'string') {
-      return { status, reason, headers: (headers ?? {}) as Record<string, string | string[]> };
-    }
-  }
-  return undefined;
-}
 
 /**
  * The SIP bridge: owns the SIP stack and its transports, answers what no feature handles (OPTIONS, 405,
@@ -214,67 +176,19 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
    */
   async start(httpServer: Server | undefined): Promise<void> {
     const { sip } = this.config;
-    const advertisedHost = this.advertisedHost();
-    const limits = {
-      maxConnections: sip.maxConnections,
-      idleTimeout: sip.idleConnectionMs,
-      partialTimeout: sip.partialMessageMs,
-      isPinned: (flow: Flow) => flow.connectionId !== undefined && this.pins.some((p) => p(flow.connectionId!)),
-    };
-    if (sip.udp) this.transports.push(new UdpTransport({ host: sip.host, port: sip.port, advertisedHost }));
-    if (sip.tcp) {
-      // With port 0, TCP takes the port UDP was given so both listen on one number.
-      const port = sip.port === 0 && this.transports[0] ? undefined : sip.port;
-      this.transports.push(
-        new TcpTransport({
-          host: sip.host,
-          port: port ?? 0,
-          advertisedHost,
-          maxMessageSize: sip.maxMessageSize,
-          ...limits,
-        }),
-      );
-    }
-    const cert = readPem('sip.tlsCert', sip.tlsCert);
-    const key = readPem('sip.tlsKey', sip.tlsKey);
-    if (cert && key) {
-      const ca = readPem('sip.tlsCa', sip.tlsCa);
-      this.transports.push(
-        new TlsTransport({
-          host: sip.host,
-          port: sip.tlsPort,
-          advertisedHost,
-          maxMessageSize: sip.maxMessageSize,
-          cert,
-          key,
-          ...(ca && { ca }),
-          ...limits,
-        }),
-      );
-    }
-    if (sip.ws && httpServer) {
-      // Browsers' SIP clients come under the same Origin rule as the browser WebSocket at /ws.
-      const origins = new OriginPolicy(this.config.http.corsOrigins);
-      this.transports.push(
-        new WsTransport({
-          server: httpServer,
-          path: SIP_WS_PATH,
-          secure: this.config.http.tlsCert !== '',
-          advertisedHost,
-          maxMessageSize: WS_FRAME_LIMIT,
-          allowUpgrade: (req) => origins.allowsRequest(req),
-          // API keys (required with auth.sipWsRequireToken, else SIP digest may authenticate) and the HTTP rate.
-          checkUpgrade: async (req) => {
-            const refusal = await this.access.checkUpgrade(req, this.config.auth.sipWsRequireToken);
-            return refusal && refusalResponse(refusal);
-          },
-          onConnection: (id, req) => {
-            this.wsIdentities.bind(id, req);
-          },
-          ...limits,
-        }),
-      );
-    }
+    this.transports.push(
+      ...createTransports(this.config, this.advertisedHost(), httpServer, {
+        isPinned: (flow) => flow.connectionId !== undefined && this.pins.some((p) => p(flow.connectionId!)),
+        // API keys (required with auth.sipWsRequireToken, else SIP digest may authenticate) and the HTTP rate.
+        checkUpgrade: async (req) => {
+          const refusal = await this.access.checkUpgrade(req, this.config.auth.sipWsRequireToken);
+          return refusal && refusalResponse(refusal);
+        },
+        onWsConnection: (id, req) => {
+          this.wsIdentities.bind(id, req);
+        },
+      }),
+    );
     for (const t of this.transports) {
       t.onConnectionClosed((flow) => {
         this.wsIdentities.drop(flow);
