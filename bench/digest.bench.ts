@@ -6,6 +6,7 @@
  * figure and is done before timing. `npm run bench:digest`.
  */
 import pino from 'pino';
+import { RateLimits } from '../src/access/rate-limits';
 import { SipDigestService } from '../src/auth/sip-digest.service';
 import type { SubscriberRepository } from '../src/auth/subscriber.repository';
 import type { SubscriberService } from '../src/auth/subscriber.service';
@@ -56,7 +57,8 @@ function incoming(request: SipRequest, sink: { last?: string[] }): IncomingReque
 }
 
 async function service(): Promise<SipDigestService> {
-  const config = loadConfig({ AUTH_ENABLED: 'true' });
+  // One user verified over and over: no rate per identity here (its bucket costs about 0.4 µs when on).
+  const config = loadConfig({ AUTH_ENABLED: 'true', RATE_LIMIT_IDENTITY_PER_SECOND: '0' });
   const secrets = {
     realm: 'example.com',
     ha1: {
@@ -67,7 +69,8 @@ async function service(): Promise<SipDigestService> {
   const subscribers = { secrets: () => secrets } as unknown as SubscriberService;
   const repo = { secret: () => Promise.resolve('11'.repeat(32)) } as unknown as SubscriberRepository;
   const bridge = { useAuthenticator: () => undefined } as unknown as SipBridge;
-  const s = new SipDigestService(config, systemClock, pino({ level: 'silent' }), bridge, subscribers, repo);
+  const limits = new RateLimits(config, systemClock);
+  const s = new SipDigestService(config, systemClock, pino({ level: 'silent' }), bridge, subscribers, repo, limits);
   await s.onModuleInit();
   return s;
 }

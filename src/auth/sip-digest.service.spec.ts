@@ -1,4 +1,5 @@
 import pino from 'pino';
+import { RateLimits } from '../access/rate-limits';
 import { loadConfig } from '../config/load-config';
 import {
   answerChallenge,
@@ -65,7 +66,7 @@ describe('SipDigestService', () => {
     const repo = { secret: () => Promise.resolve('ab'.repeat(32)) } as unknown as SubscriberRepository;
     const bridge = { useAuthenticator: () => undefined } as unknown as SipBridge;
     const config = loadConfig({ AUTH_ENABLED: 'true', ...env });
-    const auth = new SipDigestService(config, clock, log, bridge, subscribers, repo);
+    const auth = new SipDigestService(config, clock, log, bridge, subscribers, repo, new RateLimits(config, clock));
     await auth.onModuleInit();
     return { auth, lines };
   }
@@ -148,6 +149,30 @@ describe('SipDigestService', () => {
     const plain = await service();
     expect(send(plain.auth, request('SUBSCRIBE', { toTag: true })).verdict).toBe(true);
     expect(send(plain.auth, request('SUBSCRIBE')).verdict).toBe(false);
+  });
+
+  it('limits each authenticated user to rateLimit.identity*, but not users of auth.registerOthers', async () => {
+    const env = { RATE_LIMIT_IDENTITY_PER_SECOND: '1', RATE_LIMIT_IDENTITY_BURST: '1' };
+    const { auth } = await service(env);
+    const challenge = send(auth, request('REGISTER')).answer!;
+    expect(send(auth, request('REGISTER', { auth: credentials(challenge, 'REGISTER', 'SHA-256', 1) })).verdict).toBe(
+      true,
+    );
+    const limited = send(auth, request('REGISTER', { auth: credentials(challenge, 'REGISTER', 'SHA-256', 2) }));
+    expect(limited.verdict).toBe(false);
+    expect(limited.answer).toMatchObject({ status: 503, headers: { 'Retry-After': '1' } });
+    expect(limited.incoming.identity).toBeUndefined();
+    clock.advance(1000);
+    expect(send(auth, request('REGISTER', { auth: credentials(challenge, 'REGISTER', 'SHA-256', 3) })).verdict).toBe(
+      true,
+    );
+    const others = await service({ ...env, AUTH_REGISTER_OTHERS: 'sip:alice@example.com' });
+    const ch = send(others.auth, request('REGISTER')).answer!;
+    for (const nc of [1, 2, 3]) {
+      expect(send(others.auth, request('REGISTER', { auth: credentials(ch, 'REGISTER', 'SHA-256', nc) })).verdict).toBe(
+        true,
+      );
+    }
   });
 
   it('lets through TLS peers whose verified certificate names a trusted domain', async () => {

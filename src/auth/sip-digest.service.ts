@@ -16,6 +16,7 @@ import {
   type IncomingRequest,
   type TlsPeer,
 } from '../sip';
+import { RateLimits } from '../access/rate-limits';
 import { SipBridge } from '../sip-bridge/sip-bridge.service';
 import { AuthFailures, type AuthFailureReason } from './auth-failures';
 import { DigestNonces, NonceCounts } from './digest-nonce';
@@ -47,6 +48,8 @@ export class SipDigestService implements OnModuleInit {
   private readonly counts = new NonceCounts();
   private readonly methods: ReadonlySet<string>;
   private readonly trusted: (address: string) => boolean;
+  /** auth.registerOthers: provisioning identities, not limited per identity. */
+  private readonly registerOthers: ReadonlySet<string>;
   /** auth.trustedTlsPeers as a set (lower case). */
   private readonly tlsDomains: ReadonlySet<string>;
   private readonly algorithms: readonly DigestAlgorithm[];
@@ -59,9 +62,11 @@ export class SipDigestService implements OnModuleInit {
     private readonly bridge: SipBridge,
     private readonly subscribers: SubscriberService,
     private readonly repo: SubscriberRepository,
+    private readonly limits: RateLimits,
   ) {
     this.methods = new Set(config.auth.sipMethods.map((m) => m.toUpperCase()));
     this.trusted = trustedPeers(config.auth.trustedPeers);
+    this.registerOthers = new Set(config.auth.registerOthers.map((u) => u.toLowerCase()));
     this.tlsDomains = new Set(config.auth.trustedTlsPeers.map((d) => d.toLowerCase()));
     this.algorithms = config.auth.algorithms.map((a) => (a.toUpperCase() === 'MD5' ? 'MD5' : 'SHA-256'));
     const log = pino.child({ module: 'auth' });
@@ -133,7 +138,14 @@ export class SipDigestService implements OnModuleInit {
     if (!this.counts.accept(creds.nonce, parseInt(creds.nc ?? '0', 16))) {
       return this.refuse(req, ch, user, 'nonce-reused', 'nonce-count reused');
     }
-    req.identity = `sip:${creds.username}@${ch.domain}`;
+    const identity = `sip:${creds.username}@${ch.domain}`;
+    // The rate per identity (rateLimit.identity*), as for API keys; users of auth.registerOthers act for many.
+    const retry = this.registerOthers.has(identity.toLowerCase()) ? 0 : this.limits.identity(identity);
+    if (retry > 0) {
+      req.respond(503, 'Service Unavailable (too many requests from this user)', { 'Retry-After': String(retry) });
+      return false;
+    }
+    req.identity = identity;
     return true;
   }
 

@@ -54,7 +54,7 @@ export const ACCESS_SETTINGS: readonly Setting[] = [
     key: 'rateLimit.identityPerSecond',
     type: perSecond,
     default: 50,
-    doc: 'Requests per second of one API key, whatever its address: REST requests (429), /ws messages (error) and SIP requests on a /sip connection opened with it (503) (0: no limit).',
+    doc: "Requests per second of one identity, whatever its address: an API key's REST requests (429), /ws messages (error) and SIP requests on a /sip connection opened with it (503); a SIP digest user's authenticated requests (503) (0: no limit).",
   },
   {
     key: 'rateLimit.identityBurst',
