@@ -3,7 +3,7 @@ import { WebSocketGateway, type OnGatewayConnection, type OnGatewayDisconnect } 
 import type { IncomingMessage } from 'node:http';
 import WebSocket, { type RawData } from 'ws';
 import { AccessService } from '../../access/access.service';
-import { principalOf, type Principal } from '../../access/principal';
+import { principalOf } from '../../access/principal';
 import { parseAor } from '../../common/aor';
 import { DomainError } from '../../common/domain-error';
 import { timeOrderedId } from '../../common/ids';
@@ -18,6 +18,7 @@ import { WatcherGate } from '../core/watcher-gate';
 import { fromPackageError } from './package-error.mapping';
 import { PresenceApiService } from './presence-api.service';
 import { isJsonObject, onlyFields, type JsonObject } from './presence-input';
+import { pubKey, type Client, type MessageId, type ServerMessage } from './ws-client';
 import { assertMayPublish, wsWatcher } from './ws-identity';
 
 /** Interval of WebSocket ping frames; a socket that has not answered the previous one is terminated. */
@@ -33,35 +34,6 @@ const MAX_BUFFERED = 4 * 1024 * 1024;
 const MAX_ID_LENGTH = 128;
 /** Subscriptions one socket may hold; more are refused with an `error` until it unsubscribes some. */
 export const MAX_SUBSCRIPTIONS_PER_SOCKET = 1000;
-
-type MessageId = string | number;
-
-/** Messages the server sends (DESIGN.md: browser WebSocket at /ws). */
-export type ServerMessage =
-  | { type: 'state'; id: MessageId; aor: string; event: string; state: unknown }
-  /** The subscription waits for the presentity's approval: no state yet (RFC 6665 pending). */
-  | { type: 'pending'; id: MessageId; aor: string; event: string }
-  | { type: 'terminated'; id: MessageId; reason: string }
-  | { type: 'published'; id: MessageId; etag: string; expires: number }
-  | { type: 'pong'; id: MessageId }
-  | { type: 'error'; id?: MessageId; message: string; field?: string };
-
-/** One browser socket: its subscriptions by the browser's ids and its publications by presentity. */
-interface Client {
-  readonly id: string;
-  readonly ws: WebSocket;
-  /** The API key the socket was opened with (auth.enabled); absent on an anonymous socket. */
-  readonly principal?: Principal;
-  alive: boolean;
-  closed: boolean;
-  queued: number;
-  /** Handling of this socket's messages, in order (publishes rely on the previous one's entity tag). */
-  queue: Promise<void>;
-  readonly subscriptions: Map<string, { readonly messageId: MessageId; readonly sub: WsSubscription }>;
-  readonly publications: Map<string, { readonly presentity: string; readonly event: string; etag: string }>;
-}
-
-const pubKey = (presentity: string, event: string): string => `${event}\u0000${presentity}`;
 
 /**
  * The browser WebSocket at `/ws`: JSON messages `subscribe`, `unsubscribe`, `publish` and `ping`, each with
