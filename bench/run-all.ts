@@ -93,6 +93,8 @@ async function startOwnServer(env: Record<string, string> = {}): Promise<OwnServ
       HTTP_PORT: String(httpPort),
       LOG_LEVEL: 'error',
       DB_URL: '',
+      // The figures without authentication; the digest run sets it on.
+      AUTH_ENABLED: 'false',
       ...env,
     },
     stdio: 'inherit',

@@ -7,6 +7,7 @@ import { DataSource } from 'typeorm';
 import { AccessService } from './access/access.service';
 import { ApiKeyService } from './access/api-key.service';
 import { RateLimits } from './access/rate-limits';
+import { SubscriberService } from './auth/subscriber.service';
 import { AppModule } from './app.module';
 import { createPino, PinoNestLogger } from './common/app-logger';
 import { ApiErrorFilter, bodyParserErrorToDomainError } from './common/domain-error.filter';
@@ -114,6 +115,14 @@ export async function startApp(config: AppConfig): Promise<RunningApp> {
         `no admin API key existed; created one (shown only now, keep it): ${created.key}`,
       );
     }
+  }
+  if (config.auth.enabled && config.auth.sipMethods.length > 0 && !(await app.get(SubscriberService).any())) {
+    const methods = config.auth.sipMethods.map((m) => m.toUpperCase()).join(', ');
+    pino.warn(
+      { context: 'PresenceHub' },
+      `auth.enabled is on and no SIP user exists: ${methods} from anyone but auth.trustedPeers are refused ` +
+        '(401/407) until users are created with POST /api/subscribers',
+    );
   }
   const bridge = app.get(SipBridge);
   // Writes waiting for their commit are acknowledgements owed: past this many, new work is refused.

@@ -157,6 +157,8 @@ export function startServer(o: ServerOptions): Server {
     cwd: root,
     env: {
       ...process.env,
+      // Benchmarks measure the open server unless a run asks for authentication.
+      AUTH_ENABLED: 'false',
       ...o.runtime.env,
       ...o.env,
       DATA_DIR: o.dataDir,

@@ -52,6 +52,11 @@ export class SubscriberRepository {
     return rows.map(toSubscriber);
   }
 
+  /** Whether any subscriber exists. */
+  async any(): Promise<boolean> {
+    return (await this.ds.getRepository(SubscriberEntity).count({ take: 1 })) > 0;
+  }
+
   /** Inserts a subscriber; a second one with the same username and domain fails with a duplicate key. */
   async insert(s: Subscriber): Promise<void> {
     await this.commits.run(async (m) => {

@@ -101,6 +101,11 @@ export class SubscriberService {
     return s;
   }
 
+  /** Whether any user exists (without one, every challenged SIP request is refused). */
+  any(): Promise<boolean> {
+    return this.repo.any();
+  }
+
   list(domain?: string): Promise<Subscriber[]> {
     return this.repo.list(domain === undefined ? undefined : checkDomain(domain));
   }

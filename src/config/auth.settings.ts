@@ -8,8 +8,8 @@ export const AUTH_SETTINGS: readonly Setting[] = [
   {
     key: 'auth.enabled',
     type: { kind: 'bool' },
-    default: false,
-    doc: 'Require authentication: SIP digest for the methods in auth.sipMethods, API keys on REST, tokens on WebSocket.',
+    default: true,
+    doc: 'Require authentication: SIP digest for the methods in auth.sipMethods, API keys on REST, tokens on WebSocket. Off only for a closed lab network.',
   },
   {
     key: 'auth.sipMethods',

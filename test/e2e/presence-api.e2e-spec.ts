@@ -4,8 +4,8 @@
  */
 import WebSocket from 'ws';
 import request from 'supertest';
-import { startApp, type RunningApp } from '../../src/app.factory';
-import { loadConfig } from '../../src/config/load-config';
+import type { RunningApp } from '../../src/app.factory';
+import { startTestApp } from '../utils/test-app';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../utils/test-database';
 import { validateXml } from '../utils/xml-schema';
 import { WsClient, type Msg } from '../utils/ws-test-client';
@@ -39,16 +39,7 @@ describe.each(databaseKinds())('presence REST and browser WebSocket on %s', (kin
 
   beforeAll(async () => {
     db = await createTestDatabase(kind);
-    app = await startApp(
-      loadConfig({
-        HTTP_PORT: '0',
-        SIP_PORT: '0',
-        SIP_HOST: '127.0.0.1',
-        LOG_LEVEL: 'warn',
-        DB_URL: db.url,
-        DATA_DIR: db.dataDir,
-      }),
-    );
+    app = await startTestApp(db, { LOG_LEVEL: 'warn' });
     http = request(`http://127.0.0.1:${app.httpPort}`);
   });
 

@@ -20,6 +20,8 @@ export async function startTestApp(db: TestDatabase, env: Record<string, string>
     // A slow CI machine must not shed a test's requests; overload has its own test with a probe.
     SIP_OVERLOAD_DELAY_MS: '0',
     SIP_MAX_PENDING_REQUESTS: '0',
+    // Authentication is on by default; the tests of it turn it on, the others speak to an open server.
+    AUTH_ENABLED: 'false',
     ...env,
   });
   return startApp(config);
@@ -82,30 +84,36 @@ async function waitForHealth(
   throw new Error(`server did not become healthy within ${timeoutMs} ms:\n${output()}`);
 }
 
+/** Environment of a server process on top of the test defaults; `undefined` removes a default (the setting's own applies). */
+export type ServerEnv = Readonly<Record<string, string | undefined>>;
+
 /** `src/main.ts` (through ts-node) in a child process with the given ports and database. */
 function startServerProcess(
   db: TestDatabase,
   ports: { sipPort: number; httpPort: number },
-  env: Record<string, string>,
+  env: ServerEnv,
 ): ChildProcess {
   const root = join(__dirname, '..', '..');
+  const withDefaults: Record<string, string | undefined> = {
+    PATH: process.env.PATH ?? '',
+    HTTP_PORT: String(ports.httpPort),
+    HTTP_HOST: '127.0.0.1',
+    SIP_PORT: String(ports.sipPort),
+    SIP_HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    SIP_OVERLOAD_DELAY_MS: '0',
+    AUTH_ENABLED: 'false',
+    DB_URL: db.url,
+    DATA_DIR: db.dataDir,
+    ...env,
+  };
+  const merged = Object.fromEntries(Object.entries(withDefaults).filter(([, v]) => v !== undefined));
   return spawn(
     process.execPath,
     [join(root, 'node_modules/ts-node/dist/bin.js'), '--transpile-only', join(root, 'src/main.ts')],
     {
       cwd: root,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HTTP_PORT: String(ports.httpPort),
-        HTTP_HOST: '127.0.0.1',
-        SIP_PORT: String(ports.sipPort),
-        SIP_HOST: '127.0.0.1',
-        LOG_LEVEL: 'warn',
-        SIP_OVERLOAD_DELAY_MS: '0',
-        DB_URL: db.url,
-        DATA_DIR: db.dataDir,
-        ...env,
-      },
+      env: merged,
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
@@ -115,7 +123,7 @@ function startServerProcess(
 export async function runServerToExit(
   db: TestDatabase,
   ports: { sipPort: number; httpPort: number },
-  env: Record<string, string> = {},
+  env: ServerEnv = {},
   timeoutMs = 60_000,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = startServerProcess(db, ports, env);
@@ -133,7 +141,7 @@ export async function runServerToExit(
 export async function spawnServer(
   db: TestDatabase,
   ports: { sipPort: number; httpPort: number },
-  env: Record<string, string> = {},
+  env: ServerEnv = {},
 ): Promise<ServerProcess> {
   const child = startServerProcess(db, ports, env);
   let out = '';
