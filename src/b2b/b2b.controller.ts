@@ -78,9 +78,9 @@ export class B2bController {
     const watcher = body.watcher === undefined ? this.b2b.defaultWatcher : parseAor(body.watcher, 'watcher');
     const expires = parseExpires(body.expires);
     if (expires === 0) throw new DomainError(400, 'expires must be at least 1 second; DELETE unsubscribes', 'expires');
+    this.b2b.ensurePackage(event.toLowerCase(), true);
     const id = timeOrderedId(this.clock.now(), this.random);
     if (expires !== undefined) this.b2b.expect(id, expires);
-    this.b2b.ensurePackage(event.toLowerCase());
     try {
       const sub = await this.internal.subscribe({ id, owner: B2B_OWNER, presentity, event, watcher });
       return this.toDto(sub);

@@ -5,7 +5,7 @@ import type { Delivery, WsSubscription } from '../pa/core/subscription';
 import { FakeClock, SequenceRandom } from '../sip';
 import type { SipBridge } from '../sip-bridge/sip-bridge.service';
 import type { B2bRemote, RemoteNotify, RemoteRecord, RemoteSubscribe } from './b2b-remote';
-import { B2B_OWNER, B2bService } from './b2b.service';
+import { B2B_OWNER, B2bService, MAX_PASS_THROUGH_PACKAGES } from './b2b.service';
 
 const B2B: B2bConfig = {
   presenceRoute: 'sip:proxy.remote.example:5070;lr',
@@ -310,6 +310,19 @@ describe('B2bService', () => {
       contentType: 'application/dialog-info+xml',
       body: doc,
     });
+  });
+
+  it('adds at most MAX_PASS_THROUGH_PACKAGES pass-through packages when asked to limit them', () => {
+    const s = setup();
+    for (let i = 0; i < MAX_PASS_THROUGH_PACKAGES; i++) s.b2b.ensurePackage(`x-made-up-${i}`, true);
+    s.b2b.ensurePackage('x-made-up-0', true);
+    s.b2b.ensurePackage('presence', true);
+    expect(() => s.b2b.ensurePackage('x-one-more', true)).toThrow(
+      expect.objectContaining({ status: 400, field: 'event' }),
+    );
+    expect(s.core.packages.get('x-one-more')).toBeUndefined();
+    s.b2b.ensurePackage('x-restored', false);
+    expect(s.core.packages.get('x-restored')).toBeDefined();
   });
 
   it('withdraws the state on a terminating NOTIFY and tells browsers when the remote ends it for good', async () => {

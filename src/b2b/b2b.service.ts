@@ -7,6 +7,7 @@ import {
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
+import { DomainError } from '../common/domain-error';
 import { CLOCK, RANDOM } from '../common/ports.module';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { mediaType } from '../pa/core/accept';
@@ -27,6 +28,12 @@ import { createPassThroughPackage } from './pass-through.package';
 
 /** The owner name of B2B's internal watchers and outgoing subscriptions. */
 export const B2B_OWNER = 'b2b';
+
+/**
+ * Most event packages B2B adds as pass-through: each new event name given over REST registers one, so the
+ * registry would otherwise grow with every name a caller makes up.
+ */
+export const MAX_PASS_THROUGH_PACKAGES = 32;
 
 /** Seconds a publication of remote state outlives the expiry the remote gave, so a late refresh finds it. */
 const STATE_MARGIN_S = 60;
@@ -72,6 +79,8 @@ export class B2bService implements OnModuleInit, OnApplicationBootstrap, OnModul
   private readonly bySubscriber = new Map<string, RemoteSubscription>();
   /** Expires asked for by a REST caller, by the id of its watcher (until its remote subscription exists). */
   private readonly requested = new Map<string, number>();
+  /** Pass-through packages added so far. */
+  private passThrough = 0;
   private readonly scheduler: B2bScheduler;
   private bootstrapped = false;
   /** Shutting down: watchers that go now (sockets closing) leave their remote subscriptions to the next start. */
@@ -165,9 +174,21 @@ export class B2bService implements OnModuleInit, OnApplicationBootstrap, OnModul
     this.requested.delete(subscriptionId);
   }
 
-  /** Makes sure a package no module here knows is served as pass-through (remote documents as they come). */
-  ensurePackage(event: string): void {
+  /**
+   * Makes sure a package no module here knows is served as pass-through (remote documents as they come);
+   * with `limit`, a new one past {@link MAX_PASS_THROUGH_PACKAGES} is refused (400 naming `event`). Stored
+   * subscriptions restored at start add theirs without the limit.
+   */
+  ensurePackage(event: string, limit = false): void {
     if (this.packages.get(event)) return;
+    if (limit && this.passThrough >= MAX_PASS_THROUGH_PACKAGES) {
+      throw new DomainError(
+        400,
+        `event "${event}" would be a new pass-through package past the ${MAX_PASS_THROUGH_PACKAGES} allowed; use one of those in use`,
+        'event',
+      );
+    }
+    this.passThrough++;
     const pa = this.config.pa;
     this.packages.add(
       createPassThroughPackage(event.toLowerCase(), {
