@@ -8,7 +8,7 @@ export type {
   PublishInput,
   StatusListener,
   SubscribeInput,
-} from './outgoing-client';
+} from './outgoing-types';
 export { afterTermination, parseSubscriptionState, refreshDelay } from './outgoing-record';
 export type {
   OutgoingKind,

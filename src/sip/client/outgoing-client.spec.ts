@@ -6,7 +6,8 @@ import { serializeMessage } from '../message/serializer';
 import { FakeClock } from '../ports/fake-clock';
 import { noopLogger } from '../ports/logger';
 import { SequenceRandom } from '../ports/random';
-import { OutgoingClient, type ClientNotify, type OutgoingClientOptions } from './outgoing-client';
+import { OutgoingClient } from './outgoing-client';
+import type { ClientNotify, OutgoingClientOptions } from './outgoing-types';
 import { parseSubscriptionState, refreshDelay, type OutgoingRecord } from './outgoing-record';
 
 interface Answer {

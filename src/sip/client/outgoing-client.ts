@@ -19,17 +19,6 @@ import {
   type SubscribeInput,
 } from './outgoing-types';
 
-export type {
-  ClientNotify,
-  NotifyAnswer,
-  NotifyHandler,
-  OutgoingClientOptions,
-  OutgoingEntry,
-  PublishInput,
-  StatusListener,
-  SubscribeInput,
-} from './outgoing-types';
-
 /**
  * The outgoing SIP client (the `pua` role): publications (RFC 3903 §4: initial with body, refreshed before
  * expiry with SIP-If-Match, modified, re-sent as a new publication after 412, removed with Expires 0, 423
