@@ -109,6 +109,28 @@ describe.each(databaseKinds())('B2B NOTIFY handling against a scripted notifier 
     }
   });
 
+  it("refuses a browser's reg watch of another user's remote AoR (the hub's trust is not lent), not its own", async () => {
+    const pat = remoteAor('pat');
+    const ws = await WsClient.open(app.httpPort);
+    try {
+      const refused = await ws.ask({
+        type: 'subscribe',
+        id: 'r',
+        aor: pat,
+        event: 'reg',
+        user: 'sip:eve@here.example',
+      });
+      expect(refused).toMatchObject({ type: 'error', field: 'aor', message: expect.stringContaining('may not watch') });
+      const own = await ws.ask({ type: 'subscribe', id: 'o', aor: pat, event: 'reg', user: pat }, 3000);
+      expect(own.type).not.toBe('error');
+      const sent = await notifier.waitForRequest((m) => m.method === 'SUBSCRIBE' && m.uri === pat);
+      expect(sent.header('event')).toBe('reg');
+      expect(sent.header('from')).toContain(pat);
+    } finally {
+      await ws.close();
+    }
+  });
+
   it('terminated;reason=probation subscribes again after retry-after, in a new dialog', async () => {
     const ned = remoteAor('ned');
     const created = await api(app.httpPort, 'POST', '/api/b2b/subscriptions', { presentity: ned });
