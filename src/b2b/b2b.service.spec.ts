@@ -317,9 +317,9 @@ describe('B2bService', () => {
     for (let i = 0; i < MAX_PASS_THROUGH_PACKAGES; i++) s.b2b.ensurePackage(`x-made-up-${i}`, true);
     s.b2b.ensurePackage('x-made-up-0', true);
     s.b2b.ensurePackage('presence', true);
-    expect(() => s.b2b.ensurePackage('x-one-more', true)).toThrow(
-      expect.objectContaining({ status: 400, field: 'event' }),
-    );
+    expect(() => {
+      s.b2b.ensurePackage('x-one-more', true);
+    }).toThrow(expect.objectContaining({ status: 400, field: 'event' }));
     expect(s.core.packages.get('x-one-more')).toBeUndefined();
     s.b2b.ensurePackage('x-restored', false);
     expect(s.core.packages.get('x-restored')).toBeDefined();
