@@ -3,7 +3,7 @@
  * server beside it), raw SIP clients closed after each test, both stopped at the end. A spec states only what
  * differs: Kamailio's options, our server's settings, the digest cases it runs under.
  */
-import { randomToken, SipTestClient } from '../utils/sip-test-client';
+import { pidf, randomToken, SipTestClient, type HeaderInput, type SipTestMessage } from '../utils/sip-test-client';
 import { freePort } from '../utils/test-app';
 import type { KamailioAuth } from './kamailio-config';
 import { startHub, type Hub } from './hub';
@@ -32,6 +32,22 @@ export function challengingKamailio(
     kamailio: { auth: { realm: KAMAILIO_REALM, algorithm, challenge, accounts: [KAMAILIO_ACCOUNT] } },
     env: { SIP_CLIENT_CREDENTIALS: `${KAMAILIO_ACCOUNT.username}:${KAMAILIO_ACCOUNT.password}@${KAMAILIO_REALM}` },
   };
+}
+
+/** A PUBLISH of PIDF (`open`, with `note`) for `presentity`, 600 s, from `client`. */
+export function publishPidf(
+  client: SipTestClient,
+  presentity: string,
+  note: string,
+  headers: HeaderInput = {},
+): Promise<SipTestMessage> {
+  return client.publish({
+    uri: presentity,
+    event: 'presence',
+    expires: 600,
+    body: pidf(presentity, 'open', note),
+    headers,
+  });
 }
 
 export const OPEN_KAMAILIO: KamailioCase = { name: 'Kamailio without auth', kamailio: {}, env: {} };
