@@ -63,6 +63,7 @@ import { SipClientRepository } from './sip-client.repository';
 
 /** Gives the credentials for a challenge's realm, or undefined. */
 export type CredentialsProvider = (realm: string, record: Readonly<OutgoingRecord>) => ClientCredentials | undefined;
+/** Gives the current document of a publication to publish anew after a restart, or undefined (see setCurrentBody). */
 export type CurrentBodyProvider = (record: Readonly<OutgoingRecord>) => Promise<string | undefined>;
 
 /** `user:password@realm` entries by realm. */
