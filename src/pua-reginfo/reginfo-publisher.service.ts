@@ -6,7 +6,7 @@ import type { Binding, ContactChange } from '../location/binding';
 import { LocationService } from '../location/location.service';
 import { EventPackageRegistry } from '../pa/core/event-package.registry';
 import { Notifier } from '../pa/core/notifier.service';
-import type { ContactView } from '../pa/core/event-package';
+import type { ContactView, PresentityState } from '../pa/core/event-package';
 import { REGINFO_CONTENT_TYPE, reginfoXml } from '../presence-reginfo/reginfo';
 import { parseIdentities, registrationsOf } from '../presence-reginfo/reginfo-local';
 import { SipClientService } from '../sip-client/sip-client.service';
@@ -40,6 +40,7 @@ export class ReginfoPublisher implements OnModuleInit {
   onModuleInit(): void {
     const cfg = this.config.puaReginfo;
     if (!cfg.publishReginfo) return;
+    this.client.setCurrentBody(PUA_REGINFO_OWNER, (rec) => this.currentBody(rec.key));
     this.location.onChange((change) => {
       if (change.domain !== this.domain()) return;
       if (!this.concernsLocal(change)) return;
@@ -113,14 +114,9 @@ export class ReginfoPublisher implements OnModuleInit {
       const ids = parseIdentities(aor, cfg.ulIdentitiesKey ? state.attributes?.[cfg.ulIdentitiesKey] : undefined);
       body = reginfoXml({ version: 0, state: 'full', registrations: registrationsOf(ids, views, now, 'terminated') });
     } else {
-      const pkg = this.packages.get('reg');
-      if (!pkg) return false;
-      const rendered = pkg.render(
-        { ...state, publications: [], contacts: local.map((b) => bindingView(b, 'registered')) },
-        { kind: 'internal', uri: aor, accept: [] },
-      );
-      if (!rendered) return false;
-      body = typeof rendered.body === 'string' ? rendered.body : rendered.body.toString('utf8');
+      const rendered = this.document(aor, local, state);
+      if (rendered === undefined) return false;
+      body = rendered;
     }
     await this.client.publish({
       owner: PUA_REGINFO_OWNER,
@@ -135,6 +131,34 @@ export class ReginfoPublisher implements OnModuleInit {
     });
     if (local.length === 0) await this.client.unpublish(PUA_REGINFO_OWNER, aor);
     return true;
+  }
+
+  /** The AoR's document with its live REGISTERed bindings, as the reg package renders it (full state). */
+  private document(aor: string, local: readonly Binding[], state: PresentityState): string | undefined {
+    const rendered = this.packages
+      .get('reg')
+      ?.render(
+        { ...state, publications: [], contacts: local.map((b) => bindingView(b, 'registered')) },
+        { kind: 'internal', uri: aor, accept: [] },
+      );
+    if (!rendered) return undefined;
+    return typeof rendered.body === 'string' ? rendered.body : rendered.body.toString('utf8');
+  }
+
+  /**
+   * After a restart, the document of a publication that ran out at the server while we were down: the AoR's
+   * live bindings now. With none live, nothing is sent now: bindings that expired while we were down are
+   * announced by the location service's first sweep, whose change publishes their end; with none of those
+   * either, the end of the registration is published here. (No AoR lock: the caller holds the publication.)
+   */
+  private async currentBody(aor: string): Promise<string | undefined> {
+    const now = this.location.now();
+    const local = this.location.lookup(aor, this.domain(), now).filter((b) => b.origin === undefined);
+    if (local.length > 0) return this.document(aor, local, await this.notifier.state(aor, 'reg', now));
+    // Every binding still held, the expired ones the sweep has not removed yet included.
+    const held = this.location.lookup(aor, this.domain(), 0).filter((b) => b.origin === undefined);
+    if (held.length === 0) this.publishLater(aor);
+    return undefined;
   }
 }
 

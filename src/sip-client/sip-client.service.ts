@@ -63,6 +63,8 @@ import { SipClientRepository } from './sip-client.repository';
 
 /** Gives the credentials for a challenge's realm, or undefined. */
 export type CredentialsProvider = (realm: string, record: Readonly<OutgoingRecord>) => ClientCredentials | undefined;
+/** Gives the current document of a publication to publish anew after a restart, or undefined (see setCurrentBody). */
+export type CurrentBodyProvider = (record: Readonly<OutgoingRecord>) => Promise<string | undefined>;
 
 /** `user:password@realm` entries by realm. */
 function credentialTable(entries: readonly string[]): Map<string, ClientCredentials> {
@@ -80,6 +82,7 @@ export class SipClientService implements OnModuleInit, OnApplicationBootstrap, B
   private readonly log = new Logger('SipClient');
   private readonly client: OutgoingClient;
   private readonly providers = new Map<string, CredentialsProvider>();
+  private readonly currentBodies = new Map<string, CurrentBodyProvider>();
   private loaded: OutgoingRecord[] = [];
 
   constructor(
@@ -102,6 +105,7 @@ export class SipClientService implements OnModuleInit, OnApplicationBootstrap, B
       credentials: (realm, rec) => this.providers.get(rec.owner)?.(realm, rec) ?? table.get(realm),
       retryAfter: config.sipClient.retryAfter,
       waitForTermNotify: config.sipClient.waitForTermNotify,
+      currentBody: (rec) => this.currentBodies.get(rec.owner)?.(rec) ?? Promise.resolve(rec.body),
     });
   }
 
@@ -192,6 +196,15 @@ export class SipClientService implements OnModuleInit, OnApplicationBootstrap, B
   /** Credentials of the owner's requests, asked before sipClient.credentials. */
   setCredentials(owner: string, provider: CredentialsProvider): void {
     this.providers.set(owner, provider);
+  }
+
+  /**
+   * The owner's document of a publication to publish anew after a restart (the server lost it while we were
+   * down); undefined from the provider: the owner publishes or removes it itself. Without one, the stored
+   * document is sent.
+   */
+  setCurrentBody(owner: string, provider: CurrentBodyProvider): void {
+    this.currentBodies.set(owner, provider);
   }
 
   /** Our Contact in SUBSCRIBEs: the advertised host and the UDP port (TCP when UDP is off). */

@@ -4,30 +4,21 @@
  * Kamailio reaches the REST state and the WebSocket client. Also with Kamailio challenging our SUBSCRIBE.
  */
 import { api, pollUntil } from '../utils/e2e-helpers';
-import { pidf, randomToken, SipTestClient, type SipTestMessage } from '../utils/sip-test-client';
+import { randomToken, type SipTestMessage } from '../utils/sip-test-client';
 import { WsClient, type Msg } from '../utils/ws-test-client';
 import { sendWithCredentials } from './digest-answer';
-import { expectStatus, startHub, type Hub } from './hub';
+import { expectStatus } from './hub';
 import {
-  loggedCallId,
-  notifyAnswered,
-  startKamailio,
-  traced,
-  type RunningKamailio,
-  type StartKamailioOptions,
-} from './kamailio';
+  challengingKamailio,
+  KAMAILIO_ACCOUNT as ACCOUNT,
+  OPEN_KAMAILIO,
+  publishPidf,
+  useInterop,
+  type KamailioCase,
+} from './interop-fixture';
+import { loggedCallId, notifyAnswered } from './kamailio';
 
-const ACCOUNT = { username: 'hub', password: 'b2b-secret' };
-const REALM = 'secure.test';
-
-const CASES: readonly { name: string; kamailio: StartKamailioOptions; env: Record<string, string> }[] = [
-  { name: 'Kamailio without auth', kamailio: {}, env: {} },
-  {
-    name: 'Kamailio challenging with 401 (SHA-256)',
-    kamailio: { auth: { realm: REALM, algorithm: 'SHA-256', challenge: 'www', accounts: [ACCOUNT] } },
-    env: { SIP_CLIENT_CREDENTIALS: `${ACCOUNT.username}:${ACCOUNT.password}@${REALM}` },
-  },
-];
+const CASES: readonly KamailioCase[] = [OPEN_KAMAILIO, challengingKamailio('SHA-256', 'www')];
 
 interface B2bSubscription {
   readonly id: string;
@@ -36,22 +27,17 @@ interface B2bSubscription {
 }
 
 describe.each(CASES)('B2bModule against $name', ({ kamailio, env }) => {
-  let kam: RunningKamailio;
-  let hub: Hub;
-  let publisher: SipTestClient;
+  const it_ = useInterop({
+    kamailio,
+    hub: (kam) => ({ SIP_DOMAINS: 'hub.test', B2B_PRESENCE_ROUTE: kam.uri, ...env }),
+  });
   const sockets: WsClient[] = [];
 
   /** PUBLISHes PIDF for `presentity` at Kamailio (with credentials when challenged). */
   async function publishAtKamailio(presentity: string, note: string): Promise<SipTestMessage> {
+    const publisher = await it_.kamailioClient('pub');
     return sendWithCredentials(
-      (headers) =>
-        publisher.publish({
-          uri: presentity,
-          event: 'presence',
-          expires: 600,
-          body: pidf(presentity, 'open', note),
-          headers,
-        }),
+      (headers) => publishPidf(publisher, presentity, note, headers),
       (r) => r,
       ACCOUNT,
       'PUBLISH',
@@ -65,108 +51,84 @@ describe.each(CASES)('B2bModule against $name', ({ kamailio, env }) => {
    */
   async function subscribedAtKamailio(presentity: string, from: number): Promise<string> {
     const user = presentity.slice(4, presentity.indexOf('@'));
-    const line = await kam.waitForLog(new RegExp(`interop: in SUBSCRIBE sip:${user}@`), 10_000, from);
+    const line = await it_.kam.waitForLog(new RegExp(`interop: in SUBSCRIBE sip:${user}@`), 10_000, from);
     const callId = loggedCallId(line);
-    await kam.waitForLog(notifyAnswered(callId, '200'), 10_000, from);
+    await it_.kam.waitForLog(notifyAnswered(callId, '200'), 10_000, from);
     return callId;
   }
-
-  beforeAll(async () => {
-    kam = await startKamailio(kamailio);
-    hub = await startHub(() => ({ SIP_DOMAINS: 'hub.test', B2B_PRESENCE_ROUTE: kam.uri, ...env }));
-    publisher = await SipTestClient.open({
-      transport: 'udp',
-      host: '127.0.0.1',
-      port: kam.port,
-      user: 'pub',
-      domain: kam.domain,
-    });
-  });
 
   afterEach(async () => {
     await Promise.all(sockets.splice(0).map((s) => s.close()));
   });
 
-  afterAll(async () => {
-    await publisher?.close();
-    await hub?.close();
-    await kam?.stop();
-  });
-
   it(
     'POST /api/b2b/subscriptions to a presentity at Kamailio: its PUBLISH reaches the REST state; DELETE unsubscribes there',
-    traced(
-      () => kam,
-      async () => {
-        const presentity = `sip:gina-${randomToken(3)}@${kam.domain}`;
-        const from = kam.log().length;
-        const created = await api(hub.httpPort, 'POST', '/api/b2b/subscriptions', {
-          presentity,
-          watcher: 'sip:ops@hub.test',
-          expires: 600,
-        });
-        expectStatus(created, 201);
-        const id = (created.json as unknown as B2bSubscription).id;
-        const get = async (): Promise<B2bSubscription> =>
-          (await api(hub.httpPort, 'GET', `/api/b2b/subscriptions/${id}`)).json as unknown as B2bSubscription;
-        await pollUntil(
-          async () => ((await get()).remote?.state === 'active' ? true : undefined),
-          10_000,
-          'remote subscription active',
-        );
-        const callId = await subscribedAtKamailio(presentity, from);
+    it_.traced(async () => {
+      const presentity = `sip:gina-${randomToken(3)}@${it_.kam.domain}`;
+      const from = it_.kam.log().length;
+      const created = await api(it_.hub.httpPort, 'POST', '/api/b2b/subscriptions', {
+        presentity,
+        watcher: 'sip:ops@hub.test',
+        expires: 600,
+      });
+      expectStatus(created, 201);
+      const id = (created.json as unknown as B2bSubscription).id;
+      const get = async (): Promise<B2bSubscription> =>
+        (await api(it_.hub.httpPort, 'GET', `/api/b2b/subscriptions/${id}`)).json as unknown as B2bSubscription;
+      await pollUntil(
+        async () => ((await get()).remote?.state === 'active' ? true : undefined),
+        10_000,
+        'remote subscription active',
+      );
+      const callId = await subscribedAtKamailio(presentity, from);
 
-        const note = `rest ${randomToken(3)}`;
-        expect((await publishAtKamailio(presentity, note)).status).toBe(200);
-        const state = await pollUntil(
-          async () => {
-            const s = (await get()).state;
-            return s?.body.includes(note) ? s : undefined;
-          },
-          10_000,
-          'the PUBLISHed note in the REST state',
-        );
-        expect(state.contentType).toBe('application/pidf+xml');
+      const note = `rest ${randomToken(3)}`;
+      expect((await publishAtKamailio(presentity, note)).status).toBe(200);
+      const state = await pollUntil(
+        async () => {
+          const s = (await get()).state;
+          return s?.body.includes(note) ? s : undefined;
+        },
+        10_000,
+        'the PUBLISHed note in the REST state',
+      );
+      expect(state.contentType).toBe('application/pidf+xml');
 
-        const removedFrom = kam.log().length;
-        expectStatus(await api(hub.httpPort, 'DELETE', `/api/b2b/subscriptions/${id}`), 204);
-        // In the dialog: the Request-URI is Kamailio's Contact, the To the presentity.
-        const ended = await kam.waitForLog(/interop: in SUBSCRIBE .* expires 0 /, 10_000, removedFrom);
-        expect(ended).toContain(`to ${presentity} event presence expires 0 `);
-        await kam.waitForLog(notifyAnswered(callId, '200'), 10_000, removedFrom);
-      },
-    ),
+      const removedFrom = it_.kam.log().length;
+      expectStatus(await api(it_.hub.httpPort, 'DELETE', `/api/b2b/subscriptions/${id}`), 204);
+      // In the dialog: the Request-URI is Kamailio's Contact, the To the presentity.
+      const ended = await it_.kam.waitForLog(/interop: in SUBSCRIBE .* expires 0 /, 10_000, removedFrom);
+      expect(ended).toContain(`to ${presentity} event presence expires 0 `);
+      await it_.kam.waitForLog(notifyAnswered(callId, '200'), 10_000, removedFrom);
+    }),
   );
 
   it(
     'a WebSocket subscribe to a presentity at Kamailio: its PUBLISH reaches the browser as a state',
-    traced(
-      () => kam,
-      async () => {
-        const presentity = `sip:hank-${randomToken(3)}@${kam.domain}`;
-        const ws = await WsClient.open(hub.httpPort);
-        sockets.push(ws);
-        const from = kam.log().length;
-        const answer = await ws.ask({ type: 'subscribe', id: 'k', aor: presentity }, 5000);
-        expect(answer.type).not.toBe('error');
-        const callId = await subscribedAtKamailio(presentity, from);
+    it_.traced(async () => {
+      const presentity = `sip:hank-${randomToken(3)}@${it_.kam.domain}`;
+      const ws = await WsClient.open(it_.hub.httpPort);
+      sockets.push(ws);
+      const from = it_.kam.log().length;
+      const answer = await ws.ask({ type: 'subscribe', id: 'k', aor: presentity }, 5000);
+      expect(answer.type).not.toBe('error');
+      const callId = await subscribedAtKamailio(presentity, from);
 
-        const note = `ws ${randomToken(3)}`;
-        expect((await publishAtKamailio(presentity, note)).status).toBe(200);
-        const state = await ws.next(
-          (m: Msg) => m.type === 'state' && m.id === 'k' && JSON.stringify(m).includes(note),
-          10_000,
-          0,
-        );
-        expect(state).toMatchObject({ type: 'state', id: 'k', aor: presentity });
+      const note = `ws ${randomToken(3)}`;
+      expect((await publishAtKamailio(presentity, note)).status).toBe(200);
+      const state = await ws.next(
+        (m: Msg) => m.type === 'state' && m.id === 'k' && JSON.stringify(m).includes(note),
+        10_000,
+        0,
+      );
+      expect(state).toMatchObject({ type: 'state', id: 'k', aor: presentity });
 
-        // The browser leaves: its remote subscription ends at Kamailio, which sends the terminating NOTIFY.
-        const closedFrom = kam.log().length;
-        await ws.close();
-        const ended = await kam.waitForLog(/interop: in SUBSCRIBE .* expires 0 /, 10_000, closedFrom);
-        expect(ended).toContain(`to ${presentity} event presence expires 0 `);
-        await kam.waitForLog(notifyAnswered(callId, '200'), 10_000, closedFrom);
-      },
-    ),
+      // The browser leaves: its remote subscription ends at Kamailio, which sends the terminating NOTIFY.
+      const closedFrom = it_.kam.log().length;
+      await ws.close();
+      const ended = await it_.kam.waitForLog(/interop: in SUBSCRIBE .* expires 0 /, 10_000, closedFrom);
+      expect(ended).toContain(`to ${presentity} event presence expires 0 `);
+      await it_.kam.waitForLog(notifyAnswered(callId, '200'), 10_000, closedFrom);
+    }),
   );
 });

@@ -16,10 +16,13 @@ export interface Hub {
   close(): Promise<void>;
 }
 
-/** Starts the app with the settings `env(sipPort)` returns (environment variable names). */
-export async function startHub(env: (sipPort: number) => Record<string, string> = () => ({})): Promise<Hub> {
+/**
+ * Starts the app with the settings `env(sipPort)` returns (environment variable names), on `sipPort` when
+ * given (a port chosen earlier, so Kamailio's configuration can name it), else on a free one.
+ */
+export async function startHub(env: (sipPort: number) => Record<string, string> = () => ({}), port = 0): Promise<Hub> {
   const db = await createTestDatabase('sqlite');
-  const sipPort = await freePort();
+  const sipPort = port === 0 ? await freePort() : port;
   const app = await startTestApp(db, { SIP_PORT: String(sipPort), ...env(sipPort) });
   return {
     app,

@@ -19,8 +19,18 @@ export interface KamailioAuth {
   readonly accounts: readonly { readonly username: string; readonly password: string }[];
 }
 
+/** A server whose `reg` package Kamailio's pua_reginfo subscribes to (reginfo_subscribe), as our hub. */
+export interface ReginfoPeer {
+  /** Domain of the peer's AoRs: Kamailio relays a SUBSCRIBE Event: reg to it (and in-dialog ones to its address). */
+  readonly domain: string;
+  readonly host: string;
+  readonly port: number;
+}
+
 export interface KamailioConfigOptions {
-  /** UDP port Kamailio listens on at 127.0.0.1. */
+  /** Loopback address Kamailio listens on (127.0.0.1, or another of 127/8 to tell it from test clients). */
+  readonly host: string;
+  /** UDP port Kamailio listens on at `host`. */
   readonly port: number;
   /** SQLite file holding Kamailio's tables (version, presence, subscriber). */
   readonly sqliteFile: string;
@@ -30,6 +40,8 @@ export interface KamailioConfigOptions {
   readonly modulesDir: string;
   /** Digest: when given, every PUBLISH and SUBSCRIBE not sent by Kamailio itself is challenged. */
   readonly auth?: KamailioAuth;
+  /** Where its pua_reginfo's SUBSCRIBEs for another domain go; without it Kamailio serves every `reg` itself. */
+  readonly reginfoPeer?: ReginfoPeer;
 }
 
 /** The modules loaded, in order (the suite checks each file exists before starting). */
@@ -59,11 +71,14 @@ export const KAMAILIO_MODULES = [
 /** Kamailio's own table definitions (Debian's kamailio-sqlite-modules) the run's SQLite file is made from. */
 export const KAMAILIO_SQLITE_SCHEMAS = ['standard', 'presence', 'usrloc', 'auth_db'] as const;
 
+/** Expires of the SUBSCRIBE pua_reginfo sends on the test's `reginfo-subscribe` trigger. */
+const REGINFO_SUBSCRIBE_EXPIRES = 600;
+
 /** The configuration text, for `kamailio -f`. */
 export function kamailioConfig(options: KamailioConfigOptions): string {
   // db_sqlite drops the first `/` after `sqlite://` (its host part): an absolute path needs one more.
   const db = `sqlite:///${options.sqliteFile}`;
-  const self = `sip:127.0.0.1:${options.port}`;
+  const self = `sip:${options.host}:${options.port}`;
   const auth = options.auth;
   const www = auth?.challenge === 'www';
   // Kamailio's own pua_reginfo PUBLISHes to itself from its listening socket: those pass unchallenged.
@@ -71,13 +86,28 @@ export function kamailioConfig(options: KamailioConfigOptions): string {
     auth === undefined
       ? ''
       : `
-	if (is_method("PUBLISH|SUBSCRIBE") && !($si == "127.0.0.1" && $sp == ${options.port})) {
+	if (is_method("PUBLISH|SUBSCRIBE") && !($si == "${options.host}" && $sp == ${options.port})) {
 		if (!${www ? 'www_authenticate' : 'proxy_authenticate'}("${auth.realm}", "subscriber")) {
 			xlog("L_INFO", "interop: challenge $rm from $fu (result $rc)\\n");
 			${www ? 'www_challenge' : 'proxy_challenge'}("${auth.realm}", "1");
 			exit;
 		}
 		consume_credentials();
+	}
+`;
+  const peer = options.reginfoPeer;
+  // pua_reginfo sends its SUBSCRIBE through the outbound proxy, Kamailio itself: one for the peer's domain, or
+  // in the dialog to the peer's Contact, is relayed there; the peer's NOTIFYs come to server_address.
+  const peerRelay =
+    peer === undefined
+      ? ''
+      : `
+	if (is_method("SUBSCRIBE") && ($rd == "${peer.domain}" || ($rd == "${peer.host}" && $rp == ${peer.port}))) {
+		$du = "sip:${peer.host}:${peer.port}";
+		if (!t_relay()) {
+			sl_reply_error();
+		}
+		exit;
 	}
 `;
   return `#!KAMAILIO
@@ -88,7 +118,7 @@ log_prefix="{$mt $hdr(CSeq) $ci} "
 memdbg=5
 memlog=5
 auto_aliases=no
-alias="127.0.0.1:${options.port}"
+alias="${options.host}:${options.port}"
 dns=no
 rev_dns=no
 use_dns_cache=off
@@ -141,7 +171,18 @@ request_route {
 		sl_send_reply("483", "Too Many Hops");
 		exit;
 	}
-${authCheck}
+${authCheck}${peerRelay}
+	if (is_method("NOTIFY") && $hdr(Event) == "reg") {
+		reginfo_handle_notify("location");
+		$var(rc) = $rc;
+		xlog("L_INFO", "interop: reginfo_handle_notify result $var(rc)\n");
+		if ($var(rc) > 0) {
+			sl_send_reply("200", "OK");
+		} else {
+			sl_send_reply("400", "Bad reginfo");
+		}
+		exit;
+	}
 	if (is_method("REGISTER")) {
 		if (!save("location")) {
 			sl_reply_error();
@@ -159,6 +200,25 @@ ${authCheck}
 			handle_subscribe();
 		}
 		t_release();
+		exit;
+	}
+	if (is_method("OPTIONS") && $rU == "reginfo-subscribe") {
+		# The test's trigger: pua_reginfo subscribes to the AoR in X-Reginfo-Uri.
+		reginfo_subscribe("$hdr(X-Reginfo-Uri)", ${REGINFO_SUBSCRIBE_EXPIRES});
+		sl_send_reply("200", "Subscribing");
+		exit;
+	}
+	if (is_method("OPTIONS") && $hdr(X-Interop) == "lookup") {
+		# The test's probe of usrloc: the first contact of the Request-URI's user, or 404.
+		lookup("location");
+		$var(rc) = $rc;
+		xlog("L_INFO", "interop: lookup $rU result $var(rc) ru $ru\n");
+		if ($var(rc) > 0) {
+			append_to_reply("X-Contact: $ru\r\n");
+			sl_send_reply("200", "Found");
+		} else {
+			sl_send_reply("404", "Not Found");
+		}
 		exit;
 	}
 	if (is_method("OPTIONS")) {

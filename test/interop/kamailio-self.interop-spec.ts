@@ -6,26 +6,18 @@
 import { parseReginfo, reginfoXml, REGINFO_CONTENT_TYPE } from '../../src/presence-reginfo/reginfo';
 import { localRegistrationId } from '../../src/presence-reginfo/reginfo-local';
 import { nextNotify, subscriptionState } from '../utils/presence-e2e';
-import { pidf, randomToken, SipTestClient, type SipTestMessage } from '../utils/sip-test-client';
-import { startKamailio, traced, type RunningKamailio } from './kamailio';
+import { randomToken, type SipTestClient, type SipTestMessage } from '../utils/sip-test-client';
+import { publishPidf, useInterop } from './interop-fixture';
 
-let kam: RunningKamailio;
-const clients: SipTestClient[] = [];
-
-async function client(user: string): Promise<SipTestClient> {
-  const c = await SipTestClient.open({ transport: 'udp', host: '127.0.0.1', port: kam.port, user, domain: kam.domain });
-  c.autoAnswer('NOTIFY', 200);
-  clients.push(c);
-  return c;
-}
+const it_ = useInterop();
 
 function uniqueAor(prefix: string): string {
-  return `sip:${prefix}-${randomToken(3)}@${kam.domain}`;
+  return it_.uniqueAor(prefix, it_.kam.domain).aor;
 }
 
 /** A watcher subscribed at Kamailio; resolves once the first NOTIFY (the state at subscription time) is in. */
 async function watch(aor: string, event: 'reg' | 'presence'): Promise<{ watcher: SipTestClient; callId: string }> {
-  const watcher = await client('watcher');
+  const watcher = await it_.kamailioClient('watcher');
   const accept = event === 'reg' ? REGINFO_CONTENT_TYPE : 'application/pidf+xml';
   const { response, dialog } = await watcher.subscribe({ uri: aor, event, expires: 600, accept });
   expect(response.status).toBe(200);
@@ -36,134 +28,105 @@ async function watch(aor: string, event: 'reg' | 'presence'): Promise<{ watcher:
 
 const withBody = (m: SipTestMessage): boolean => m.body !== '';
 
-beforeAll(async () => {
-  kam = await startKamailio();
-});
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-});
-
-afterAll(async () => {
-  await kam?.stop();
-});
-
 describe('Kamailio on its own', () => {
   it(
     'a REGISTER is published by its pua_reginfo to its presence_reginfo and NOTIFYed to a reg watcher',
-    traced(
-      () => kam,
-      async () => {
-        const aor = uniqueAor('alice');
-        const user = aor.slice(4, aor.indexOf('@'));
-        const { watcher, callId } = await watch(aor, 'reg');
+    it_.traced(async () => {
+      const { aor, user } = it_.uniqueAor('alice', it_.kam.domain);
+      const { watcher, callId } = await watch(aor, 'reg');
 
-        const phone = await client(user);
-        expect((await phone.register({ aor, expires: 300 })).status).toBe(200);
-        const notify = await nextNotify(watcher, callId, 5000, withBody);
-        expect(notify.header('content-type')).toBe(REGINFO_CONTENT_TYPE);
-        const doc = parseReginfo(notify.body);
-        expect(doc.registrations).toEqual([
-          expect.objectContaining({
-            aor,
-            state: 'active',
-            contacts: [
-              expect.objectContaining({ uri: phone.contactUri(user), state: 'active', event: 'created', expires: 300 }),
-            ],
-          }),
-        ]);
+      const phone = await it_.kamailioClient(user);
+      expect((await phone.register({ aor, expires: 300 })).status).toBe(200);
+      const notify = await nextNotify(watcher, callId, 5000, withBody);
+      expect(notify.header('content-type')).toBe(REGINFO_CONTENT_TYPE);
+      const doc = parseReginfo(notify.body);
+      expect(doc.registrations).toEqual([
+        expect.objectContaining({
+          aor,
+          state: 'active',
+          contacts: [
+            expect.objectContaining({ uri: phone.contactUri(user), state: 'active', event: 'created', expires: 300 }),
+          ],
+        }),
+      ]);
 
-        expect((await phone.register({ aor, expires: 0 })).status).toBe(200);
-        const gone = await nextNotify(watcher, callId, 5000, withBody);
-        const after = parseReginfo(gone.body);
-        expect(after.registrations[0]?.contacts).toEqual([
-          expect.objectContaining({ uri: phone.contactUri(user), state: 'terminated', event: 'unregistered' }),
-        ]);
-      },
-    ),
+      expect((await phone.register({ aor, expires: 0 })).status).toBe(200);
+      const gone = await nextNotify(watcher, callId, 5000, withBody);
+      const after = parseReginfo(gone.body);
+      expect(after.registrations[0]?.contacts).toEqual([
+        expect.objectContaining({ uri: phone.contactUri(user), state: 'terminated', event: 'unregistered' }),
+      ]);
+    }),
   );
 
   it(
     'presence_reginfo takes a PUBLISH Event: reg of a document shaped like our reg package renders',
-    traced(
-      () => kam,
-      async () => {
-        const aor = uniqueAor('bob');
-        const { watcher, callId } = await watch(aor, 'reg');
-        const contact = `sip:bob@192.0.2.10:5070;transport=udp`;
-        const body = reginfoXml({
-          version: 0,
-          state: 'full',
-          registrations: [
-            {
-              aor,
-              id: localRegistrationId(aor),
-              state: 'active',
-              contacts: [
-                {
-                  id: 'c1a2b3',
-                  state: 'active',
-                  event: 'registered',
-                  uri: contact,
-                  expires: 600,
-                  durationRegistered: 0,
-                  callid: 'reg-1@192.0.2.10',
-                  cseq: 7,
-                  unknownParams: [
-                    { name: '+sip.instance', value: '"<urn:uuid:00000000-0000-1000-8000-000000000001>"' },
-                  ],
-                },
-              ],
-            },
-          ],
-        });
-        const publisher = await client('hub');
-        const res = await publisher.publish({
-          uri: aor,
-          event: 'reg',
-          expires: 600,
-          body,
-          contentType: REGINFO_CONTENT_TYPE,
-        });
-        expect(res.status).toBe(200);
-        expect(res.header('sip-etag')).toBeTruthy();
-        expect(res.header('expires')).toBe('600');
+    it_.traced(async () => {
+      const aor = uniqueAor('bob');
+      const { watcher, callId } = await watch(aor, 'reg');
+      const contact = `sip:bob@192.0.2.10:5070;transport=udp`;
+      const body = reginfoXml({
+        version: 0,
+        state: 'full',
+        registrations: [
+          {
+            aor,
+            id: localRegistrationId(aor),
+            state: 'active',
+            contacts: [
+              {
+                id: 'c1a2b3',
+                state: 'active',
+                event: 'registered',
+                uri: contact,
+                expires: 600,
+                durationRegistered: 0,
+                callid: 'reg-1@192.0.2.10',
+                cseq: 7,
+                unknownParams: [{ name: '+sip.instance', value: '"<urn:uuid:00000000-0000-1000-8000-000000000001>"' }],
+              },
+            ],
+          },
+        ],
+      });
+      const publisher = await it_.kamailioClient('hub');
+      const res = await publisher.publish({
+        uri: aor,
+        event: 'reg',
+        expires: 600,
+        body,
+        contentType: REGINFO_CONTENT_TYPE,
+      });
+      expect(res.status).toBe(200);
+      expect(res.header('sip-etag')).toBeTruthy();
+      expect(res.header('expires')).toBe('600');
 
-        const notify = await nextNotify(watcher, callId, 5000, withBody);
-        const doc = parseReginfo(notify.body);
-        expect(doc.registrations[0]?.contacts[0]).toEqual(expect.objectContaining({ uri: contact, state: 'active' }));
+      const notify = await nextNotify(watcher, callId, 5000, withBody);
+      const doc = parseReginfo(notify.body);
+      expect(doc.registrations[0]?.contacts[0]).toEqual(expect.objectContaining({ uri: contact, state: 'active' }));
 
-        const removed = await publisher.publish({
-          uri: aor,
-          event: 'reg',
-          expires: 0,
-          ifMatch: res.header('sip-etag'),
-        });
-        expect(removed.status).toBe(200);
-      },
-    ),
+      const removed = await publisher.publish({
+        uri: aor,
+        event: 'reg',
+        expires: 0,
+        ifMatch: res.header('sip-etag'),
+      });
+      expect(removed.status).toBe(200);
+    }),
   );
 
   it(
     'a PUBLISH of PIDF reaches a presence watcher',
-    traced(
-      () => kam,
-      async () => {
-        const aor = uniqueAor('carol');
-        const { watcher, callId } = await watch(aor, 'presence');
-        const publisher = await client('carol');
-        const note = `interop ${randomToken(3)}`;
-        const res = await publisher.publish({
-          uri: aor,
-          event: 'presence',
-          expires: 600,
-          body: pidf(aor, 'open', note),
-        });
-        expect(res.status).toBe(200);
-        const notify = await nextNotify(watcher, callId, 5000, (m) => m.body.includes(note));
-        expect(notify.header('content-type')).toBe('application/pidf+xml');
-        expect(notify.body).toMatch(/<basic>open<\/basic>/);
-      },
-    ),
+    it_.traced(async () => {
+      const aor = uniqueAor('carol');
+      const { watcher, callId } = await watch(aor, 'presence');
+      const publisher = await it_.kamailioClient('carol');
+      const note = `interop ${randomToken(3)}`;
+      const res = await publishPidf(publisher, aor, note);
+      expect(res.status).toBe(200);
+      const notify = await nextNotify(watcher, callId, 5000, (m) => m.body.includes(note));
+      expect(notify.header('content-type')).toBe('application/pidf+xml');
+      expect(notify.body).toMatch(/<basic>open<\/basic>/);
+    }),
   );
 });

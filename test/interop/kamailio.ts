@@ -1,6 +1,6 @@
 /**
  * A real Kamailio for the interop suite: its own configuration (kamailio-config.ts) and SQLite file in a
- * temporary directory, listening on a free UDP port of 127.0.0.1, started in the foreground (`-DD`) as a
+ * temporary directory, listening on a free UDP port of a loopback address, started in the foreground (`-DD`) as a
  * child of the test process and stopped with its process group.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -12,21 +12,26 @@ import { DataSource } from 'typeorm';
 import { freePort } from '../utils/test-app';
 import { SipTestClient, sleep } from '../utils/sip-test-client';
 import { KAMAILIO_MODULES_DIR, KAMAILIO_SQLITE_SCHEMA_DIR } from './kamailio-paths';
-import { KAMAILIO_SQLITE_SCHEMAS, kamailioConfig, type KamailioAuth } from './kamailio-config';
+import { KAMAILIO_SQLITE_SCHEMAS, kamailioConfig, type KamailioAuth, type ReginfoPeer } from './kamailio-config';
 
 export interface StartKamailioOptions {
+  /** Loopback address to listen on; default 127.0.0.1 (another, as 127.0.0.2, sets it apart from test clients). */
+  readonly host?: string;
   /** UDP port; default a free one (given to start again where a stopped Kamailio listened). */
   readonly port?: number;
   /** Domain pua_reginfo completes AoRs with; default `kamailio.test`. */
   readonly domain?: string;
   /** Digest challenges to every PUBLISH and SUBSCRIBE not sent by Kamailio itself. */
   readonly auth?: KamailioAuth;
+  /** A server (ours) whose `reg` package Kamailio's pua_reginfo subscribes to on the test's trigger. */
+  readonly reginfoPeer?: ReginfoPeer;
 }
 
 export interface RunningKamailio {
+  readonly host: string;
   readonly port: number;
   readonly domain: string;
-  /** `sip:127.0.0.1:<port>`: Kamailio as an outbound proxy or next hop. */
+  /** `sip:<host>:<port>`: Kamailio as an outbound proxy or next hop. */
   readonly uri: string;
   readonly dir: string;
   /** Everything Kamailio has logged so far (stderr). */
@@ -70,10 +75,10 @@ async function createTables(file: string, auth: KamailioAuth | undefined): Promi
 }
 
 /** Answers OPTIONS with 200 once its workers are up. */
-async function answersOptions(port: number): Promise<boolean> {
-  const client = await SipTestClient.open({ transport: 'udp', host: '127.0.0.1', port, timerF: 1000 });
+async function answersOptions(host: string, port: number): Promise<boolean> {
+  const client = await SipTestClient.open({ transport: 'udp', host, port, timerF: 1000 });
   try {
-    const res = await client.request({ method: 'OPTIONS', uri: `sip:ping@127.0.0.1:${port}` });
+    const res = await client.request({ method: 'OPTIONS', uri: `sip:ping@${host}:${port}` });
     return res.status === 200;
   } catch {
     return false;
@@ -107,15 +112,24 @@ export async function startKamailio(options: StartKamailioOptions = {}): Promise
   const dir = mkdtempSync(join(tmpdir(), 'ph-kamailio-'));
   const sqliteFile = join(dir, 'kamailio.sqlite');
   await createTables(sqliteFile, options.auth);
+  const host = options.host ?? '127.0.0.1';
   const port = options.port ?? (await freePort());
   const domain = options.domain ?? 'kamailio.test';
   const cfgFile = join(dir, 'kamailio.cfg');
   writeFileSync(
     cfgFile,
-    kamailioConfig({ port, sqliteFile, domain, modulesDir: KAMAILIO_MODULES_DIR, auth: options.auth }),
+    kamailioConfig({
+      host,
+      port,
+      sqliteFile,
+      domain,
+      modulesDir: KAMAILIO_MODULES_DIR,
+      auth: options.auth,
+      reginfoPeer: options.reginfoPeer,
+    }),
   );
   const args = ['-f', cfgFile, '-DD', '-E', '-n', '2', '-m', '64', '-M', '8', '-w', dir, '-Y', dir];
-  const child = spawn('kamailio', [...args, '-P', join(dir, 'kamailio.pid'), '-l', `udp:127.0.0.1:${port}`], {
+  const child = spawn('kamailio', [...args, '-P', join(dir, 'kamailio.pid'), '-l', `udp:${host}:${port}`], {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -132,7 +146,7 @@ export async function startKamailio(options: StartKamailioOptions = {}): Promise
   const deadline = Date.now() + 20_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`kamailio exited with ${child.exitCode}:\n${output.slice(-4000)}`);
-    if (existsSync(join(dir, 'kamailio.pid')) && (await answersOptions(port))) break;
+    if (existsSync(join(dir, 'kamailio.pid')) && (await answersOptions(host, port))) break;
     if (Date.now() > deadline) {
       await stop();
       throw new Error(`kamailio did not answer OPTIONS on port ${port} within 20 s:\n${output.slice(-4000)}`);
@@ -141,9 +155,10 @@ export async function startKamailio(options: StartKamailioOptions = {}): Promise
   }
 
   return {
+    host,
     port,
     domain,
-    uri: `sip:127.0.0.1:${port}`,
+    uri: `sip:${host}:${port}`,
     dir,
     log,
     sipTrace(from = 0): string {

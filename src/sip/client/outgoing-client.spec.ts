@@ -362,6 +362,33 @@ describe('OutgoingClient subscriptions (RFC 6665 §4.1)', () => {
     expect(methods.sort()).toEqual(['PUBLISH - e1', 'SUBSCRIBE srv -']);
     expect(h2.sent.find((r) => r.method === 'SUBSCRIBE')!.cseq.seq).toBe(2);
   });
+
+  it('publishes a publication that ran out while down anew with its owner’s current body, or leaves it to the owner', async () => {
+    const h = harness();
+    await h.client.publish(PUB);
+    await h.client.publish({ ...PUB, key: 'sip:bob@example.com', uri: 'sip:bob@example.com' });
+    h.client.stop();
+    const records = [...h.saved.values()];
+    const asked: string[] = [];
+    const h2 = harness({
+      currentBody: (rec) => {
+        asked.push(rec.key);
+        return Promise.resolve(rec.key === PUB.key ? '<reginfo version="now"/>' : undefined);
+      },
+    });
+    // Past the granted 600 s: the server no longer holds either publication.
+    h2.clock.advance(h.clock.now() - h2.clock.now() + 601_000);
+    h2.client.restore(records);
+    await h2.tick(0);
+    expect(asked.sort()).toEqual([PUB.key, 'sip:bob@example.com']);
+    expect(h2.sent).toHaveLength(1);
+    expect(h2.sent[0].headers.get('SIP-If-Match')).toBeUndefined();
+    expect(h2.sent[0].body.toString()).toBe('<reginfo version="now"/>');
+    // The owner's later change of the one left to it is a new publication, not a modification of a lost one.
+    await h2.client.publish({ ...PUB, key: 'sip:bob@example.com', uri: 'sip:bob@example.com', body: '<ended/>' });
+    expect(h2.sent[1].headers.get('SIP-If-Match')).toBeUndefined();
+    expect(h2.sent[1].body.toString()).toBe('<ended/>');
+  });
 });
 
 describe('OutgoingClient options of B2B', () => {

@@ -60,7 +60,8 @@ export class OutgoingClient extends OutgoingEntries {
         rec.body = input.body;
         rec.contentType = input.contentType;
         rec.expires = input.expires;
-        await this.sendPublish(existing, rec.etag ? 'modify' : 'initial');
+        // A publication that ran out at the server (e.g. while we were down) is published anew, not modified.
+        await this.sendPublish(existing, this.held(rec) ? 'modify' : 'initial');
       });
       return { ...existing.rec };
     }
@@ -291,11 +292,25 @@ export class OutgoingClient extends OutgoingEntries {
     await this.failed(e, res, () => this.sendSubscribe(e, rec.dialog ? 'refresh' : 'initial'));
   }
 
+  /** Whether the server still holds the publication: it has an entity tag that has not run out. */
+  private held(rec: OutgoingRecord): boolean {
+    return rec.etag !== '' && rec.expiresAt > this.o.clock.now();
+  }
+
   /** Sends what a restored record needs next. */
   private async resend(e: OutgoingEntry): Promise<void> {
     const rec = e.rec;
     if (rec.kind === 'publish') {
-      await this.sendPublish(e, rec.etag && rec.expiresAt > this.o.clock.now() ? 'refresh' : 'initial');
+      if (this.held(rec)) {
+        await this.sendPublish(e, 'refresh');
+        return;
+      }
+      if (this.o.currentBody) {
+        const body = await this.o.currentBody(rec);
+        if (body === undefined) return;
+        rec.body = body;
+      }
+      await this.sendPublish(e, 'initial');
       return;
     }
     await this.sendSubscribe(e, rec.dialog && rec.expiresAt > this.o.clock.now() ? 'refresh' : 'initial');

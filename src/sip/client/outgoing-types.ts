@@ -27,6 +27,12 @@ export interface OutgoingClientOptions {
   retryAfter: number;
   /** Seconds an unsubscribe waits for the terminating NOTIFY (RFC 6665 §4.1.2.3) before forgetting the dialog. */
   waitForTermNotify: number;
+  /**
+   * After a restart, the document of a publication the server no longer holds (it ran out while we were
+   * down), asked before it is published anew: what was stored may be stale by then. Undefined: its owner
+   * publishes or removes it itself, nothing is sent now. Without this option the stored document is sent.
+   */
+  currentBody?(record: Readonly<OutgoingRecord>): Promise<string | undefined>;
 }
 
 /** A PUBLISH to keep at a server (RFC 3903). */
