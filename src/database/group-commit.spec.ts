@@ -57,6 +57,33 @@ describe.each(databaseKinds())('GroupCommit on %s', (kind) => {
     expect(await ds.getRepository(AorAttributeEntity).countBy({ key: 'k' })).toBe(1);
   });
 
+  it('without a commit delay, commits the writes queued in one turn of the event loop together', async () => {
+    const commits = new GroupCommit(ds, 0);
+    const create = ds.createQueryRunner.bind(ds);
+    let transactions = 0;
+    const spy = jest.spyOn(ds, 'createQueryRunner').mockImplementation((mode) => {
+      const runner = create(mode);
+      const start = runner.startTransaction.bind(runner);
+      runner.startTransaction = (level) => {
+        transactions++;
+        return start(level);
+      };
+      return runner;
+    });
+    try {
+      await Promise.all([
+        commits.upsert(PublicationEntity, 'turn1', publication('turn1', 'turn')),
+        commits.upsert(PublicationEntity, 'turn2', publication('turn2', 'turn')),
+      ]);
+      expect(transactions).toBe(1);
+      await commits.upsert(PublicationEntity, 'turn3', publication('turn3', 'turn'));
+      expect(transactions).toBe(2);
+    } finally {
+      spy.mockRestore();
+      await commits.close();
+    }
+  });
+
   it('updates an existing row in place and handles more rows than one statement takes', async () => {
     const commits = new GroupCommit(ds, 0);
     await Promise.all(

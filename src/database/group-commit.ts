@@ -77,6 +77,7 @@ export interface CommitHealth {
 export class GroupCommit {
   private queue: Op[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
   private running: Promise<void> | undefined;
   private runner: QueryRunner | undefined;
   private sweeper: NodeJS.Timeout | undefined;
@@ -148,9 +149,11 @@ export class GroupCommit {
   /** Resolves when everything queued so far has been committed (or failed). */
   async drain(): Promise<void> {
     while (this.queue.length > 0 || this.running) {
-      if (this.timer) {
+      if (this.timer || this.immediate) {
         clearTimeout(this.timer);
+        clearImmediate(this.immediate);
         this.timer = undefined;
+        this.immediate = undefined;
         this.pausedUntil = 0;
         this.start();
       }
@@ -183,10 +186,19 @@ export class GroupCommit {
   }
 
   private schedule(): void {
-    if (this.running || this.timer) return;
+    if (this.running || this.timer || this.immediate) return;
     const wait = Math.max(this.pausedUntil - Date.now(), 0);
-    if (wait === 0 && (this.delayMs === 0 || this.queue.length >= this.maxBatch)) {
+    if (wait === 0 && this.queue.length >= this.maxBatch) {
       this.start();
+      return;
+    }
+    if (wait === 0 && this.delayMs === 0) {
+      // Not at once but after this turn of the event loop: writes queued in the same turn (a change and the
+      // writes riding on it, the requests read from one poll of the socket) share the commit.
+      this.immediate = setImmediate(() => {
+        this.immediate = undefined;
+        this.start();
+      });
       return;
     }
     this.timer = setTimeout(
