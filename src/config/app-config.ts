@@ -63,7 +63,7 @@ export interface DbConfig {
   readonly url: string;
   /** Directory of the SQLite file when `url` is empty. */
   readonly dataDir: string;
-  /** Longest time a write waits for its group commit, in milliseconds. */
+  /** Group commit: longest time between the end of one commit and the start of the next, in milliseconds. */
   readonly commitDelayMs: number;
   /** Time limit of every query, and of a write waiting for its commit, in milliseconds. */
   readonly queryTimeoutMs: number;

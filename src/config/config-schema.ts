@@ -136,7 +136,7 @@ export const SETTINGS: readonly Setting[] = [
     key: 'db.commitDelayMs',
     type: { kind: 'int', min: 0, max: 1000 },
     default: 2,
-    doc: 'Longest time a write waits to be committed with others (group commit), in ms.',
+    doc: 'Group commit: a commit follows the previous one by this long at most, in ms, and the writes of that interval share it; a write after a quiet spell is committed after the current turn of the event loop without waiting.',
   },
   {
     key: 'db.queryTimeoutMs',

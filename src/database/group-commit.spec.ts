@@ -57,6 +57,33 @@ describe.each(databaseKinds())('GroupCommit on %s', (kind) => {
     expect(await ds.getRepository(AorAttributeEntity).countBy({ key: 'k' })).toBe(1);
   });
 
+  it('without a commit delay, commits the writes queued in one turn of the event loop together', async () => {
+    const commits = new GroupCommit(ds, 0);
+    const create = ds.createQueryRunner.bind(ds);
+    let transactions = 0;
+    const spy = jest.spyOn(ds, 'createQueryRunner').mockImplementation((mode) => {
+      const runner = create(mode);
+      const start = runner.startTransaction.bind(runner);
+      runner.startTransaction = (level) => {
+        transactions++;
+        return start(level);
+      };
+      return runner;
+    });
+    try {
+      await Promise.all([
+        commits.upsert(PublicationEntity, 'turn1', publication('turn1', 'turn')),
+        commits.upsert(PublicationEntity, 'turn2', publication('turn2', 'turn')),
+      ]);
+      expect(transactions).toBe(1);
+      await commits.upsert(PublicationEntity, 'turn3', publication('turn3', 'turn'));
+      expect(transactions).toBe(2);
+    } finally {
+      spy.mockRestore();
+      await commits.close();
+    }
+  });
+
   it('updates an existing row in place and handles more rows than one statement takes', async () => {
     const commits = new GroupCommit(ds, 0);
     await Promise.all(
@@ -67,6 +94,17 @@ describe.each(databaseKinds())('GroupCommit on %s', (kind) => {
     await commits.upsert(PublicationEntity, 'bulk7', publication('bulk7', 'changed'));
     expect(await ds.getRepository(PublicationEntity).countBy({ body: 'x' })).toBe(1199);
     expect((await ds.getRepository(PublicationEntity).findOneByOrFail({ id: 'bulk7' })).body).toBe('changed');
+  });
+
+  it('commits a write after a quiet spell at once, and later ones the commit delay after the previous commit', async () => {
+    const commits = new GroupCommit(ds, 3000, { timeoutMs: 10_000 });
+    let started = Date.now();
+    await commits.upsert(PublicationEntity, 'quiet1', publication('quiet1', 'quiet'));
+    expect(Date.now() - started).toBeLessThan(2000);
+    started = Date.now();
+    await commits.upsert(PublicationEntity, 'quiet2', publication('quiet2', 'quiet'));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2500);
+    await commits.close();
   });
 
   it('fails only the write that cannot be committed', async () => {
@@ -152,6 +190,8 @@ describe.each(databaseKinds())('GroupCommit faults on %s', (kind) => {
 
   it('refuses writes still queued when their time limit passes, with 503 and Retry-After', async () => {
     const commits = new GroupCommit(ds, 1000, { timeoutMs: 200 });
+    // The first write after a quiet spell is committed at once; the next one would wait the commit delay.
+    await commits.upsert(PublicationEntity, 'early', publication('early', 'x'));
     const started = Date.now();
     const write = commits.upsert(PublicationEntity, 'late', publication('late', 'x'));
     await expect(write).rejects.toBeInstanceOf(DatabaseUnavailableError);

@@ -77,6 +77,7 @@ export interface CommitHealth {
 export class GroupCommit {
   private queue: Op[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
   private running: Promise<void> | undefined;
   private runner: QueryRunner | undefined;
   private sweeper: NodeJS.Timeout | undefined;
@@ -88,6 +89,8 @@ export class GroupCommit {
   private pauseMs = 0;
   private pausedUntil = 0;
   private batchStartedAt = 0;
+  /** When the last transaction ended (Date.now()). */
+  private lastEndedAt = 0;
   private lastSuccessAt = 0;
   private lastFailureAt = 0;
   private lastFailure = '';
@@ -148,9 +151,11 @@ export class GroupCommit {
   /** Resolves when everything queued so far has been committed (or failed). */
   async drain(): Promise<void> {
     while (this.queue.length > 0 || this.running) {
-      if (this.timer) {
+      if (this.timer || this.immediate) {
         clearTimeout(this.timer);
+        clearImmediate(this.immediate);
         this.timer = undefined;
+        this.immediate = undefined;
         this.pausedUntil = 0;
         this.start();
       }
@@ -182,20 +187,32 @@ export class GroupCommit {
     for (const op of this.queue.splice(0, n)) op.reject(error);
   }
 
+  /**
+   * A commit is due `delayMs` after the previous one ended (or after a pause that failures imposed): under load
+   * the writes of that interval share one commit, while a write that arrives after a quiet spell is committed
+   * after the current turn of the event loop, without waiting out the delay (writes queued in the same turn —
+   * a change and the writes riding on it, the requests read from one poll of the socket — still share it).
+   */
   private schedule(): void {
-    if (this.running || this.timer) return;
-    const wait = Math.max(this.pausedUntil - Date.now(), 0);
-    if (wait === 0 && (this.delayMs === 0 || this.queue.length >= this.maxBatch)) {
+    if (this.running || this.timer || this.immediate) return;
+    const now = Date.now();
+    const wait = Math.max(this.pausedUntil - now, 0);
+    if (wait === 0 && this.queue.length >= this.maxBatch) {
       this.start();
       return;
     }
-    this.timer = setTimeout(
-      () => {
-        this.timer = undefined;
+    const due = Math.max(wait, this.lastEndedAt + this.delayMs - now);
+    if (due <= 0) {
+      this.immediate = setImmediate(() => {
+        this.immediate = undefined;
         this.start();
-      },
-      Math.max(wait, this.delayMs),
-    );
+      });
+      return;
+    }
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.start();
+    }, due);
   }
 
   private start(): void {
@@ -203,6 +220,7 @@ export class GroupCommit {
     if (this.running || this.queue.length === 0) return;
     this.running = this.flush().finally(() => {
       this.running = undefined;
+      this.lastEndedAt = Date.now();
       // Wait out the commit delay again (unless a full batch is waiting): a commit costs far more than a
       // row, so rows arriving meanwhile should share the next one.
       if (this.queue.length > 0) this.schedule();

@@ -17,6 +17,12 @@ import { LocationRepository } from './location.repository';
 
 export type ContactChangeListener = (change: ContactChange) => void;
 
+/**
+ * Told of a change before it is committed; may queue writes of its own at once (not after an await), which
+ * then join the change's group commit. The change is announced once they are committed too.
+ */
+export type ContactChangeRider = (change: ContactChange) => Promise<unknown> | undefined;
+
 /** The earliest expiry among bindings. */
 function earliest(bindings: readonly Binding[]): number {
   let min = Infinity;
@@ -36,6 +42,7 @@ export class LocationService implements OnModuleInit, OnApplicationBootstrap, On
   /** domain → aor → bindings. */
   private readonly cache = new Map<string, Map<string, Binding[]>>();
   private readonly listeners: ContactChangeListener[] = [];
+  private readonly riders: ContactChangeRider[] = [];
   private readonly locks = new KeyedMutex();
   /** connection id → `domain\u0000aor` of the bindings registered over it. */
   private readonly byConnection = new Map<string, Set<string>>();
@@ -76,6 +83,14 @@ export class LocationService implements OnModuleInit, OnApplicationBootstrap, On
     this.listeners.push(listener);
   }
 
+  /**
+   * Subscribes to binding changes about to be committed, for writes that belong in the same commit (state
+   * that the change's notifications will carry). A rider's failed write does not fail the change.
+   */
+  beforeCommit(rider: ContactChangeRider): void {
+    this.riders.push(rider);
+  }
+
   /** Live bindings of an AoR, highest q first. */
   lookup(aor: string, domain = this.config.registrar.defaultDomain, now = this.clock.now()): Binding[] {
     return this.get(domain, aor)
@@ -113,9 +128,12 @@ export class LocationService implements OnModuleInit, OnApplicationBootstrap, On
       const nextIds = new Set(next.map((b) => b.id));
       const deleted = current.filter((b) => !nextIds.has(b.id)).map((b) => b.id);
       const changed = next.filter((b) => !current.includes(b));
-      await this.repo.apply(changed, deleted);
+      const write = this.repo.apply(changed, deleted);
+      const change: ContactChange | undefined = events.length ? { domain, aor, events, bindings: next } : undefined;
+      const riding = change && this.riders.length ? this.ride(change) : undefined;
+      await (riding ? Promise.all([write, ...riding]) : write);
       this.put(domain, aor, next);
-      if (events.length) this.emit({ domain, aor, events, bindings: next });
+      if (change) this.emit(change);
       return result;
     });
   }
@@ -222,6 +240,23 @@ export class LocationService implements OnModuleInit, OnApplicationBootstrap, On
     const keys = this.byConnection.get(connectionId);
     keys?.delete(key);
     if (keys?.size === 0) this.byConnection.delete(connectionId);
+  }
+
+  /** The riders' writes for a change, each failure logged and not passed on. */
+  private ride(change: ContactChange): Promise<unknown>[] {
+    const out: Promise<unknown>[] = [];
+    const failed = (e: unknown): void => {
+      this.log.warn(`write riding on the change of ${change.aor} failed: ${(e as Error).message}`);
+    };
+    for (const r of this.riders) {
+      try {
+        const w = r(change);
+        if (w) out.push(w.catch(failed));
+      } catch (e) {
+        failed(e);
+      }
+    }
+    return out;
   }
 
   private emit(change: ContactChange): void {

@@ -53,6 +53,12 @@ export interface ReginfoJson {
 
 const PARSE_CACHE_SIZE = 1024;
 
+/** The session after one more NOTIFY: version 0 first, then one more with each (RFC 3680 §4.1). */
+function nextSession(current: unknown): ReginfoSession {
+  const previous = current as ReginfoSession | undefined;
+  return { version: previous === undefined ? 0 : previous.version + 1 };
+}
+
 export function createReginfoPackage(opts: ReginfoPackageOptions): EventPackage<string> {
   const clampPublish = (v: number): number => Math.min(opts.publishMaxExpires, Math.max(opts.publishMinExpires, v));
   const parsed = new Map<string, Reginfo | null>();
@@ -131,12 +137,14 @@ export function createReginfoPackage(opts: ReginfoPackageOptions): EventPackage<
     followsRegistrations: true,
     // RFC 3680 §5.2: a refresh is an event (`refreshed`) the watcher is told about, though nothing else changed.
     notifiesUnchanged: true,
+    nextState: nextSession,
     ...(opts.identitiesKey && { aorAttributes: [opts.identitiesKey] }),
     render(state: PresentityState, watcher: WatcherView, changes?: readonly StateChange[]) {
       const session = watcher.session;
       const previous = session?.packageState as ReginfoSession | undefined;
-      const version = previous === undefined ? 0 : previous.version + 1;
-      if (session) session.packageState = { version } satisfies ReginfoSession;
+      const next = nextSession(previous);
+      const { version } = next;
+      if (session) session.packageState = next;
       // Partial state only for changes of the location service; anything else (a publication, the identities)
       // and an unknown cause send full state (RFC 3680 §4.1 allows full state at any time).
       const partial =

@@ -222,6 +222,13 @@ export interface EventPackage<B extends string | Buffer = string | Buffer> {
    */
   readonly notifiesUnchanged?: boolean;
   /**
+   * For a package whose per-watcher state advances the same way with every notification (a `reg` version
+   * counter): the state the next render will leave a watcher in, given its current one. With it the core
+   * commits that state together with the registration change that causes the notification, so the NOTIFY
+   * needs no commit of its own; {@link EventPackage.render} must then advance the state exactly so.
+   */
+  nextState?(current: unknown): unknown;
+  /**
    * Keys of per-AoR attributes (the registrations API's `attributes`) the package renders from, e.g. the extra
    * public identities of a user; the core loads them into {@link PresentityState.attributes} and notifies the
    * package's watchers when one of them is set or deleted.

@@ -54,13 +54,17 @@ interface Setup {
   registry: SubscriptionRegistry;
   /** The location service reports a change of alice's bindings with one event per binding given. */
   contacts(bindings: Binding[], events: [Binding, ContactEventType][]): void;
+  /** The location service is about to commit such a change: what the notifier queued to ride with it. */
+  committing(bindings: Binding[], events: [Binding, ContactEventType][]): Promise<unknown> | undefined;
   renders: WatcherView[];
 }
 
 function setup(attributes?: AorAttributesService): Setup {
   let listener: ((c: ContactChange) => void) | undefined;
+  let rider: ((c: ContactChange) => Promise<unknown> | undefined) | undefined;
   let current: Binding[] = [];
   const location = {
+    beforeCommit: (r: (c: ContactChange) => Promise<unknown> | undefined) => (rider = r),
     onChange: (l: (c: ContactChange) => void) => (listener = l),
     lookup: () => current,
   } as unknown as LocationService;
@@ -70,20 +74,27 @@ function setup(attributes?: AorAttributesService): Setup {
   packages.add(countingPackage('quiet', false));
   packages.add(countingPackage('chatty', true));
   packages.add(versionedPackage('versioned', renders));
+  packages.add({
+    ...versionedPackage('ahead', renders),
+    nextState: (current) => ({ version: current === undefined ? 0 : (current as { version: number }).version + 1 }),
+  });
   const registry = new SubscriptionRegistry();
   packages.add({ ...countingPackage('attributed', true), aorAttributes: ['identities'] });
   const notifier = new Notifier(packages, store, registry, location, systemClock, new WatcherGate(), attributes);
   notifier.onModuleInit();
+  const change = (bindings: Binding[], events: [Binding, ContactEventType][]): ContactChange => ({
+    domain: 'example.com',
+    aor: ALICE,
+    events: events.map(([b, type]) => ({ type, binding: b })),
+    bindings,
+  });
   const contacts = (bindings: Binding[], events: [Binding, ContactEventType][]): void => {
     current = bindings;
-    listener?.({
-      domain: 'example.com',
-      aor: ALICE,
-      events: events.map(([b, type]) => ({ type, binding: b })),
-      bindings,
-    });
+    listener?.(change(bindings, events));
   };
-  return { notifier, registry, contacts, renders };
+  const committing = (bindings: Binding[], events: [Binding, ContactEventType][]): Promise<unknown> | undefined =>
+    rider?.(change(bindings, events));
+  return { notifier, registry, contacts, committing, renders };
 }
 
 function watcher(event: string, got: Delivery[], extra: Partial<InternalSubscription> = {}): InternalSubscription {
@@ -246,5 +257,34 @@ describe('Notifier', () => {
     await settle();
     expect(got.map((d) => d.state.attributes)).toEqual([{ identities: 'sip:b@example.com' }]);
     expect(other).toEqual([]);
+  });
+
+  it("stores a watcher's next package state with the registration change when the package knows it ahead", async () => {
+    const { notifier, registry, contacts, committing } = setup();
+    const stored: [string, unknown][] = [];
+    notifier.addChannel({
+      kind: 'ws',
+      deliver: () => undefined,
+      storeAhead: (sub, state) => {
+        stored.push([sub.event, state]);
+        return Promise.resolve();
+      },
+    });
+    const ws = (event: string, status: 'active' | 'pending' = 'active') =>
+      ({ ...watcher(event, []), kind: 'ws', client: 'c', clientId: event, status }) as const;
+    const ahead = ws('ahead');
+    registry.add(ahead);
+    registry.add(ws('ahead', 'pending'));
+    registry.add(ws('versioned'));
+    await notifier.notifyOne(ahead);
+    expect(ahead.packageState).toEqual({ version: 0 });
+    await committing([one], [[one, 'created']]);
+    // Only the active watcher of the package that knows its next state, with the state its next NOTIFY leaves.
+    expect(stored).toEqual([['ahead', { version: 1 }]]);
+    contacts([one], [[one, 'created']]);
+    await settle();
+    expect(ahead.packageState).toEqual({ version: 1 });
+    // A change without a channel that stores ahead queues nothing.
+    expect(setup().committing([one], [[one, 'created']])).toBeUndefined();
   });
 });

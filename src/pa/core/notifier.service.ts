@@ -80,6 +80,7 @@ export class Notifier implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
+    this.location.beforeCommit((change) => this.storeAhead(change.aor));
     this.location.onChange((change) => {
       let cause: StateChange | undefined;
       for (const pkg of this.packages.all()) {
@@ -91,6 +92,24 @@ export class Notifier implements OnModuleInit {
         if (pkg.aorAttributes?.includes(key)) this.changed(aor, pkg.name, { kind: 'attributes', key });
       }
     });
+  }
+
+  /**
+   * A registration change of an AoR is about to be committed: for each package that knows its watchers' next
+   * state before rendering (a `reg` version), the state of every active watcher is stored in the same commit,
+   * so that the NOTIFY this change causes goes out without waiting for a commit of its own.
+   */
+  private storeAhead(aor: string): Promise<unknown> | undefined {
+    let writes: Promise<void>[] | undefined;
+    for (const pkg of this.packages.all()) {
+      if (!pkg.followsRegistrations || !pkg.nextState) continue;
+      for (const sub of this.subscriptions.watchers(aor, pkg.name)) {
+        if (sub.status !== 'active') continue;
+        const write = this.channels.get(sub.kind)?.storeAhead?.(sub, pkg.nextState(sub.packageState));
+        if (write) (writes ??= []).push(write);
+      }
+    }
+    return writes && Promise.all(writes);
   }
 
   /** Registers the channel that delivers to watchers of one kind. */

@@ -26,11 +26,14 @@ function setup() {
         });
       }),
   } as unknown as SipBridge;
+  let stored: string | undefined;
   const repo = {
     save: (_s: SipSubscription, packageState: unknown) => {
       saved.push(packageState);
+      stored = JSON.stringify(packageState);
       return Promise.resolve();
     },
+    holds: (_s: SipSubscription, packageState: unknown) => stored === JSON.stringify(packageState),
   } as unknown as SubscriptionRepository;
   const channel = new SipNotifyChannel(
     bridge,
@@ -57,7 +60,7 @@ function setup() {
     expires: 60,
     ...(packageState !== undefined && { packageStateChanged: true, packageState }),
   });
-  return { channel, sent, saved, delivery };
+  return { channel, sub, sent, saved, delivery };
 }
 
 const settle = (): Promise<void> => new Promise((r) => setImmediate(() => setImmediate(r)));
@@ -86,5 +89,18 @@ describe('SipNotifyChannel', () => {
     await settle();
     expect(sent.map((s) => s.body)).toEqual(['v0', 'v1', 'v2']);
     expect(saved).toEqual([{ version: 0 }, { version: 1 }, { version: 2 }]);
+  });
+
+  it('sends a NOTIFY whose package state was stored ahead without storing it again', async () => {
+    const { channel, sub, sent, saved, delivery } = setup();
+    await channel.storeAhead(sub, { version: 4 });
+    channel.deliver(delivery('v4', { version: 4 }));
+    await settle();
+    sent[0].answer(200);
+    channel.deliver(delivery('v5', { version: 5 }));
+    await settle();
+    expect(sent.map((s) => s.body)).toEqual(['v4', 'v5']);
+    // Only the state that was not stored ahead is stored before its NOTIFY.
+    expect(saved).toEqual([{ version: 4 }, { version: 5 }]);
   });
 });

@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { SipBridge } from '../../sip-bridge/sip-bridge.service';
 import { Notifier } from './notifier.service';
-import type { Delivery, SipSubscription, WatcherChannel } from './subscription';
+import type { Delivery, SipSubscription, Subscription, WatcherChannel } from './subscription';
 import { SubscriptionRepository } from './subscription.repository';
 import { SubscriptionService } from './subscription.service';
 
@@ -72,6 +72,10 @@ export class SipNotifyChannel implements WatcherChannel, OnModuleInit {
     void this.run(sub, delivery);
   }
 
+  storeAhead(sub: Subscription, packageState: unknown): Promise<void> {
+    return this.repo.save(sub as SipSubscription, packageState);
+  }
+
   private async run(sub: SipSubscription, first: Delivery): Promise<void> {
     let delivery: Delivery | undefined = first;
     while (delivery) {
@@ -87,9 +91,10 @@ export class SipNotifyChannel implements WatcherChannel, OnModuleInit {
     try {
       const newBlock = sub.dialog.localSeq + 1 > sub.cseqReserved;
       if (newBlock) sub.cseqReserved = sub.dialog.localSeq + CSEQ_BLOCK;
-      // The package state this NOTIFY reflects is committed before the NOTIFY goes out, as a new CSeq block is.
-      if (newBlock || d.packageStateChanged)
-        await this.repo.save(sub, d.packageStateChanged ? d.packageState : undefined);
+      // The package state this NOTIFY reflects is committed before the NOTIFY goes out, as a new CSeq block is
+      // (unless it was stored ahead, with the change that caused the NOTIFY).
+      const stateToStore = d.packageStateChanged === true && !this.repo.holds(sub, d.packageState);
+      if (newBlock || stateToStore) await this.repo.save(sub, d.packageStateChanged ? d.packageState : undefined);
       const state = d.terminated
         ? `terminated;reason=${d.terminated === 'unsubscribed' ? 'timeout' : d.terminated}`
         : `${sub.status};expires=${d.expires}`;

@@ -153,6 +153,9 @@ function fromRow(r: RawSubscriptionRow, flows: Map<string, Flow>): SipSubscripti
 /** The only code that touches `active_watchers`; writes go through the group commit. */
 @Injectable()
 export class SubscriptionRepository {
+  /** The package state each SIP subscription's committed row holds, as stored (JSON); none without one. */
+  private readonly storedStates = new WeakMap<SipSubscription, string>();
+
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     private readonly commits: GroupCommit,
@@ -218,9 +221,22 @@ export class SubscriptionRepository {
     await this.commits.upsert(SubscriptionEntity, s.id, internalToEntity(s));
   }
 
-  /** Stores a subscription; `packageState` when the one to store is not (yet) the subscription's current one. */
+  /**
+   * Stores a subscription; `packageState` when the one to store is not the subscription's current one (an
+   * older one still to be notified, or the next one, stored ahead).
+   */
   async save(s: SipSubscription, packageState: unknown = s.packageState): Promise<void> {
-    await this.commits.upsert(SubscriptionEntity, s.id, toEntity(s, packageState));
+    const row = toEntity(s, packageState);
+    await this.commits.upsert(SubscriptionEntity, s.id, row);
+    // Commits settle in the order the writes were queued, so the last one to settle is what the row holds.
+    if (row.packageState === null) this.storedStates.delete(s);
+    else this.storedStates.set(s, row.packageState);
+  }
+
+  /** Whether the committed row of `s` holds `packageState` (a NOTIFY carrying it then needs no write first). */
+  holds(s: SipSubscription, packageState: unknown): boolean {
+    const stored = this.storedStates.get(s);
+    return stored !== undefined && stored === JSON.stringify(packageState);
   }
 
   async remove(id: string): Promise<void> {

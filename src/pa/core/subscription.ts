@@ -84,4 +84,10 @@ export interface Delivery {
 export interface WatcherChannel {
   readonly kind: WatcherKind;
   deliver(delivery: Delivery): void;
+  /**
+   * Stores a package state that the watcher's next delivery will carry, ahead of it: the write is queued at
+   * once, so that it joins the commit being prepared (see the package's `nextState`). Absent for channels
+   * that keep no package state.
+   */
+  storeAhead?(sub: Subscription, packageState: unknown): Promise<void>;
 }
