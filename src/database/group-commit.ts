@@ -87,6 +87,8 @@ export class GroupCommit {
   private runner: QueryRunner | undefined;
   private writer: SqliteWriter | undefined;
   private readonly makeWriter: (() => SqliteWriter) | undefined;
+  /** After {@link close}: no writer thread is started again (late writes take the connection, as before). */
+  private closed = false;
   private sweeper: NodeJS.Timeout | undefined;
   private readonly timeoutMs: number;
   private readonly maxBatch: number;
@@ -286,7 +288,9 @@ export class GroupCommit {
    * on a new one, so that a restarted or killed connection costs no write.
    */
   private async transaction(batch: readonly Op[], attempt = 1): Promise<unknown[]> {
-    if (this.makeWriter && batch.every((op): op is RowOp => op.kind !== 'work')) {
+    // Once the data source is closed (at shutdown) writes fail as they do on it, rather than still commit.
+    const threaded = this.makeWriter !== undefined && !this.closed && this.dataSource.isInitialized;
+    if (threaded && batch.every((op): op is RowOp => op.kind !== 'work')) {
       if (!this.writer?.alive) this.writer = this.makeWriter();
       await this.writer.write(rowStatements(this.dataSource, batch));
       return new Array<unknown>(batch.length);
@@ -345,6 +349,7 @@ export class GroupCommit {
     const runner = this.runner;
     this.runner = undefined;
     if (runner && !runner.isReleased) await runner.release().catch(() => undefined);
+    this.closed = true;
     const writer = this.writer;
     this.writer = undefined;
     await writer?.close();

@@ -153,6 +153,24 @@ describe('SqliteWriter and GroupCommit with it', () => {
     await commits.close();
   });
 
+  it('commits nothing through the thread once the data source is closed (writes at shutdown fail as on it)', async () => {
+    const other = new DataSource({ ...(await resolveDataSourceOptions({ ...db, queryTimeoutMs: 500 })) });
+    await other.initialize();
+    const commits = new GroupCommit(other, 0, {
+      timeoutMs: 500,
+      sqliteWriter: () => {
+        const w = new SqliteWriter(sqlitePath(db), 50);
+        writers.push(w);
+        return w;
+      },
+    });
+    await commits.upsert(PublicationEntity, 'open', publication('open', 'x'));
+    await other.destroy();
+    await expect(commits.upsert(PublicationEntity, 'late', publication('late', 'x'))).rejects.toBeDefined();
+    expect(await bodies()).toEqual([['open', 'x']]);
+    await commits.close();
+  });
+
   it('refuses writes as unavailable once its thread is gone; the group commit makes a new thread', async () => {
     const commits = groupCommit(0);
     await commits.upsert(PublicationEntity, 'first', publication('first', 'x'));
