@@ -46,6 +46,7 @@ export const PINO = Symbol('PINO');
  */
 export function sipLoggerOf(p: Logger, tracer: Logger | null): SipLogger {
   return {
+    traceEnabled: tracer !== null,
     trace: (o, m) => {
       tracer?.trace(o, m);
     },

@@ -1,4 +1,5 @@
-import type { EntityManager, EntityMetadata, EntityTarget, ObjectLiteral } from 'typeorm';
+import type { DataSource, EntityManager, EntityMetadata, EntityTarget, ObjectLiteral } from 'typeorm';
+import type { WriteStatement } from './sqlite-writer';
 
 /**
  * How a group-commit batch reaches the database: the queued operations and the SQL that writes them, one
@@ -44,9 +45,11 @@ function chunkSize(remaining: number): number {
 /** Executes a batch in order, coalescing runs of row writes; returns each op's result. */
 export async function execute(m: EntityManager, batch: readonly Op[]): Promise<unknown[]> {
   const results: unknown[] = new Array(batch.length);
-  let pending = new Map<EntityTarget<ObjectLiteral>, Map<string, ObjectLiteral | null>>();
+  let pending: PendingRows = new Map();
   const writeRows = async (): Promise<void> => {
-    for (const [entity, rows] of pending) await writeEntityRows(m, entity, rows);
+    for (const [entity, rows] of pending) {
+      for (const st of entityStatements(m.connection, entity, rows)) await m.query(st.sql, st.params);
+    }
     pending = new Map();
   };
   for (let i = 0; i < batch.length; i++) {
@@ -56,13 +59,32 @@ export async function execute(m: EntityManager, batch: readonly Op[]): Promise<u
       results[i] = await op.work(m);
       continue;
     }
-    let rows = pending.get(op.entity);
-    if (!rows) pending.set(op.entity, (rows = new Map<string, ObjectLiteral | null>()));
-    rows.delete(op.id); // keep insertion order = order of the last write
-    rows.set(op.id, op.kind === 'upsert' ? (op.row ?? null) : null);
+    addRow(pending, op);
   }
   await writeRows();
   return results;
+}
+
+/**
+ * The statements that write a batch of row writes only (no {@link WorkOp}), coalesced as {@link execute}
+ * does, for a writer that runs them as one transaction elsewhere.
+ */
+export function rowStatements(ds: DataSource, batch: readonly RowOp[]): WriteStatement[] {
+  const pending: PendingRows = new Map();
+  for (const op of batch) addRow(pending, op);
+  const out: WriteStatement[] = [];
+  for (const [entity, rows] of pending) out.push(...entityStatements(ds, entity, rows));
+  return out;
+}
+
+/** Row writes waiting for their statements: per entity, the last write of each key (null: delete). */
+type PendingRows = Map<EntityTarget<ObjectLiteral>, Map<string, ObjectLiteral | null>>;
+
+function addRow(pending: PendingRows, op: RowOp): void {
+  let rows = pending.get(op.entity);
+  if (!rows) pending.set(op.entity, (rows = new Map<string, ObjectLiteral | null>()));
+  rows.delete(op.id); // keep insertion order = order of the last write
+  rows.set(op.id, op.kind === 'upsert' ? (op.row ?? null) : null);
 }
 
 /** The SQL of a multi-row upsert / delete for one entity and row count, built once and reused. */
@@ -77,19 +99,20 @@ function cachedSql(meta: EntityMetadata, key: string, build: () => string): stri
 }
 
 /**
- * Writes the final state of each key in one `DELETE … IN (…)` and one multi-row upsert per chunk. The SQL
- * is generated here rather than by TypeORM's query builder, which costs about 70 µs of CPU per row; column
- * names and values come from TypeORM's entity metadata.
+ * The statements that write the final state of each key: one `DELETE … IN (…)` and one multi-row upsert per
+ * chunk. The SQL is generated here rather than by TypeORM's query builder, which costs about 70 µs of CPU per
+ * row; column names and values come from TypeORM's entity metadata.
  */
-async function writeEntityRows(
-  m: EntityManager,
+function entityStatements(
+  ds: DataSource,
   entity: EntityTarget<ObjectLiteral>,
   rows: Map<string, ObjectLiteral | null>,
-): Promise<void> {
-  const meta = m.connection.getMetadata(entity);
-  const mysql = m.connection.options.type === 'mysql' || m.connection.options.type === 'mariadb';
+): WriteStatement[] {
+  const meta = ds.getMetadata(entity);
+  const mysql = ds.options.type === 'mysql' || ds.options.type === 'mariadb';
   const q = (name: string): string => (mysql ? `\`${name}\`` : `"${name}"`);
   const columns = meta.columns;
+  const out: WriteStatement[] = [];
   const upserts: ObjectLiteral[] = [];
   const deletes: string[] = [];
   for (const [id, row] of rows) {
@@ -104,7 +127,7 @@ async function writeEntityRows(
       `d${ids.length}`,
       () => `DELETE FROM ${q(meta.tableName)} WHERE ${q('id')} IN (${ids.map(() => '?').join(',')})`,
     );
-    await m.query(sql, ids);
+    out.push({ sql, params: ids });
   }
   for (let i = 0; i < upserts.length;) {
     const chunk = upserts.slice(i, i + chunkSize(upserts.length - i));
@@ -126,6 +149,7 @@ async function writeEntityRows(
         params.push(v === undefined ? null : v);
       }
     }
-    await m.query(sql, params);
+    out.push({ sql, params });
   }
+  return out;
 }

@@ -35,6 +35,11 @@ const SILENT: Logger = {
  */
 const SQLITE_BUSY_WAIT_MS = 50;
 
+/** The busy timeout of every SQLite connection for the query time limit `timeoutMs`. */
+export function sqliteBusyWaitMs(timeoutMs: number): number {
+  return Math.min(SQLITE_BUSY_WAIT_MS, timeoutMs);
+}
+
 /** `sqlite::memory:` and `sqlite:/path/file.sqlite` name SQLite explicitly; empty means the data-dir file. */
 export function sqlitePath(target: DatabaseTarget): string {
   if (target.url.startsWith('sqlite:')) return target.url.slice('sqlite:'.length);
@@ -87,7 +92,7 @@ export function dataSourceOptions(target: DatabaseTarget, mariadb = false): Data
     enableWAL: true,
     prepareDatabase: (db: { pragma: (s: string) => unknown }) => {
       db.pragma('synchronous = NORMAL');
-      db.pragma(`busy_timeout = ${Math.min(SQLITE_BUSY_WAIT_MS, timeoutMs)}`);
+      db.pragma(`busy_timeout = ${sqliteBusyWaitMs(timeoutMs)}`);
     },
   };
 }

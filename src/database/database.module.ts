@@ -2,9 +2,10 @@ import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nes
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { resolveDataSourceOptions } from './data-source-options';
+import { resolveDataSourceOptions, sqliteBusyWaitMs } from './data-source-options';
 import { GroupCommit } from './group-commit';
 import { guardMysqlPool } from './mysql-pool-guard';
+import { SqliteWriter } from './sqlite-writer';
 
 /**
  * The TypeORM data source on SQLite (default) or MySQL/MariaDB, with pending migrations applied at
@@ -30,9 +31,14 @@ import { guardMysqlPool } from './mysql-pool-guard';
       inject: [DataSource, APP_CONFIG],
       useFactory: (ds: DataSource, config: AppConfig) => {
         guardMysqlPool(ds);
+        // An SQLite file gets a writer thread for the batches of row writes (not `:memory:`, which one
+        // connection alone sees).
+        const file = ds.options.type === 'better-sqlite3' ? ds.options.database : ':memory:';
+        const busyMs = sqliteBusyWaitMs(config.db.queryTimeoutMs);
         return new GroupCommit(ds, config.db.commitDelayMs, {
           timeoutMs: config.db.queryTimeoutMs,
           logger: new Logger('GroupCommit'),
+          ...(file !== ':memory:' && file !== '' && { sqliteWriter: () => new SqliteWriter(file, busyMs) }),
         });
       },
     },

@@ -1,8 +1,9 @@
 import type { DataSource, EntityManager, EntityMetadata, EntityTarget, ObjectLiteral, QueryRunner } from 'typeorm';
-import { execute, type Op, type Settle } from './batch-writer';
+import { execute, rowStatements, type Op, type RowOp, type Settle } from './batch-writer';
 import { FieldTooLongError, fits, TEXT_BYTES, type FieldLimit } from '../common/field-limits';
 import { DatabaseUnavailableError, isUnavailable, QueryTimeoutError, retryAfterSeconds } from './database-errors';
 import { DEFAULT_QUERY_TIMEOUT_MS } from './data-source-options';
+import type { SqliteWriter } from './sqlite-writer';
 
 /** A text column and the size it holds, from the entity metadata. */
 interface TextColumn {
@@ -49,6 +50,11 @@ export interface GroupCommitOptions {
   readonly maxBatch?: number;
   /** Told when the database becomes unavailable and when it is back. */
   readonly logger?: { warn(message: string): void; log(message: string): void };
+  /**
+   * SQLite file only: makes the thread that commits batches of row writes ({@link upsert}, {@link delete}),
+   * so that they run off the main thread; batches with {@link run} work stay on the data source's connection.
+   */
+  readonly sqliteWriter?: () => SqliteWriter;
 }
 
 /** Whether writes are being committed, for /health. */
@@ -80,6 +86,10 @@ export class GroupCommit {
   private immediate: NodeJS.Immediate | undefined;
   private running: Promise<void> | undefined;
   private runner: QueryRunner | undefined;
+  private writer: SqliteWriter | undefined;
+  private readonly makeWriter: (() => SqliteWriter) | undefined;
+  /** After {@link close}: no writer thread is started again (late writes take the connection, as before). */
+  private closed = false;
   private sweeper: NodeJS.Timeout | undefined;
   private readonly timeoutMs: number;
   private readonly maxBatch: number;
@@ -104,6 +114,7 @@ export class GroupCommit {
     this.maxBatch = options.maxBatch ?? 5000;
     this.retryAfter = retryAfterSeconds(this.timeoutMs);
     this.logger = options.logger;
+    this.makeWriter = options.sqliteWriter;
   }
 
   /**
@@ -295,6 +306,13 @@ export class GroupCommit {
    * on a new one, so that a restarted or killed connection costs no write.
    */
   private async transaction(batch: readonly Op[], attempt = 1): Promise<unknown[]> {
+    // Once the data source is closed (at shutdown) writes fail as they do on it, rather than still commit.
+    const threaded = this.makeWriter !== undefined && !this.closed && this.dataSource.isInitialized;
+    if (threaded && batch.every((op): op is RowOp => op.kind !== 'work')) {
+      if (!this.writer?.alive) this.writer = this.makeWriter();
+      await this.writer.write(rowStatements(this.dataSource, batch));
+      return new Array<unknown>(batch.length);
+    }
     this.runner ??= this.dataSource.createQueryRunner();
     const runner = this.runner;
     let committing = false;
@@ -349,6 +367,10 @@ export class GroupCommit {
     const runner = this.runner;
     this.runner = undefined;
     if (runner && !runner.isReleased) await runner.release().catch(() => undefined);
+    this.closed = true;
+    const writer = this.writer;
+    this.writer = undefined;
+    await writer?.close();
   }
 }
 

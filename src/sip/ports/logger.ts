@@ -3,6 +3,11 @@
  * SIP trace is greppable by Call-ID. `trace` carries whole messages.
  */
 export interface SipLogger {
+  /**
+   * False when trace lines are dropped, so callers skip building them (a trace object per message is
+   * measurable at tens of thousands of messages a second); absent means they may be read.
+   */
+  readonly traceEnabled?: boolean;
   trace(obj: object, msg: string): void;
   debug(obj: object, msg: string): void;
   info(obj: object, msg: string): void;
@@ -13,4 +18,11 @@ export interface SipLogger {
 const noop = (): void => undefined;
 
 /** A {@link SipLogger} that drops everything. */
-export const noopLogger: SipLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: noop };
+export const noopLogger: SipLogger = {
+  traceEnabled: false,
+  trace: noop,
+  debug: noop,
+  info: noop,
+  warn: noop,
+  error: noop,
+};

@@ -215,7 +215,7 @@ export class SipStack {
   }
 
   private trace(dir: 'send' | 'recv', data: Buffer, flow: Flow): void {
-    traceMessage(this.log, dir, data, flow);
+    if (this.log.traceEnabled !== false) traceMessage(this.log, dir, data, flow);
   }
 
   /**

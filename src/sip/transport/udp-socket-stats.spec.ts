@@ -13,4 +13,14 @@ describe('parseUdpSocketStats', () => {
     expect(parseUdpSocketStats(PROC_NET_UDP, 53)).toEqual({ queued: 0, drops: 0 });
     expect(parseUdpSocketStats(PROC_NET_UDP, 5061)).toBeUndefined();
   });
+
+  it('sums every socket on the port and ignores the port as a remote address', () => {
+    const text = [
+      PROC_NET_UDP.trimEnd(),
+      '  125: 0200007F:13C4 00000000:0000 07 00000000:00000010 00:00000000 00000000     0        0 4244 2 0000000000000000 3',
+      '  126: 0100007F:9C40 0100007F:13C4 01 00000000:00000100 00:00000000 00000000     0        0 4245 2 0000000000000000 5',
+    ].join('\n');
+    expect(parseUdpSocketStats(text, 5060)).toEqual({ queued: 0xa10, drops: 20 });
+    expect(parseUdpSocketStats(text, 40000)).toEqual({ queued: 0x100, drops: 5 });
+  });
 });

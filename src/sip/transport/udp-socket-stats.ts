@@ -24,14 +24,21 @@ export async function readUdpSocketStats(port: number, ipv6 = false): Promise<Ud
   return parseUdpSocketStats(text, port);
 }
 
-/** Sums the rows of a /proc/net/udp text whose local port is `port`. */
+/**
+ * Sums the rows of a /proc/net/udp text whose local port is `port`. Only the lines that hold the port are
+ * split: the file lists every UDP socket of the machine, and it is read several times a second under load.
+ */
 export function parseUdpSocketStats(text: string, port: number): UdpSocketStats | undefined {
   const hexPort = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
   let found = false;
   let queued = 0;
   let drops = 0;
-  for (const line of text.split('\n')) {
-    const cols = line.trim().split(/\s+/);
+  let lineEnd = -1;
+  for (let at = text.indexOf(`${hexPort} `); at >= 0; at = text.indexOf(`${hexPort} `, Math.max(at + 1, lineEnd))) {
+    const lineStart = text.lastIndexOf('\n', at) + 1;
+    lineEnd = text.indexOf('\n', at);
+    if (lineEnd < 0) lineEnd = text.length;
+    const cols = text.slice(lineStart, lineEnd).trim().split(/\s+/);
     if (cols.length < 13 || !cols[1].endsWith(hexPort)) continue;
     const rx = cols[4].split(':')[1];
     found = true;
