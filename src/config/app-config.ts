@@ -65,6 +65,8 @@ export interface DbConfig {
   readonly dataDir: string;
   /** Group commit: longest time between the end of one commit and the start of the next, in milliseconds. */
   readonly commitDelayMs: number;
+  /** On an SQLite file, commit batches of row writes on a writer thread. */
+  readonly sqliteWriterThread: boolean;
   /** Time limit of every query, and of a write waiting for its commit, in milliseconds. */
   readonly queryTimeoutMs: number;
 }

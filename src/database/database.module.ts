@@ -31,14 +31,16 @@ import { SqliteWriter } from './sqlite-writer';
       inject: [DataSource, APP_CONFIG],
       useFactory: (ds: DataSource, config: AppConfig) => {
         guardMysqlPool(ds);
-        // An SQLite file gets a writer thread for the batches of row writes (not `:memory:`, which one
-        // connection alone sees).
+        // With db.sqliteWriterThread an SQLite file gets a writer thread for the batches of row writes (not
+        // `:memory:`, which one connection alone sees).
         const file = ds.options.type === 'better-sqlite3' ? ds.options.database : ':memory:';
         const busyMs = sqliteBusyWaitMs(config.db.queryTimeoutMs);
         return new GroupCommit(ds, config.db.commitDelayMs, {
           timeoutMs: config.db.queryTimeoutMs,
           logger: new Logger('GroupCommit'),
-          ...(file !== ':memory:' && file !== '' && { sqliteWriter: () => new SqliteWriter(file, busyMs) }),
+          ...(config.db.sqliteWriterThread &&
+            file !== ':memory:' &&
+            file !== '' && { sqliteWriter: () => new SqliteWriter(file, busyMs) }),
         });
       },
     },
