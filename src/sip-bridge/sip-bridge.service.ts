@@ -64,6 +64,7 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
   /** Methods whose requests for domains not served here still go to their handler (see serveOtherDomains). */
   private readonly otherDomainMethods = new Set<string>();
   private readonly overload: OverloadGuard;
+  private shuttingDown = false;
   private caps: SipCapabilities | undefined;
   private authenticator: SipAuthenticator | undefined;
   private stack: SipStack | undefined;
@@ -289,7 +290,16 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
     return this.transports.some((t) => t.protocol === flow.protocol && t.hasConnection(flow.connectionId!));
   }
 
+  /**
+   * Whether the server is shutting down: a request that fails now failed because our own transports close,
+   * which says nothing of the peer (a watcher keeps its subscription for the next start).
+   */
+  get stopping(): boolean {
+    return this.shuttingDown;
+  }
+
   async onApplicationShutdown(): Promise<void> {
+    this.shuttingDown = true;
     this.overload.stop();
     await this.stack?.stop();
   }

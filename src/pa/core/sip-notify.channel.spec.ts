@@ -13,7 +13,9 @@ interface Sent {
 function setup() {
   const sent: Sent[] = [];
   const saved: unknown[] = [];
+  const dropped: string[] = [];
   const bridge = {
+    stopping: false,
     localContact: () => '<sip:hub@127.0.0.1>',
     hasConnection: () => false,
     sendRequest: (req: { body?: string }) =>
@@ -38,7 +40,12 @@ function setup() {
   const channel = new SipNotifyChannel(
     bridge,
     { addChannel: () => undefined } as unknown as Notifier,
-    { drop: () => Promise.resolve() } as unknown as SubscriptionService,
+    {
+      drop: (s: SipSubscription, why: string) => {
+        dropped.push(`${s.id}: ${why}`);
+        return Promise.resolve();
+      },
+    } as unknown as SubscriptionService,
     repo,
   );
   const sub = {
@@ -60,7 +67,7 @@ function setup() {
     expires: 60,
     ...(packageState !== undefined && { packageStateChanged: true, packageState }),
   });
-  return { channel, sub, sent, saved, delivery };
+  return { channel, sub, sent, saved, dropped, delivery, bridge: bridge as unknown as { stopping: boolean } };
 }
 
 const settle = (): Promise<void> => new Promise((r) => setImmediate(() => setImmediate(r)));
@@ -102,5 +109,22 @@ describe('SipNotifyChannel', () => {
     expect(sent.map((s) => s.body)).toEqual(['v4', 'v5']);
     // Only the state that was not stored ahead is stored before its NOTIFY.
     expect(saved).toEqual([{ version: 4 }, { version: 5 }]);
+  });
+
+  it('ends the subscription on a 481, but not on the 503 of its own transport while shutting down', async () => {
+    const first = setup();
+    first.channel.deliver(first.delivery('a'));
+    await settle();
+    first.sent[0].answer(481);
+    await settle();
+    expect(first.dropped).toEqual(['s1: NOTIFY answered 481']);
+
+    const second = setup();
+    second.bridge.stopping = true;
+    second.channel.deliver(second.delivery('a'));
+    await settle();
+    second.sent[0].answer(503);
+    await settle();
+    expect(second.dropped).toEqual([]);
   });
 });

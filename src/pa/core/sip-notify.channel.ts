@@ -107,6 +107,8 @@ export class SipNotifyChannel implements WatcherChannel, OnModuleInit {
       const target = sub.flow.connectionId && this.bridge.hasConnection(sub.flow) ? sub.flow : undefined;
       const res = await this.bridge.sendRequest(req, target);
       if (res.status >= 200 && res.status < 300) return false;
+      // Our own transports closing at shutdown answer 503 for the watcher: it keeps its subscription.
+      if (this.bridge.stopping) return false;
       if (ENDS_SUBSCRIPTION.has(res.status) && !d.terminated) {
         // Never silently: a watcher that cannot be reached (timeout, transport error, a NOTIFY too large for
         // any transport) loses its subscription, and the operator should see why.
@@ -119,7 +121,8 @@ export class SipNotifyChannel implements WatcherChannel, OnModuleInit {
       return false;
     } catch (e) {
       this.log.warn(`NOTIFY to ${sub.watcher} failed: ${(e as Error).message}`);
-      if (!d.terminated) await this.subscriptions.drop(sub, 'NOTIFY could not be sent').catch(() => undefined);
+      if (!d.terminated && !this.bridge.stopping)
+        await this.subscriptions.drop(sub, 'NOTIFY could not be sent').catch(() => undefined);
       return true;
     }
   }
