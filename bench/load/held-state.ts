@@ -18,16 +18,13 @@
  * The load clients are separate processes, as in `npm run bench`; each phase's figures, GC pauses and VmRSS
  * are printed. --peak-rate 0 skips the peak. Loopback only; bounded by --timeout seconds. Prints one JSON line.
  */
-import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs, sleep } from './common';
 import {
   GC_PAUSE_HOOK,
   hardTimeLimit,
   prepareOwnServer,
   runtimeKind,
-  root,
   signalForReport,
   startServer,
   stopServer,
@@ -35,6 +32,7 @@ import {
   waitHealthy,
   type Server,
 } from './startup';
+import { runLoadClient } from './load-client';
 import { SubscriptionHolder } from './subscription-holder';
 
 const args = parseArgs({
@@ -87,43 +85,6 @@ interface Phase {
 }
 
 const round = (x: number | null): number | null => (x === null ? null : Math.round(x * 100) / 100);
-
-/** Runs a load client as its own process; resolves with the JSON line it printed last. */
-function client(
-  script: string,
-  clientArgs: string[],
-  timeoutMs: number,
-): Promise<{ command: string; result: unknown }> {
-  const command = `ts-node --transpile-only ${script} ${clientArgs.join(' ')}`;
-  process.stderr.write(`$ ${command}\n`);
-  const child = spawn(
-    process.execPath,
-    [join(root, 'node_modules/ts-node/dist/bin.js'), '--transpile-only', join(root, script), ...clientArgs],
-    { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let out = '';
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (d: string) => {
-    out += d;
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  return new Promise((resolve) => {
-    child.once('exit', () => {
-      clearTimeout(timer);
-      const line = out
-        .split('\n')
-        .reverse()
-        .find((l) => l.startsWith('{'));
-      let result: unknown;
-      try {
-        result = line === undefined ? undefined : JSON.parse(line);
-      } catch {
-        result = undefined;
-      }
-      resolve({ command, result });
-    });
-  });
-}
 
 let server: Server | undefined;
 
@@ -223,13 +184,13 @@ async function main(): Promise<void> {
       return { result: { ...result, active: holder.active, retransmissions: holder.retransmissions } };
     });
     await phase('subscribe', () =>
-      client('bench/load/subscribe-rate.ts', [...subscribeArgs, '--duration', '60', '--drain', '35'], 150_000),
+      runLoadClient('bench/load/subscribe-rate.ts', [...subscribeArgs, '--duration', '60', '--drain', '35'], 150_000),
     );
-    await phase('fanout', () => client('bench/load/fanout.ts', fanoutArgs, 150_000));
+    await phase('fanout', () => runLoadClient('bench/load/fanout.ts', fanoutArgs, 150_000));
     if (args.peakRate > 0) {
       const peakCount = Math.round(args.peakRate * args.peakSeconds);
       await phase('peak', async () => {
-        const r = await client(
+        const r = await runLoadClient(
           'bench/load/subscribe-rate.ts',
           [
             ...target,
@@ -249,7 +210,7 @@ async function main(): Promise<void> {
         await sleep(args.peakSettle * 1000);
         return r;
       });
-      await phase('fanout-after-peak', () => client('bench/load/fanout.ts', fanoutArgs, 150_000));
+      await phase('fanout-after-peak', () => runLoadClient('bench/load/fanout.ts', fanoutArgs, 150_000));
     }
     console.log(
       JSON.stringify({

@@ -12,11 +12,11 @@
  * which the thread was descheduled (a system call that wakes another thread or process, e.g. `send`) gets
  * that time too; the CPU-time figures do not. --keep DIR keeps the .cpuprofile (Chrome DevTools opens it).
  */
-import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs, sleep } from './common';
-import { prepareOwnServer, root, runtimeKind, startServer, stopServer, waitHealthy, type Server } from './startup';
+import { prepareOwnServer, runtimeKind, startServer, stopServer, waitHealthy, type Server } from './startup';
+import { runLoadClient } from './load-client';
 import { SubscriptionHolder } from './subscription-holder';
 
 const args = parseArgs({
@@ -120,24 +120,6 @@ function summarizeProfile(p: Profile): { functions: [string, number][]; kinds: [
   return { functions: sorted(self).slice(0, args.top), kinds: sorted(kinds).slice(0, 14), busy };
 }
 
-function client(script: string, clientArgs: string[]): Promise<string> {
-  const child = spawn(
-    process.execPath,
-    [join(root, 'node_modules/ts-node/dist/bin.js'), '--transpile-only', join(root, script), ...clientArgs],
-    { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let out = '';
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (d: string) => {
-    out += d;
-  });
-  return new Promise((resolve) => {
-    child.once('exit', () => {
-      resolve(out.trim().split('\n').pop() ?? '');
-    });
-  });
-}
-
 let server: Server | undefined;
 
 async function main(): Promise<void> {
@@ -166,13 +148,18 @@ async function main(): Promise<void> {
     const held = await holder.subscribe(args.hold, args.window);
     await sleep(3000);
     process.kill(server.pid, 'SIGWINCH');
-    const line = await client('bench/load/subscribe-rate.ts', [
-      ...['--host', '127.0.0.1', '--port', String(own.sipPort), '--count', String(args.count)],
-      ...['--window', String(args.window), '--duration', '60', '--drain', '35'],
-    ]);
+    const { result } = await runLoadClient(
+      'bench/load/subscribe-rate.ts',
+      [
+        ...['--host', '127.0.0.1', '--port', String(own.sipPort), '--count', String(args.count)],
+        ...['--window', String(args.window), '--duration', '60', '--drain', '35'],
+      ],
+      300_000,
+    );
     process.kill(server.pid, 'SIGWINCH');
     for (let i = 0; i < 300 && !existsSync(`${report}.json`); i++) await sleep(100);
-    const rate = JSON.parse(line) as { completed: number; subscriptionsPerSec: number };
+    if (result === undefined) throw new Error('subscribe-rate.ts printed no result');
+    const rate = result as { completed: number; subscriptionsPerSec: number };
     const stats = JSON.parse(readFileSync(`${report}.json`, 'utf8')) as Record<string, number>;
     const profile = JSON.parse(readFileSync(`${report}.cpuprofile`, 'utf8')) as Profile;
     if (args.keep) copyFileSync(`${report}.cpuprofile`, join(args.keep, 'subscribe.cpuprofile'));

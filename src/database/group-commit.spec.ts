@@ -1,5 +1,6 @@
 import { createConnection } from 'mysql2/promise';
 import { DataSource } from 'typeorm';
+import { publicationRow } from '../../test/utils/entity-rows';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../../test/utils/test-database';
 import { AorAttributeEntity } from '../location/entities/aor-attribute.entity';
 import { PublicationEntity } from '../pa/entities/publication.entity';
@@ -8,21 +9,6 @@ import { DatabaseUnavailableError } from './database-errors';
 import { resolveDataSourceOptions, sqlitePath } from './data-source-options';
 import { GroupCommit } from './group-commit';
 import { guardMysqlPool } from './mysql-pool-guard';
-
-function publication(id: string, body: string): PublicationEntity {
-  return Object.assign(new PublicationEntity(), {
-    id,
-    presentity: 'sip:alice@example.com',
-    event: 'presence',
-    etag: `etag-${id}-${body}`,
-    contentType: 'application/pidf+xml',
-    body,
-    source: 'test',
-    expiresAt: 2_000_000_000_000,
-    modifiedAt: 1,
-    createdAt: 1,
-  });
-}
 
 describe.each(databaseKinds())('GroupCommit on %s', (kind) => {
   let db: TestDatabase;
@@ -42,9 +28,9 @@ describe.each(databaseKinds())('GroupCommit on %s', (kind) => {
   it('commits writes queued together in one batch, the last write of a key winning', async () => {
     const commits = new GroupCommit(ds, 5);
     const writes = [
-      commits.upsert(PublicationEntity, 'a', publication('a', 'one')),
-      commits.upsert(PublicationEntity, 'b', publication('b', 'one')),
-      commits.upsert(PublicationEntity, 'a', publication('a', 'two')),
+      commits.upsert(PublicationEntity, 'a', publicationRow('a', 'one')),
+      commits.upsert(PublicationEntity, 'b', publicationRow('b', 'one')),
+      commits.upsert(PublicationEntity, 'a', publicationRow('a', 'two')),
       commits.delete(PublicationEntity, 'b'),
       commits.run((m) =>
         m.save(AorAttributeEntity, { domain: 'location', aor: 'sip:a@b', key: 'k', value: 'v', updatedAt: 1 }),
@@ -72,11 +58,11 @@ describe.each(databaseKinds())('GroupCommit on %s', (kind) => {
     });
     try {
       await Promise.all([
-        commits.upsert(PublicationEntity, 'turn1', publication('turn1', 'turn')),
-        commits.upsert(PublicationEntity, 'turn2', publication('turn2', 'turn')),
+        commits.upsert(PublicationEntity, 'turn1', publicationRow('turn1', 'turn')),
+        commits.upsert(PublicationEntity, 'turn2', publicationRow('turn2', 'turn')),
       ]);
       expect(transactions).toBe(1);
-      await commits.upsert(PublicationEntity, 'turn3', publication('turn3', 'turn'));
+      await commits.upsert(PublicationEntity, 'turn3', publicationRow('turn3', 'turn'));
       expect(transactions).toBe(2);
     } finally {
       spy.mockRestore();
@@ -88,10 +74,10 @@ describe.each(databaseKinds())('GroupCommit on %s', (kind) => {
     const commits = new GroupCommit(ds, 0);
     await Promise.all(
       Array.from({ length: 1200 }, (_, i) =>
-        commits.upsert(PublicationEntity, `bulk${i}`, publication(`bulk${i}`, 'x')),
+        commits.upsert(PublicationEntity, `bulk${i}`, publicationRow(`bulk${i}`, 'x')),
       ),
     );
-    await commits.upsert(PublicationEntity, 'bulk7', publication('bulk7', 'changed'));
+    await commits.upsert(PublicationEntity, 'bulk7', publicationRow('bulk7', 'changed'));
     expect(await ds.getRepository(PublicationEntity).countBy({ body: 'x' })).toBe(1199);
     expect((await ds.getRepository(PublicationEntity).findOneByOrFail({ id: 'bulk7' })).body).toBe('changed');
   });
@@ -99,17 +85,17 @@ describe.each(databaseKinds())('GroupCommit on %s', (kind) => {
   it('commits a write after a quiet spell at once, and later ones the commit delay after the previous commit', async () => {
     const commits = new GroupCommit(ds, 3000, { timeoutMs: 10_000 });
     let started = Date.now();
-    await commits.upsert(PublicationEntity, 'quiet1', publication('quiet1', 'quiet'));
+    await commits.upsert(PublicationEntity, 'quiet1', publicationRow('quiet1', 'quiet'));
     expect(Date.now() - started).toBeLessThan(2000);
     started = Date.now();
-    await commits.upsert(PublicationEntity, 'quiet2', publication('quiet2', 'quiet'));
+    await commits.upsert(PublicationEntity, 'quiet2', publicationRow('quiet2', 'quiet'));
     expect(Date.now() - started).toBeGreaterThanOrEqual(2500);
     await commits.close();
   });
 
   it('fails only the write that cannot be committed', async () => {
     const commits = new GroupCommit(ds, 5);
-    const good = commits.upsert(PublicationEntity, 'good', publication('good', 'ok'));
+    const good = commits.upsert(PublicationEntity, 'good', publicationRow('good', 'ok'));
     const bad = commits.run((m) => m.query('INSERT INTO no_such_table VALUES (1)'));
     // Matched by message: in a jest worker, better-sqlite3 makes its errors with the SqliteError class of the
     // first test file that loaded it, which is no Error of this file's realm.
@@ -141,11 +127,13 @@ describe.each(databaseKinds())('GroupCommit faults on %s', (kind) => {
    */
   async function blockedThenRecovered(id: string, hold: () => Promise<void>, release: () => Promise<void>) {
     const commits = new GroupCommit(ds, 0, { timeoutMs: 500 });
-    await commits.upsert(PublicationEntity, id, publication(id, 'x'));
+    await commits.upsert(PublicationEntity, id, publicationRow(id, 'x'));
     await hold();
     try {
       const started = Date.now();
-      await expect(commits.upsert(PublicationEntity, id, publication(id, 'y'))).rejects.toMatchObject({ status: 503 });
+      await expect(commits.upsert(PublicationEntity, id, publicationRow(id, 'y'))).rejects.toMatchObject({
+        status: 503,
+      });
       expect(Date.now() - started).toBeLessThan(2000);
       expect(commits.health().ok).toBe(false);
     } finally {
@@ -153,7 +141,7 @@ describe.each(databaseKinds())('GroupCommit faults on %s', (kind) => {
     }
     // Past the longest pause between attempts.
     await new Promise((r) => setTimeout(r, 1100));
-    await commits.upsert(PublicationEntity, id, publication(id, 'z'));
+    await commits.upsert(PublicationEntity, id, publicationRow(id, 'z'));
     expect(commits.health().ok).toBe(true);
     await commits.close();
   }
@@ -163,7 +151,7 @@ describe.each(databaseKinds())('GroupCommit faults on %s', (kind) => {
     const bad = commits.upsert(
       PublicationEntity,
       'long',
-      Object.assign(publication('long', 'x'), { presentity: 'a'.repeat(256) }),
+      Object.assign(publicationRow('long', 'x'), { presentity: 'a'.repeat(256) }),
     );
     expect(commits.pending).toBe(0);
     await expect(bad).rejects.toBeInstanceOf(FieldTooLongError);
@@ -177,7 +165,7 @@ describe.each(databaseKinds())('GroupCommit faults on %s', (kind) => {
     const writes = Array.from({ length: 64 }, (_, i) =>
       i === 37
         ? commits.run((m) => m.query('INSERT INTO no_such_table VALUES (1)'))
-        : commits.upsert(PublicationEntity, `split${i}`, publication(`split${i}`, 'x')),
+        : commits.upsert(PublicationEntity, `split${i}`, publicationRow(`split${i}`, 'x')),
     );
     const settled = await Promise.allSettled(writes);
     expect(settled.filter((s) => s.status === 'rejected')).toHaveLength(1);
@@ -193,9 +181,9 @@ describe.each(databaseKinds())('GroupCommit faults on %s', (kind) => {
   it('refuses writes still queued when their time limit passes, with 503 and Retry-After', async () => {
     const commits = new GroupCommit(ds, 1000, { timeoutMs: 200 });
     // The first write after a quiet spell is committed at once; the next one would wait the commit delay.
-    await commits.upsert(PublicationEntity, 'early', publication('early', 'x'));
+    await commits.upsert(PublicationEntity, 'early', publicationRow('early', 'x'));
     const started = Date.now();
-    const write = commits.upsert(PublicationEntity, 'late', publication('late', 'x'));
+    const write = commits.upsert(PublicationEntity, 'late', publicationRow('late', 'x'));
     await expect(write).rejects.toBeInstanceOf(DatabaseUnavailableError);
     await expect(write).rejects.toMatchObject({ status: 503, retryAfter: 1 });
     expect(Date.now() - started).toBeLessThan(1000);
@@ -205,7 +193,7 @@ describe.each(databaseKinds())('GroupCommit faults on %s', (kind) => {
   if (kind === 'mysql') {
     it('replaces its connection when the server kills it, and the next write commits', async () => {
       const commits = new GroupCommit(ds, 0, { timeoutMs: 500 });
-      await commits.upsert(PublicationEntity, 'before', publication('before', 'x'));
+      await commits.upsert(PublicationEntity, 'before', publicationRow('before', 'x'));
       const schema = new URL(db.url).pathname.slice(1);
       const admin = await createConnection(db.url);
       const [rows] = await admin.query(
@@ -216,7 +204,7 @@ describe.each(databaseKinds())('GroupCommit faults on %s', (kind) => {
       for (const { id } of rows as { id: number }[]) await admin.query(`KILL CONNECTION ${id}`).catch(() => undefined);
       await admin.end();
       await new Promise((r) => setTimeout(r, 100));
-      await commits.upsert(PublicationEntity, 'after', publication('after', 'x'));
+      await commits.upsert(PublicationEntity, 'after', publicationRow('after', 'x'));
       expect(await ds.getRepository(PublicationEntity).countBy({ id: 'after' })).toBe(1);
       expect(commits.health().ok).toBe(true);
       await commits.close();

@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { publicationRow } from '../../test/utils/entity-rows';
 import { createTestDatabase, type TestDatabase } from '../../test/utils/test-database';
 import { PublicationEntity } from '../pa/entities/publication.entity';
 import { AorAttributeEntity } from '../location/entities/aor-attribute.entity';
@@ -6,21 +7,6 @@ import { resolveDataSourceOptions, sqlitePath } from './data-source-options';
 import { isUnavailable } from './database-errors';
 import { GroupCommit } from './group-commit';
 import { SqliteWriteError, SqliteWriter } from './sqlite-writer';
-
-function publication(id: string, body: string): PublicationEntity {
-  return Object.assign(new PublicationEntity(), {
-    id,
-    presentity: 'sip:alice@example.com',
-    event: 'presence',
-    etag: `etag-${id}-${body}`,
-    contentType: 'application/pidf+xml',
-    body,
-    source: 'test',
-    expiresAt: 2_000_000_000_000,
-    modifiedAt: 1,
-    createdAt: 1,
-  });
-}
 
 describe('SqliteWriter and GroupCommit with it', () => {
   let db: TestDatabase;
@@ -79,16 +65,16 @@ describe('SqliteWriter and GroupCommit with it', () => {
   it('commits row batches in the thread, the last write of a key winning, and work on the connection', async () => {
     const commits = groupCommit(5);
     await Promise.all([
-      commits.upsert(PublicationEntity, 'a', publication('a', 'one')),
-      commits.upsert(PublicationEntity, 'b', publication('b', 'one')),
-      commits.upsert(PublicationEntity, 'a', publication('a', 'two')),
+      commits.upsert(PublicationEntity, 'a', publicationRow('a', 'one')),
+      commits.upsert(PublicationEntity, 'b', publicationRow('b', 'one')),
+      commits.upsert(PublicationEntity, 'a', publicationRow('a', 'two')),
       commits.delete(PublicationEntity, 'b'),
     ]);
     expect(writers.length).toBeGreaterThan(0);
     expect(await bodies()).toEqual([['a', 'two']]);
     const writes = jest.spyOn(writers[writers.length - 1], 'write');
     await Promise.all([
-      commits.upsert(PublicationEntity, 'c', publication('c', 'one')),
+      commits.upsert(PublicationEntity, 'c', publicationRow('c', 'one')),
       commits.run((m) =>
         m.save(AorAttributeEntity, { domain: 'location', aor: 'sip:a@b', key: 'gc', value: 'v', updatedAt: 1 }),
       ),
@@ -106,10 +92,10 @@ describe('SqliteWriter and GroupCommit with it', () => {
     const commits = groupCommit(0);
     await Promise.all(
       Array.from({ length: 700 }, (_, i) =>
-        commits.upsert(PublicationEntity, `bulk${i}`, publication(`bulk${i}`, 'x')),
+        commits.upsert(PublicationEntity, `bulk${i}`, publicationRow(`bulk${i}`, 'x')),
       ),
     );
-    await commits.upsert(PublicationEntity, 'bulk7', publication('bulk7', 'changed'));
+    await commits.upsert(PublicationEntity, 'bulk7', publicationRow('bulk7', 'changed'));
     expect(await ds.getRepository(PublicationEntity).countBy({ body: 'x' })).toBe(699);
     expect((await ds.getRepository(PublicationEntity).findOneByOrFail({ id: 'bulk7' })).body).toBe('changed');
     await commits.close();
@@ -121,7 +107,7 @@ describe('SqliteWriter and GroupCommit with it', () => {
       commits.upsert(
         PublicationEntity,
         `split${i}`,
-        i === 11 ? Object.assign(publication('split11', 'x'), { etag: null }) : publication(`split${i}`, 'x'),
+        i === 11 ? Object.assign(publicationRow('split11', 'x'), { etag: null }) : publicationRow(`split${i}`, 'x'),
       ),
     );
     const settled = await Promise.allSettled(writes);
@@ -133,12 +119,12 @@ describe('SqliteWriter and GroupCommit with it', () => {
 
   it('fails writes with 503 while another connection holds the write lock, then recovers', async () => {
     const commits = groupCommit(0);
-    await commits.upsert(PublicationEntity, 'busy', publication('busy', 'x'));
+    await commits.upsert(PublicationEntity, 'busy', publicationRow('busy', 'x'));
     const other = new DataSource({ type: 'better-sqlite3', database: sqlitePath(db) });
     await other.initialize();
     await other.query('BEGIN IMMEDIATE');
     try {
-      await expect(commits.upsert(PublicationEntity, 'busy', publication('busy', 'y'))).rejects.toMatchObject({
+      await expect(commits.upsert(PublicationEntity, 'busy', publicationRow('busy', 'y'))).rejects.toMatchObject({
         status: 503,
       });
       expect(commits.health().ok).toBe(false);
@@ -147,7 +133,7 @@ describe('SqliteWriter and GroupCommit with it', () => {
       await other.destroy();
     }
     await new Promise((r) => setTimeout(r, 1100));
-    await commits.upsert(PublicationEntity, 'busy', publication('busy', 'z'));
+    await commits.upsert(PublicationEntity, 'busy', publicationRow('busy', 'z'));
     expect(commits.health().ok).toBe(true);
     expect(await bodies()).toEqual([['busy', 'z']]);
     await commits.close();
@@ -164,16 +150,16 @@ describe('SqliteWriter and GroupCommit with it', () => {
         return w;
       },
     });
-    await commits.upsert(PublicationEntity, 'open', publication('open', 'x'));
+    await commits.upsert(PublicationEntity, 'open', publicationRow('open', 'x'));
     await other.destroy();
-    await expect(commits.upsert(PublicationEntity, 'late', publication('late', 'x'))).rejects.toBeDefined();
+    await expect(commits.upsert(PublicationEntity, 'late', publicationRow('late', 'x'))).rejects.toBeDefined();
     expect(await bodies()).toEqual([['open', 'x']]);
     await commits.close();
   });
 
   it('refuses writes as unavailable once its thread is gone; the group commit makes a new thread', async () => {
     const commits = groupCommit(0);
-    await commits.upsert(PublicationEntity, 'first', publication('first', 'x'));
+    await commits.upsert(PublicationEntity, 'first', publicationRow('first', 'x'));
     const dead = writers[writers.length - 1];
     await dead.close();
     expect(dead.alive).toBe(false);
@@ -181,7 +167,7 @@ describe('SqliteWriter and GroupCommit with it', () => {
     await expect(refused).rejects.toMatchObject({ code: 'SQLITE_IOERR' });
     expect(isUnavailable(await refused.catch((e: unknown) => e))).toBe(true);
     const made = writers.length;
-    await commits.upsert(PublicationEntity, 'second', publication('second', 'x'));
+    await commits.upsert(PublicationEntity, 'second', publicationRow('second', 'x'));
     expect(writers.length).toBe(made + 1);
     expect(await bodies()).toEqual([
       ['first', 'x'],
