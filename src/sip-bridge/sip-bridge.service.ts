@@ -23,6 +23,7 @@ import type { Listener } from '../common/start-report';
 import type { Logger as Pino } from 'pino';
 import { createTransports, SIP_WS_PATH } from './bridge-transports';
 import { statusOf } from './handler-errors';
+import { ANY_EVENT, answerOptions, computeCapabilities } from './capabilities';
 import { OverloadGuard, type OverloadProbe } from './overload-guard';
 import { RequestRouters } from './request-routers';
 import {
@@ -45,8 +46,6 @@ const SHED_METHODS = ['REGISTER', 'SUBSCRIBE', 'PUBLISH'];
  * per small datagram; the socket holds 8 MiB).
  */
 const MAX_QUEUED_BYTES = 2 * 1024 * 1024;
-
-const ANY_EVENT = '*';
 
 /**
  * The SIP bridge: owns the SIP stack and its transports, answers what no feature handles (OPTIONS, 405,
@@ -156,19 +155,8 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
 
   /** What OPTIONS, Allow and Allow-Events announce; computed when handlers change, not per request. */
   capabilities(): SipCapabilities {
-    this.caps ??= this.computeCapabilities();
+    this.caps ??= computeCapabilities(this.handlers, this.accept);
     return this.caps;
-  }
-
-  private computeCapabilities(): SipCapabilities {
-    const events = new Set<string>();
-    for (const byEvent of this.handlers.values()) for (const e of byEvent.keys()) if (e !== ANY_EVENT) events.add(e);
-    return {
-      methods: ['OPTIONS', 'ACK', 'CANCEL', ...[...this.handlers.keys()].sort()],
-      events: [...events].sort(),
-      accept: [...this.accept].sort(),
-      supported: SUPPORTED_EXTENSIONS,
-    };
   }
 
   /**
@@ -358,7 +346,7 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
     if (!byEvent) {
       if (method === 'OPTIONS')
         return (q) => {
-          this.options(q, caps);
+          answerOptions(q, caps);
         };
       const allow = { Allow: caps.methods.join(', ') };
       if (KNOWN_METHODS.has(method)) throw new SipError(405, 'Method Not Allowed', allow);
@@ -374,16 +362,6 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
     const handler = byEvent.get(event.package) ?? any;
     if (!handler) throw new SipError(489, 'Bad Event', { 'Allow-Events': caps.events.join(', ') });
     return handler;
-  }
-
-  private options(req: IncomingRequest, caps: SipCapabilities): void {
-    const headers: Record<string, string> = {
-      Allow: caps.methods.join(', '),
-      Supported: caps.supported.join(', '),
-      Accept: caps.accept.length ? caps.accept.join(', ') : 'application/sdp',
-    };
-    if (caps.events.length) headers['Allow-Events'] = caps.events.join(', ');
-    req.respond(200, 'OK', headers);
   }
 
   private isOwnAddress(host: string): boolean {
