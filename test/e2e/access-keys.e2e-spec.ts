@@ -4,36 +4,15 @@
  * ua-profiles and publishing presence), admin keys for all; /health stays open; the first start created an
  * admin key.
  */
-import WebSocket from 'ws';
 import type { RunningApp } from '../../src/app.factory';
 import { ApiKeyService } from '../../src/access/api-key.service';
 import { api, registrationPath, type ApiResponse } from '../utils/e2e-helpers';
 import { randomToken, SipTestClient } from '../utils/sip-test-client';
 import { startTestApp } from '../utils/test-app';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../utils/test-database';
-import { WsClient } from '../utils/ws-test-client';
+import { upgrade, WsClient } from '../utils/ws-test-client';
 
 const bearer = (key: string): Record<string, string> => ({ authorization: `Bearer ${key}` });
-
-/** Opens a WebSocket; resolves with `open` or the refusing HTTP status and body. */
-function upgrade(url: string, protocols: string[] = []): Promise<'open' | { status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, protocols);
-    ws.once('open', () => {
-      ws.close();
-      resolve('open');
-    });
-    ws.once('unexpected-response', (_req, res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => {
-        resolve({ status: res.statusCode ?? 0, body });
-        ws.terminate();
-      });
-    });
-    ws.once('error', reject);
-  });
-}
 
 describe.each(databaseKinds())('API keys and roles on %s', (kind) => {
   let db: TestDatabase;

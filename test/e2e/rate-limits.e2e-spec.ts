@@ -4,14 +4,13 @@
  * and /sip; listed addresses are exempt. Limits here are tiny (1 per second after a burst of a few) so that
  * a quick run of requests crosses them on any machine.
  */
-import WebSocket from 'ws';
 import type { RunningApp } from '../../src/app.factory';
 import { ApiKeyService } from '../../src/access/api-key.service';
 import { api, type ApiResponse } from '../utils/e2e-helpers';
 import { randomToken, SipTestClient, type SipTestMessage } from '../utils/sip-test-client';
 import { startTestApp } from '../utils/test-app';
 import { createTestDatabase, type TestDatabase } from '../utils/test-database';
-import { WsClient } from '../utils/ws-test-client';
+import { upgrade, WsClient } from '../utils/ws-test-client';
 
 const TINY = { PER_SECOND: '1', BURST: '3' };
 
@@ -19,21 +18,6 @@ async function times<T>(n: number, f: () => Promise<T>): Promise<T[]> {
   const out: T[] = [];
   for (let i = 0; i < n; i++) out.push(await f());
   return out;
-}
-
-function upgradeStatus(url: string, protocols: string[] = []): Promise<number | 'open'> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, protocols);
-    ws.once('open', () => {
-      ws.close();
-      resolve('open');
-    });
-    ws.once('unexpected-response', (_req, res) => {
-      resolve(res.statusCode ?? 0);
-      ws.terminate();
-    });
-    ws.once('error', reject);
-  });
 }
 
 describe('rate limits', () => {
@@ -73,7 +57,7 @@ describe('rate limits', () => {
       expect(Number(limited!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       expect(await limited!.json()).toMatchObject({ statusCode: 429, error: 'Too Many Requests' });
       await Promise.all(res.filter((r) => !r.bodyUsed).map((r) => r.arrayBuffer()));
-      expect(await upgradeStatus(`ws://127.0.0.1:${app.httpPort}/ws`)).toBe(429);
+      expect(await upgrade(`ws://127.0.0.1:${app.httpPort}/ws`)).toMatchObject({ status: 429 });
     });
 
     it('answers SIP requests past the burst 503 with Retry-After, before anything else', async () => {

@@ -66,3 +66,23 @@ export class WsClient {
     });
   }
 }
+
+/** Opens a WebSocket; resolves with `open` or the refusing HTTP status and body. */
+export function upgrade(url: string, protocols: string[] = []): Promise<'open' | { status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, protocols);
+    ws.once('open', () => {
+      ws.close();
+      resolve('open');
+    });
+    ws.once('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => {
+        resolve({ status: res.statusCode ?? 0, body });
+        ws.terminate();
+      });
+    });
+    ws.once('error', reject);
+  });
+}
