@@ -1,4 +1,6 @@
-import { parseUdpSocketStats } from './udp-socket-stats';
+import { createSocket } from 'node:dgram';
+import { existsSync } from 'node:fs';
+import { parseUdpSocketStats, readUdpSocketStats } from './udp-socket-stats';
 
 const PROC_NET_UDP = [
   '   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops',
@@ -22,5 +24,25 @@ describe('parseUdpSocketStats', () => {
     ].join('\n');
     expect(parseUdpSocketStats(text, 5060)).toEqual({ queued: 0xa10, drops: 20 });
     expect(parseUdpSocketStats(text, 40000)).toEqual({ queued: 0x100, drops: 5 });
+  });
+});
+
+describe('readUdpSocketStats', () => {
+  const linux = existsSync('/proc/net/udp');
+
+  it('finds a bound socket on every read of the descriptor it keeps open, and no socket on a free port', async () => {
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    const { port } = socket.address();
+    try {
+      for (let i = 0; i < 3; i++) {
+        const stats = await readUdpSocketStats(port);
+        if (linux) expect(stats).toEqual({ queued: expect.any(Number), drops: 0 });
+        else expect(stats).toBeUndefined();
+      }
+    } finally {
+      await new Promise<void>((resolve) => socket.close(resolve));
+    }
+    expect(await readUdpSocketStats(port)).toBeUndefined();
   });
 });
