@@ -21,11 +21,14 @@ import { NonInviteServerTransaction } from './non-invite-server.transaction';
 import { responseFlow, stampTopVia } from './response-routing';
 import { invokeHandler, replyStateless, responseFor, sendOver, serverKey, traceMessage } from './stack-support';
 import { TimerQueues, type TimerQueue } from './timer-queue';
-import { DEFAULT_TIMERS, timerJ, timerK, type TimerValues } from './transaction-state';
+import { DEFAULT_TIMERS, timerJ, type TimerValues } from './transaction-state';
 import { CompletedTransactions, responseBytes, responseText } from './completed-transactions';
 
 /** How often Completed records whose timer ran out are dropped while no traffic does it. */
 const PRUNE_EVERY_MS = 1000;
+
+/** A client transaction's Completed state on UDP: nothing to hold (see clientHost). */
+const absorbRetransmissions = (): void => undefined;
 
 /** Options of {@link SipStack}. */
 export interface SipStackOptions {
@@ -78,9 +81,8 @@ export class SipStack {
   private handler: RequestHandler | undefined;
   private readonly servers = new Map<string, ServerEntry>();
   private readonly clients = new Map<string, NonInviteClientTransaction<SipResponse>>();
-  /** Completed transactions on unreliable transports (Timer J / Timer K), as small records. */
+  /** Completed server transactions on unreliable transports (Timer J), as small records. */
   private readonly completedServers: CompletedTransactions;
-  private readonly completedClients: CompletedTransactions;
   private pruneTimer: TimerHandle | undefined;
   /** Shared timer queues (one per delay) for every transaction's timers. */
   private readonly queue: (delay: number) => TimerQueue;
@@ -96,7 +98,6 @@ export class SipStack {
     this.resolver = options.resolver ?? dnsResolver;
     this.admission = options.admission;
     this.completedServers = new CompletedTransactions(this.clock, timerJ(this.timers, false));
-    this.completedClients = new CompletedTransactions(this.clock, timerK(this.timers, false));
     const queues = new TimerQueues(this.clock);
     this.queue = (delay) => queues.for(delay);
   }
@@ -111,11 +112,11 @@ export class SipStack {
     return this.pending;
   }
 
-  /** Number of live server and client transactions (Completed ones included). */
+  /** Number of live server transactions (Completed ones included) and client transactions awaiting a response. */
   get transactionCount(): { server: number; client: number } {
     return {
       server: this.servers.size + this.completedServers.size,
-      client: this.clients.size + this.completedClients.size,
+      client: this.clients.size,
     };
   }
 
@@ -132,7 +133,6 @@ export class SipStack {
     await Promise.all(this.transports.map((t) => t.listen()));
     const prune = (): void => {
       this.completedServers.prune();
-      this.completedClients.prune();
       this.pruneTimer = this.clock.setTimeout(prune, PRUNE_EVERY_MS);
     };
     this.pruneTimer = this.clock.setTimeout(prune, PRUNE_EVERY_MS);
@@ -144,7 +144,6 @@ export class SipStack {
     for (const tx of [...this.clients.values()]) tx.terminate('transport');
     if (this.pruneTimer !== undefined) this.clock.clearTimeout(this.pruneTimer);
     this.completedServers.clear();
-    this.completedClients.clear();
     await Promise.all(this.transports.map((t) => t.close()));
   }
 
@@ -208,9 +207,11 @@ export class SipStack {
       terminated: () => {
         this.clients.delete(key);
       },
-      complete: () => {
-        this.completedClients.add(key, '');
-      },
+      // The Completed state of a client transaction on UDP only absorbs retransmitted responses (RFC 3261
+      // §17.1.2.2), and a response that matches no transaction is dropped just the same (§18.1.2): nothing
+      // is kept for Timer K. At thousands of NOTIFYs a second, a record per NOTIFY held for T4 (5 s) cost
+      // more time in the table and the collector than the retransmissions it would ever absorb.
+      complete: absorbRetransmissions,
     };
   }
 
@@ -275,7 +276,6 @@ export class SipStack {
     }
     const tx = this.clients.get(key);
     if (tx === undefined) {
-      if (this.completedClients.get(key) !== undefined) return; // §17.1.2.2: absorbed in Completed
       this.log.debug({ callId: res.headers.get('call-id'), status: res.status }, 'stray response dropped');
       return;
     }
