@@ -67,6 +67,7 @@ export interface DbConfig {
   readonly commitDelayMs: number;
   /** On an SQLite file, commit batches of row writes on a writer thread. */
   readonly sqliteWriterThread: boolean;
+  readonly sqliteCheckpointThread: boolean;
   /** Time limit of every query, and of a write waiting for its commit, in milliseconds. */
   readonly queryTimeoutMs: number;
 }

@@ -4,6 +4,7 @@ import { createConnection } from 'mysql2/promise';
 import type { DataSourceOptions, Logger } from 'typeorm';
 import { MIGRATIONS } from '../../migrations';
 import { ENTITIES } from './entities';
+import { BACKSTOP_AUTOCHECKPOINT_PAGES } from './sqlite-checkpointer';
 
 /** The database a URL names: MySQL/MariaDB through mysql2, or SQLite through better-sqlite3. */
 export interface DatabaseTarget {
@@ -11,6 +12,8 @@ export interface DatabaseTarget {
   readonly dataDir: string;
   /** Time limit of every query in ms (db.queryTimeoutMs); {@link DEFAULT_QUERY_TIMEOUT_MS} when absent. */
   readonly queryTimeoutMs?: number;
+  /** SQLite file: WAL checkpoints run on their own thread (db.sqliteCheckpointThread); default off here. */
+  readonly sqliteCheckpointThread?: boolean;
 }
 
 export const DEFAULT_QUERY_TIMEOUT_MS = 2000;
@@ -93,6 +96,8 @@ export function dataSourceOptions(target: DatabaseTarget, mariadb = false): Data
     prepareDatabase: (db: { pragma: (s: string) => unknown }) => {
       db.pragma('synchronous = NORMAL');
       db.pragma(`busy_timeout = ${sqliteBusyWaitMs(timeoutMs)}`);
+      // The checkpoint thread copies the WAL; this connection does it only past a much larger WAL.
+      if (target.sqliteCheckpointThread === true) db.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
     },
   };
 }

@@ -5,6 +5,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { resolveDataSourceOptions, sqliteBusyWaitMs } from './data-source-options';
 import { GroupCommit } from './group-commit';
 import { guardMysqlPool } from './mysql-pool-guard';
+import { SqliteCheckpointer } from './sqlite-checkpointer';
 import { SqliteWriter } from './sqlite-writer';
 
 /**
@@ -35,12 +36,12 @@ import { SqliteWriter } from './sqlite-writer';
         // `:memory:`, which one connection alone sees).
         const file = ds.options.type === 'better-sqlite3' ? ds.options.database : ':memory:';
         const busyMs = sqliteBusyWaitMs(config.db.queryTimeoutMs);
+        const onFile = file !== ':memory:' && file !== '';
         return new GroupCommit(ds, config.db.commitDelayMs, {
           timeoutMs: config.db.queryTimeoutMs,
           logger: new Logger('GroupCommit'),
-          ...(config.db.sqliteWriterThread &&
-            file !== ':memory:' &&
-            file !== '' && { sqliteWriter: () => new SqliteWriter(file, busyMs) }),
+          ...(config.db.sqliteCheckpointThread && onFile && { checkpointer: new SqliteCheckpointer(file) }),
+          ...(config.db.sqliteWriterThread && onFile && { sqliteWriter: () => new SqliteWriter(file, busyMs) }),
         });
       },
     },

@@ -3,6 +3,7 @@ import { execute, rowStatements, type Op, type RowOp, type Settle } from './batc
 import { FieldTooLongError, fits, TEXT_BYTES, type FieldLimit } from '../common/field-limits';
 import { DatabaseUnavailableError, isUnavailable, QueryTimeoutError, retryAfterSeconds } from './database-errors';
 import { DEFAULT_QUERY_TIMEOUT_MS } from './data-source-options';
+import type { SqliteCheckpointer } from './sqlite-checkpointer';
 import type { SqliteWriter } from './sqlite-writer';
 
 /** A text column and the size it holds, from the entity metadata. */
@@ -55,6 +56,8 @@ export interface GroupCommitOptions {
    * so that they run off the main thread; batches with {@link run} work stay on the data source's connection.
    */
   readonly sqliteWriter?: () => SqliteWriter;
+  /** SQLite file only: the thread that checkpoints the WAL; a transaction waits when it asks (see the class). */
+  readonly checkpointer?: Pick<SqliteCheckpointer, 'beforeCommit' | 'close'>;
 }
 
 /** Whether writes are being committed, for /health. */
@@ -88,6 +91,7 @@ export class GroupCommit {
   private runner: QueryRunner | undefined;
   private writer: SqliteWriter | undefined;
   private readonly makeWriter: (() => SqliteWriter) | undefined;
+  private readonly checkpointer: GroupCommitOptions['checkpointer'];
   /** After {@link close}: no writer thread is started again (late writes take the connection, as before). */
   private closed = false;
   private sweeper: NodeJS.Timeout | undefined;
@@ -115,6 +119,7 @@ export class GroupCommit {
     this.retryAfter = retryAfterSeconds(this.timeoutMs);
     this.logger = options.logger;
     this.makeWriter = options.sqliteWriter;
+    this.checkpointer = options.checkpointer;
   }
 
   /**
@@ -239,6 +244,8 @@ export class GroupCommit {
   }
 
   private async flush(): Promise<void> {
+    const gate = this.checkpointer?.beforeCommit();
+    if (gate !== undefined) await gate;
     const batch = this.queue.splice(0, this.maxBatch);
     this.batchStartedAt = Date.now();
     try {
@@ -371,6 +378,7 @@ export class GroupCommit {
     const writer = this.writer;
     this.writer = undefined;
     await writer?.close();
+    await this.checkpointer?.close();
   }
 }
 

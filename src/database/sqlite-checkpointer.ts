@@ -1,0 +1,135 @@
+import { Worker } from 'node:worker_threads';
+
+/**
+ * WAL pages the main connection lets grow before it checkpoints by itself, a backstop for when the thread is
+ * gone (64 MiB at 4 KiB pages; SQLite's default is 1000).
+ */
+export const BACKSTOP_AUTOCHECKPOINT_PAGES = 16_384;
+
+/** WAL pages past which the next commit waits for the WAL to be started over (16 MiB at 4 KiB pages). */
+const RESET_PAGES = 4096;
+
+/** How often the thread copies committed pages into the database file. */
+const INTERVAL_MS = 100;
+
+/** Longest a commit waits for the thread's last checkpoint before going on regardless. */
+const GATE_LIMIT_MS = 500;
+
+/**
+ * The thread's code (plain JavaScript, so that it runs the same from the build and from ts-node or jest). Every
+ * INTERVAL_MS a PASSIVE checkpoint, which never waits for the writer; when the WAL has grown past RESET_PAGES
+ * it says so, and on request runs one more checkpoint while the main connection holds its commits.
+ */
+const WORKER_SOURCE = `'use strict';
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.file);
+db.pragma('synchronous = NORMAL');
+db.pragma('busy_timeout = 0');
+let told = false;
+function checkpoint() {
+  try {
+    return db.pragma('wal_checkpoint(PASSIVE)')[0];
+  } catch (e) {
+    return { busy: 1, log: -1, checkpointed: -1 };
+  }
+}
+const timer = setInterval(() => {
+  const r = checkpoint();
+  if (r.log >= workerData.resetPages && !told) {
+    told = true;
+    parentPort.postMessage({ due: true });
+  }
+}, workerData.intervalMs);
+parentPort.on('message', (m) => {
+  if (m.close) {
+    clearInterval(timer);
+    db.close();
+    parentPort.close();
+    return;
+  }
+  const r = checkpoint();
+  told = false;
+  parentPort.postMessage({ done: m.id, complete: r.busy === 0 && r.log === r.checkpointed });
+});
+`;
+
+/**
+ * WAL checkpoints of an SQLite file on a thread of their own. A checkpoint copies the pages of committed
+ * transactions from the WAL into the database file and syncs it; SQLite runs one in the committing connection
+ * every 1000 pages, which on the main thread stops the event loop for 20-40 ms every few megabytes written —
+ * a stall every second or two under load, on SUBSCRIBE and PUBLISH answers alike. Here the copying and the
+ * sync run beside the event loop, and the main connection checkpoints by itself only as a backstop.
+ *
+ * The WAL file starts over only when a commit begins with every page already copied; with commits every few
+ * milliseconds a checkpoint running beside them never sees that moment. So once the WAL has grown past
+ * RESET_PAGES the group commit holds its next transaction (requests go on being read and answered meanwhile)
+ * until the thread has copied what is left: that transaction then starts the WAL over.
+ */
+export class SqliteCheckpointer {
+  private readonly worker: Worker;
+  private due = false;
+  private next = 1;
+  private readonly waiting = new Map<number, () => void>();
+  private stopped = false;
+
+  constructor(file: string) {
+    this.worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { driver: require.resolve('better-sqlite3'), file, resetPages: RESET_PAGES, intervalMs: INTERVAL_MS },
+    });
+    this.worker.unref();
+    this.worker.on('message', (m: { due?: boolean; done?: number }) => {
+      if (m.due === true) this.due = true;
+      if (m.done !== undefined) {
+        this.waiting.get(m.done)?.();
+        this.waiting.delete(m.done);
+      }
+    });
+    this.worker.on('error', () => {
+      this.stop();
+    });
+    this.worker.on('exit', () => {
+      this.stop();
+    });
+  }
+
+  /**
+   * Before a commit: undefined, or while the WAL is due to start over, a promise that settles once the thread has
+   * copied what is left (or after GATE_LIMIT_MS at most).
+   */
+  beforeCommit(): Promise<void> | undefined {
+    if (!this.due || this.stopped) return undefined;
+    this.due = false;
+    const id = this.next++;
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        resolve();
+      }, GATE_LIMIT_MS);
+      this.waiting.set(id, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.worker.postMessage({ id });
+    });
+  }
+
+  /** Ends the thread after closing its connection. */
+  async close(): Promise<void> {
+    if (this.stopped) return;
+    const exited = new Promise<void>((resolve) => {
+      this.worker.once('exit', () => {
+        resolve();
+      });
+    });
+    this.worker.postMessage({ close: true });
+    await exited;
+  }
+
+  private stop(): void {
+    this.stopped = true;
+    for (const release of this.waiting.values()) release();
+    this.waiting.clear();
+  }
+}
