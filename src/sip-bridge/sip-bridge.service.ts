@@ -272,6 +272,11 @@ export class SipBridge implements OnApplicationBootstrap, OnApplicationShutdown 
     return this.wsIdentities.of(flow);
   }
 
+  /** Whether a transport likely has messages waiting to be read (see Transport.inputPending). */
+  inputPending(): boolean {
+    return this.transports.some((t) => t.inputPending?.() === true);
+  }
+
   /** Whether a connection-oriented flow still has its connection. */
   hasConnection(flow: Flow): boolean {
     if (!flow.connectionId) return false;

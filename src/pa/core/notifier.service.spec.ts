@@ -165,6 +165,46 @@ describe('Notifier', () => {
     for (const mine of got) expect(bodies(mine)).toEqual(['contacts=1', 'contacts=2']);
   });
 
+  it('leaves the turns between slices to reading while a channel has input waiting, at most 16 per slice', async () => {
+    const { notifier, registry, contacts } = setup();
+    let pending = true;
+    let checks = 0;
+    notifier.addChannel({
+      kind: 'sip',
+      deliver: () => undefined,
+      inputPending: () => {
+        checks++;
+        return pending;
+      },
+    });
+    const got: Delivery[][] = [];
+    for (let i = 0; i < 130; i++) {
+      const mine: Delivery[] = [];
+      got.push(mine);
+      registry.add(watcher('quiet', mine));
+    }
+    const reached = (): number => got.filter((g) => g.length > 0).length;
+    const turns = async (n: number): Promise<void> => {
+      for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+    };
+    contacts([one], [[one, 'created']]);
+    await turns(8);
+    // The first slice went out; while input waits, the next one does not.
+    expect(reached()).toBe(64);
+    expect(checks).toBeGreaterThan(3);
+    pending = false;
+    await turns(6);
+    expect(reached()).toBe(130);
+    // Input that never drains delays each slice by 16 turns, not for ever.
+    pending = true;
+    contacts([one, two], [[two, 'created']]);
+    const second = (): number => got.filter((g) => g.length > 1).length;
+    await turns(8);
+    expect(second()).toBe(64);
+    await turns(40);
+    expect(second()).toBe(130);
+  });
+
   it('always answers a SUBSCRIBE or refresh with the state, even when unchanged', async () => {
     const { notifier, registry } = setup();
     const got: Delivery[] = [];

@@ -44,6 +44,9 @@ interface Dirty {
 /** Deliveries of a fan-out between two turns of the event loop (about 2 ms of SIP NOTIFYs). */
 const DELIVERIES_PER_TURN = 64;
 
+/** Most turns of the event loop a fan-out gives to reading between two slices (see yieldTurn). */
+const MAX_TURNS_PER_SLICE = 16;
+
 const stateKey = (presentity: string, event: string): string => `${event}\u0000${presentity}`;
 
 /**
@@ -132,8 +135,22 @@ export class Notifier implements OnModuleInit {
     setImmediate(() => void this.flush());
   }
 
-  /** Gives the event loop a turn (new requests are read and answered) between slices of a fan-out. */
-  private readonly yieldTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+  /**
+   * Gives the event loop a turn (new requests are read and answered) between slices of a fan-out, and more
+   * turns while a channel's socket still holds messages (up to MAX_TURNS_PER_SLICE): a slice sends 64 NOTIFYs
+   * whose 64 answers arrive together, and the event loop reads at most 32 datagrams of a socket per turn, so
+   * without these turns the answers pile up in the socket and a PUBLISH or SUBSCRIBE waits behind them.
+   */
+  private async yieldTurn(): Promise<void> {
+    let turns = 0;
+    do await new Promise((resolve) => setImmediate(resolve));
+    while (++turns < MAX_TURNS_PER_SLICE && this.inputPending());
+  }
+
+  private inputPending(): boolean {
+    for (const c of this.channels.values()) if (c.inputPending?.() === true) return true;
+    return false;
+  }
 
   /** Reads the current state of a presentity for an event (publications, contacts, package document). */
   async state(presentity: string, event: string, now = this.clock.now()): Promise<PresentityState> {

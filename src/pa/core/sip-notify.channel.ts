@@ -72,6 +72,10 @@ export class SipNotifyChannel implements WatcherChannel, OnModuleInit {
     void this.run(sub, delivery);
   }
 
+  inputPending(): boolean {
+    return this.bridge.inputPending();
+  }
+
   storeAhead(sub: Subscription, packageState: unknown): Promise<void> {
     return this.repo.save(sub as SipSubscription, packageState);
   }

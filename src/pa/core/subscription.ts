@@ -90,4 +90,9 @@ export interface WatcherChannel {
    * that keep no package state.
    */
   storeAhead?(sub: Subscription, packageState: unknown): Promise<void>;
+  /**
+   * Whether requests are likely waiting to be read from this channel's transports: a fan-out then waits a turn
+   * more before its next slice. Absent: never.
+   */
+  inputPending?(): boolean;
 }

@@ -59,6 +59,25 @@ describe('UdpTransport on 127.0.0.1', () => {
     }
   });
 
+  it('says input is pending once a turn has read 32 datagrams, and not after the turn', async () => {
+    const t = new UdpTransport({ host: '127.0.0.1', port: 0 });
+    const seen: boolean[] = [];
+    t.onMessage(() => seen.push(t.inputPending()));
+    await t.listen();
+    const a = createSocket('udp4');
+    try {
+      // Sent before the transport's next read: the socket holds all 40 when it is read.
+      for (let i = 0; i < 40; i++) a.send(Buffer.from(`OPTIONS sip:x${i} SIP/2.0\r\n\r\n`), t.localPort, '127.0.0.1');
+      await until(() => seen.length === 40);
+      expect(seen.indexOf(true)).toBe(31);
+      await new Promise((r) => setImmediate(r));
+      expect(t.inputPending()).toBe(false);
+    } finally {
+      a.close();
+      await t.close();
+    }
+  });
+
   it('answers a SUBSCRIBE to the source port', async () => {
     const udp = new UdpTransport({ host: '127.0.0.1', port: 0 });
     const stack = stackOn(udp);

@@ -65,6 +65,12 @@ export interface Transport {
   /** Registers the listener of closed connections; connectionless transports never call it. */
   onConnectionClosed(handler: CloseHandler): void;
   hasConnection(connectionId: string): boolean;
+  /**
+   * Whether messages are likely waiting to be read: the last read of the socket in this turn of the event loop
+   * stopped at its limit. Work that can wait (the rest of a fan-out) then gives the next turn to the reads, so
+   * that a request is not left behind the responses its own NOTIFYs brought. Absent: never known.
+   */
+  inputPending?(): boolean;
 }
 
 /** Options shared by the socket transports. */

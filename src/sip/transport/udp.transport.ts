@@ -19,6 +19,12 @@ function addressLookup(
   else lookup(hostname, family, callback);
 }
 
+/**
+ * Datagrams libuv reads from a UDP socket for one readiness event before the event loop moves on (its
+ * `uv__udp_recvmsg` loop); more may be waiting in the socket when a turn has read this many.
+ */
+const READS_PER_TURN = 32;
+
 /** Most UDP flows kept for sharing; past it the cache starts over. */
 const FLOW_CACHE_SIZE = 16_384;
 
@@ -33,6 +39,11 @@ export class UdpTransport implements Transport {
   /** Flows by source address and port (see flowFrom). */
   private readonly flows = new Map<string, Map<number, Flow>>();
   private flowCount = 0;
+  /** Datagrams read in the current turn of the event loop (reset at its check phase). */
+  private readsThisTurn = 0;
+  private readonly endTurn = (): void => {
+    this.readsThisTurn = 0;
+  };
 
   constructor(private readonly options: TransportOptions = {}) {}
 
@@ -69,6 +80,11 @@ export class UdpTransport implements Transport {
     return false;
   }
 
+  /** True when this turn's read of the socket stopped at libuv's limit: more datagrams are likely queued. */
+  inputPending(): boolean {
+    return this.readsThisTurn >= READS_PER_TURN;
+  }
+
   listen(): Promise<void> {
     const host = this.options.host ?? '0.0.0.0';
     // Large socket buffers absorb bursts (a fan-out's 200 OKs arrive together); the kernel caps them at
@@ -101,6 +117,7 @@ export class UdpTransport implements Transport {
         resolve();
       });
       socket.on('message', (data, rinfo) => {
+        if (this.readsThisTurn++ === 0) setImmediate(this.endTurn);
         const flow = this.flowFrom(rinfo.address, rinfo.port);
         try {
           this.messageHandler(data, flow);
