@@ -165,6 +165,24 @@ describe('Notifier', () => {
     for (const mine of got) expect(bodies(mine)).toEqual(['contacts=1', 'contacts=2']);
   });
 
+  it('keeps every state that changed during a round, in order, rather than only the last', async () => {
+    const { registry, contacts } = setup();
+    const three = binding(3);
+    const got: Delivery[][] = [];
+    for (let i = 0; i < 300; i++) {
+      const mine: Delivery[] = [];
+      got.push(mine);
+      registry.add(watcher('quiet', mine));
+    }
+    contacts([one], [[one, 'created']]);
+    await new Promise((r) => setImmediate(r));
+    // Two changes while the first fan-out is still going out: both states reach every watcher.
+    contacts([one, two], [[two, 'created']]);
+    contacts([one, two, three], [[three, 'created']]);
+    for (let i = 0; i < 30; i++) await settle();
+    for (const mine of got) expect(bodies(mine)).toEqual(['contacts=1', 'contacts=2', 'contacts=3']);
+  });
+
   it('leaves the turns between slices to reading while a channel has input waiting, at most 16 per slice', async () => {
     const { notifier, registry, contacts } = setup();
     let pending = true;

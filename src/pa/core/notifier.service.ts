@@ -39,7 +39,12 @@ interface Dirty {
   readonly event: string;
   /** What caused the notification, oldest first; empty when the cause is not known. */
   readonly changes: StateChange[];
+  /** States taken when changes arrived during a round, oldest first (see {@link Notifier.changed}). */
+  readonly snapshots: PresentityState[];
 }
+
+/** States of one presentity kept in order while a round runs; past it the newest replaces the last. */
+const SNAPSHOTS_KEPT = 4;
 
 /** Deliveries of a fan-out between two turns of the event loop (about 2 ms of SIP NOTIFYs). */
 const DELIVERIES_PER_TURN = 64;
@@ -128,8 +133,18 @@ export class Notifier implements OnModuleInit {
     if (!this.subscriptions.hasWatchers(presentity, event)) return;
     const key = stateKey(presentity, event);
     let entry = this.dirty.get(key);
-    if (!entry) this.dirty.set(key, (entry = { presentity, event, changes: [] }));
+    if (!entry) this.dirty.set(key, (entry = { presentity, event, changes: [], snapshots: [] }));
     if (cause) entry.changes.push(cause);
+    // While a round runs this change waits for the next one; by then more may have come. A package whose
+    // state can be read at once keeps this one as it is now, so that every change still reaches the watchers
+    // in order (each PUBLISH its NOTIFY) rather than only the last of them.
+    if (this.flushing) {
+      const now = this.stateNow(presentity, event);
+      if (now !== undefined) {
+        if (entry.snapshots.length >= SNAPSHOTS_KEPT) entry.snapshots[SNAPSHOTS_KEPT - 1] = now;
+        else entry.snapshots.push(now);
+      }
+    }
     if (this.flushScheduled) return;
     this.flushScheduled = true;
     setImmediate(() => void this.flush());
@@ -150,6 +165,26 @@ export class Notifier implements OnModuleInit {
   private inputPending(): boolean {
     for (const c of this.channels.values()) if (c.inputPending?.() === true) return true;
     return false;
+  }
+
+  /**
+   * The current state when it can be read without waiting: for packages that render one body for all watchers
+   * from publications and contacts alone (no attributes, no stored document). Undefined otherwise.
+   */
+  private stateNow(presentity: string, event: string): PresentityState | undefined {
+    const pkg = this.packages.get(event);
+    if (!pkg || pkg.rendersPerWatcher || pkg.aorAttributes?.length || pkg.loadDocument) return undefined;
+    const now = this.clock.now();
+    return {
+      presentity,
+      event,
+      publications: this.publications.find(presentity, event, now),
+      contacts: pkg.followsRegistrations
+        ? this.location.lookup(presentity, undefined, now).map((b) => contactView(b))
+        : [],
+      document: undefined,
+      now,
+    };
   }
 
   /** Reads the current state of a presentity for an event (publications, contacts, package document). */
@@ -223,22 +258,24 @@ export class Notifier implements OnModuleInit {
         this.flushScheduled = false;
         const batch = [...this.dirty.values()];
         this.dirty.clear();
-        for (const { presentity, event, changes } of batch) {
+        for (const { presentity, event, changes, snapshots } of batch) {
           try {
-            const watchers = this.subscriptions.watchers(presentity, event);
-            if (watchers.length === 0) continue;
-            const state = await this.state(presentity, event);
-            const bodies = new Map<string, NotifyBody | null | undefined>();
-            const always = this.packages.get(event)?.notifiesUnchanged === true;
-            for (const sub of watchers) {
-              if (sub.status !== 'active') continue;
-              const shown = this.shownTo(sub, state);
-              const body = this.render(sub, shown, bodies, shown === state ? changes : undefined);
-              if (body === undefined || (!always && sub.lastBodyHash === bodyHash(body))) continue;
-              this.deliver(sub, shown, body, undefined, always);
-              if (++sinceYield >= DELIVERIES_PER_TURN) {
-                sinceYield = 0;
-                await this.yieldTurn();
+            const states = snapshots.length > 0 ? snapshots : [await this.state(presentity, event)];
+            for (const state of states) {
+              const watchers = this.subscriptions.watchers(presentity, event);
+              if (watchers.length === 0) break;
+              const bodies = new Map<string, NotifyBody | null | undefined>();
+              const always = this.packages.get(event)?.notifiesUnchanged === true;
+              for (const sub of watchers) {
+                if (sub.status !== 'active') continue;
+                const shown = this.shownTo(sub, state);
+                const body = this.render(sub, shown, bodies, shown === state ? changes : undefined);
+                if (body === undefined || (!always && sub.lastBodyHash === bodyHash(body))) continue;
+                this.deliver(sub, shown, body, undefined, always);
+                if (++sinceYield >= DELIVERIES_PER_TURN) {
+                  sinceYield = 0;
+                  await this.yieldTurn();
+                }
               }
             }
           } catch (e) {

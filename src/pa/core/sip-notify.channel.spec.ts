@@ -73,15 +73,16 @@ function setup() {
 const settle = (): Promise<void> => new Promise((r) => setImmediate(() => setImmediate(r)));
 
 describe('SipNotifyChannel', () => {
-  it('coalesces waiting state into the newest, one NOTIFY in flight per dialog', async () => {
+  it('keeps four states waiting in order behind the one NOTIFY in flight, then coalesces into the newest', async () => {
     const { channel, sent, delivery } = setup();
-    channel.deliver(delivery('a'));
-    channel.deliver(delivery('b'));
-    channel.deliver(delivery('c'));
+    for (const body of ['a', 'b', 'c', 'd', 'e', 'f', 'g']) channel.deliver(delivery(body));
     await settle();
-    sent[0].answer(200);
-    await settle();
-    expect(sent.map((s) => s.body)).toEqual(['a', 'c']);
+    expect(sent.map((s) => s.body)).toEqual(['a']);
+    for (let i = 0; i < 5; i++) {
+      sent[i]?.answer(200);
+      await settle();
+    }
+    expect(sent.map((s) => s.body)).toEqual(['a', 'b', 'c', 'd', 'g']);
   });
 
   it('sends every NOTIFY that advanced the package state, in order, storing the state each one left', async () => {

@@ -10,6 +10,13 @@ const ENDS_SUBSCRIPTION = new Set([404, 405, 408, 410, 416, 480, 481, 482, 483, 
 
 import { CSEQ_BLOCK } from './subscription';
 
+/**
+ * States a dialog keeps waiting, in order, behind the NOTIFY in flight; past it a new state replaces the last
+ * one waiting. A watcher answering within a few changes gets every one of them (each PUBLISH its NOTIFY), one
+ * that lags further gets the newest, and what a slow watcher holds stays bounded.
+ */
+const STATES_KEPT_WAITING = 4;
+
 interface Flight {
   /** Deliveries waiting for the one in flight, oldest first. */
   readonly waiting: Delivery[];
@@ -34,7 +41,8 @@ function replaceable(d: Delivery): boolean {
 /**
  * Delivers state to SIP watchers as NOTIFY in their dialog (RFC 6665 §4.2.2): CSeq increasing and
  * reserved in blocks in the database so that it keeps increasing across a restart; one NOTIFY in flight
- * per dialog, later changes coalesced into the newest (except those that advanced the package's state for the
+ * per dialog, up to STATES_KEPT_WAITING later changes waiting in order and further ones coalesced into the newest
+ * (except those that advanced the package's state for the
  * watcher: they wait their turn); NOTIFYs to TCP and WS watchers over their
  * connection (and to UDP watchers over TCP when too large for a datagram, as the stack decides); a NOTIFY
  * answered 481, timing out or failing to be sent ends the subscription, with a warning in the log.
@@ -64,7 +72,7 @@ export class SipNotifyChannel implements WatcherChannel, OnModuleInit {
       const last = waiting.at(-1);
       // Nothing follows a terminating delivery.
       if (last?.terminated) return;
-      if (last && replaceable(last)) waiting[waiting.length - 1] = delivery;
+      if (last && replaceable(last) && waiting.length >= STATES_KEPT_WAITING) waiting[waiting.length - 1] = delivery;
       else waiting.push(delivery);
       return;
     }
