@@ -114,6 +114,17 @@ function watcher(event: string, got: Delivery[], extra: Partial<InternalSubscrip
   };
 }
 
+/** `n` watchers of `quiet` added to `registry`; what each one got. */
+function addWatchers(registry: SubscriptionRegistry, n: number): Delivery[][] {
+  const got: Delivery[][] = [];
+  for (let i = 0; i < n; i++) {
+    const mine: Delivery[] = [];
+    got.push(mine);
+    registry.add(watcher('quiet', mine));
+  }
+  return got;
+}
+
 const settle = (): Promise<void> => new Promise((r) => setImmediate(() => setImmediate(r)));
 const bodies = (got: Delivery[]): unknown[] => got.map((d) => d.body?.body);
 
@@ -147,12 +158,7 @@ describe('Notifier', () => {
 
   it('fans out in slices and never gives a watcher an older state after a newer one', async () => {
     const { registry, contacts } = setup();
-    const got: Delivery[][] = [];
-    for (let i = 0; i < 300; i++) {
-      const mine: Delivery[] = [];
-      got.push(mine);
-      registry.add(watcher('quiet', mine));
-    }
+    const got = addWatchers(registry, 300);
     contacts([one], [[one, 'created']]);
     // The fan-out to 300 watchers takes several turns of the event loop: change again in the middle of it.
     await new Promise((r) => setImmediate(r));
@@ -168,12 +174,7 @@ describe('Notifier', () => {
   it('keeps every state that changed during a round, in order, rather than only the last', async () => {
     const { registry, contacts } = setup();
     const three = binding(3);
-    const got: Delivery[][] = [];
-    for (let i = 0; i < 300; i++) {
-      const mine: Delivery[] = [];
-      got.push(mine);
-      registry.add(watcher('quiet', mine));
-    }
+    const got = addWatchers(registry, 300);
     contacts([one], [[one, 'created']]);
     await new Promise((r) => setImmediate(r));
     // Two changes while the first fan-out is still going out: both states reach every watcher.
@@ -195,12 +196,7 @@ describe('Notifier', () => {
         return pending;
       },
     });
-    const got: Delivery[][] = [];
-    for (let i = 0; i < 130; i++) {
-      const mine: Delivery[] = [];
-      got.push(mine);
-      registry.add(watcher('quiet', mine));
-    }
+    const got = addWatchers(registry, 130);
     const reached = (): number => got.filter((g) => g.length > 0).length;
     const turns = async (n: number): Promise<void> => {
       for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
