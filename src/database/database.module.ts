@@ -32,8 +32,8 @@ import { SqliteWriter } from './sqlite-writer';
       inject: [DataSource, APP_CONFIG],
       useFactory: (ds: DataSource, config: AppConfig) => {
         guardMysqlPool(ds);
-        // With db.sqliteWriterThread an SQLite file gets a writer thread for the batches of row writes (not
-        // `:memory:`, which one connection alone sees).
+        // An SQLite file (not `:memory:`, which one connection alone sees) gets the checkpoint thread
+        // (db.sqliteCheckpointThread) and a writer thread for the batches of row writes (db.sqliteWriterThread).
         const file = ds.options.type === 'better-sqlite3' ? ds.options.database : ':memory:';
         const busyMs = sqliteBusyWaitMs(config.db.queryTimeoutMs);
         const onFile = file !== ':memory:' && file !== '';

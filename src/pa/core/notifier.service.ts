@@ -174,12 +174,16 @@ export class Notifier implements OnModuleInit {
   private stateNow(presentity: string, event: string): PresentityState | undefined {
     const pkg = this.packages.get(event);
     if (!pkg || pkg.rendersPerWatcher || pkg.aorAttributes?.length || pkg.loadDocument) return undefined;
-    const now = this.clock.now();
+    return this.heldState(pkg, presentity, event, this.clock.now());
+  }
+
+  /** The part of a state held in memory: publications, and contacts for a package that follows registrations. */
+  private heldState(pkg: EventPackage | undefined, presentity: string, event: string, now: number): PresentityState {
     return {
       presentity,
       event,
       publications: this.publications.find(presentity, event, now),
-      contacts: pkg.followsRegistrations
+      contacts: pkg?.followsRegistrations
         ? this.location.lookup(presentity, undefined, now).map((b) => contactView(b))
         : [],
       document: undefined,
@@ -191,15 +195,9 @@ export class Notifier implements OnModuleInit {
   async state(presentity: string, event: string, now = this.clock.now()): Promise<PresentityState> {
     const pkg = this.packages.get(event);
     return {
-      presentity,
-      event,
-      publications: this.publications.find(presentity, event, now),
-      contacts: pkg?.followsRegistrations
-        ? this.location.lookup(presentity, undefined, now).map((b) => contactView(b))
-        : [],
+      ...this.heldState(pkg, presentity, event, now),
       ...(pkg?.aorAttributes?.length && { attributes: await this.attributesOf(presentity, pkg.aorAttributes) }),
       document: pkg?.loadDocument ? await pkg.loadDocument(presentity) : undefined,
-      now,
     };
   }
 
@@ -261,11 +259,11 @@ export class Notifier implements OnModuleInit {
         for (const { presentity, event, changes, snapshots } of batch) {
           try {
             const states = snapshots.length > 0 ? snapshots : [await this.state(presentity, event)];
+            const always = this.packages.get(event)?.notifiesUnchanged === true;
             for (const state of states) {
               const watchers = this.subscriptions.watchers(presentity, event);
               if (watchers.length === 0) break;
               const bodies = new Map<string, NotifyBody | null | undefined>();
-              const always = this.packages.get(event)?.notifiesUnchanged === true;
               for (const sub of watchers) {
                 if (sub.status !== 'active') continue;
                 const shown = this.shownTo(sub, state);

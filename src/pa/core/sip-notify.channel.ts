@@ -41,10 +41,9 @@ function replaceable(d: Delivery): boolean {
 /**
  * Delivers state to SIP watchers as NOTIFY in their dialog (RFC 6665 §4.2.2): CSeq increasing and
  * reserved in blocks in the database so that it keeps increasing across a restart; one NOTIFY in flight
- * per dialog, up to STATES_KEPT_WAITING later changes waiting in order and further ones coalesced into the newest
- * (except those that advanced the package's state for the
- * watcher: they wait their turn); NOTIFYs to TCP and WS watchers over their
- * connection (and to UDP watchers over TCP when too large for a datagram, as the stack decides); a NOTIFY
+ * per dialog, up to STATES_KEPT_WAITING later changes waiting in order and further ones coalesced into the
+ * newest (except those that advanced the package's state for the watcher: they wait their turn); NOTIFYs to
+ * TCP and WS watchers over their connection (and to UDP watchers over TCP when too large for a datagram, as the stack decides); a NOTIFY
  * answered 481, timing out or failing to be sent ends the subscription, with a warning in the log.
  */
 @Injectable()

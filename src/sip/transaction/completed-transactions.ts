@@ -1,11 +1,10 @@
 import type { Clock } from '../ports/clock';
 
 /**
- * The Completed state of non-INVITE transactions on unreliable transports, kept as small records instead of
- * transaction objects: a server transaction's last response for Timer J (64*T1 = 32 s, RFC 3261 §17.2.2), or
- * only the key of a client transaction for Timer K (T4 = 5 s, §17.1.2.2). In that state a transaction does
- * nothing but answer retransmitted requests with its response, or absorb retransmitted responses, so a
- * string is all it needs; at a few thousand requests a second tens of thousands are held, and an object with
+ * The Completed state of non-INVITE server transactions on unreliable transports, kept as small records
+ * instead of transaction objects: the last response for Timer J (64*T1 = 32 s, RFC 3261 §17.2.2). In that
+ * state a transaction does nothing but answer retransmitted requests with its response, so a string is all
+ * it needs (a client transaction's Completed state keeps nothing at all, see SipStack); at a few thousand requests a second tens of thousands are held, and an object with
  * timers and callbacks for each would cost three times the memory and the collector's time.
  *
  * Every record of one table lives for the same delay, so they expire in the order they were added: a FIFO
@@ -24,7 +23,7 @@ export class CompletedTransactions {
     private readonly delay: number,
   ) {}
 
-  /** Holds `key` with its last response (latin1 text of the bytes; '' for a client transaction). */
+  /** Holds `key` with its last response (latin1 text of the bytes). */
   add(key: string, response: string): void {
     this.prune();
     if (this.records.has(key)) return;

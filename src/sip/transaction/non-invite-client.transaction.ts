@@ -16,9 +16,9 @@ export interface ClientTransactionHost {
   /** Called once when the transaction reaches Terminated. */
   terminated(): void;
   /**
-   * Takes over the Completed state on an unreliable transport: absorbs retransmitted responses until Timer K
-   * (a CompletedTransactions record); the transaction then terminates at once. Without it the transaction
-   * waits for Timer K itself.
+   * Takes over the Completed state on an unreliable transport (the stack keeps nothing: a retransmitted
+   * response then matches no transaction and is dropped, as Completed would absorb it); the transaction
+   * terminates at once. Without it the transaction waits for Timer K itself.
    */
   complete?(): void;
 }
