@@ -374,7 +374,7 @@ const COLUMNS = [
 ] as const;
 
 /** Nullable columns a plain presence subscription leaves NULL (RFC 6665 event parameters, package state). */
-const LEFT_NULL: readonly string[] = ['event_params', 'package_state'];
+const LEFT_NULL: readonly string[] = ['event_params', 'package_state', 'owner'];
 
 /** Like the server's time-ordered ids: 12 hex digits of milliseconds, then random UUID digits. */
 function timeOrderedId(ms: number): string {
@@ -431,7 +431,9 @@ function seed(o: SeedOptions): number {
     const missing = COLUMNS.filter((c) => !have.has(c));
     const unknown = [...have].filter((c) => !(COLUMNS as readonly string[]).includes(c) && !LEFT_NULL.includes(c));
     if (missing.length > 0 || unknown.length > 0) {
-      throw new Error(`active_watchers columns changed: have ${[...have].join(',')}; missing ${missing.join(',')}`);
+      throw new Error(
+        `active_watchers columns changed: have ${[...have].join(',')}; missing ${missing.join(',')}; unknown ${unknown.join(',')}`,
+      );
     }
     const insert = db.prepare(
       `INSERT INTO active_watchers (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`,
