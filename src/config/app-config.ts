@@ -68,6 +68,8 @@ export interface DbConfig {
   /** On an SQLite file, commit batches of row writes on a writer thread. */
   readonly sqliteWriterThread: boolean;
   readonly sqliteCheckpointThread: boolean;
+  /** Page cache of each SQLite connection, in KiB. */
+  readonly sqliteCacheKib: number;
   /** Time limit of every query, and of a write waiting for its commit, in milliseconds. */
   readonly queryTimeoutMs: number;
 }

@@ -1,6 +1,8 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
-import { dataSourceOptions, describeDatabase } from './data-source-options';
+import { DataSource } from 'typeorm';
+import { DEFAULT_SQLITE_CACHE_KIB, dataSourceOptions, describeDatabase } from './data-source-options';
 
 describe('describeDatabase', () => {
   it('names the SQLite file by its absolute path', () => {
@@ -18,5 +20,29 @@ describe('describeDatabase', () => {
       'MariaDB root@127.0.0.1:3306/test',
     );
     expect(describeDatabase(dataSourceOptions({ url, dataDir: '.' }))).not.toContain('s3cret');
+  });
+});
+
+describe('SQLite page cache', () => {
+  const cacheOf = async (target: Parameters<typeof dataSourceOptions>[0]): Promise<number> => {
+    const ds = new DataSource(dataSourceOptions(target));
+    await ds.initialize();
+    try {
+      const [{ cache_size: size }] = await ds.query<{ cache_size: number }[]>('PRAGMA cache_size');
+      return size;
+    } finally {
+      await ds.destroy();
+    }
+  };
+
+  it('is db.sqliteCacheKib, and 2 MiB by default instead of the 16 MB the driver is built with', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'ph-cache-'));
+    try {
+      expect(await cacheOf({ url: '', dataDir, sqliteCacheKib: 512 })).toBe(-512);
+      expect(await cacheOf({ url: '', dataDir })).toBe(-DEFAULT_SQLITE_CACHE_KIB);
+      expect(DEFAULT_SQLITE_CACHE_KIB).toBe(2048);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,6 +1,5 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createConnection } from 'mysql2/promise';
 import type { DataSourceOptions, Logger } from 'typeorm';
 import { MIGRATIONS } from '../../migrations';
 import { ENTITIES } from './entities';
@@ -14,9 +13,18 @@ export interface DatabaseTarget {
   readonly queryTimeoutMs?: number;
   /** SQLite file: WAL checkpoints run on their own thread (db.sqliteCheckpointThread); default off here. */
   readonly sqliteCheckpointThread?: boolean;
+  /** SQLite: page cache of the connection in KiB (db.sqliteCacheKib); {@link DEFAULT_SQLITE_CACHE_KIB} when absent. */
+  readonly sqliteCacheKib?: number;
 }
 
 export const DEFAULT_QUERY_TIMEOUT_MS = 2000;
+
+/**
+ * SQLite's page cache per connection, in KiB. The driver builds SQLite with 16,000 KiB, which a connection fills
+ * as the tables grow; the server serves its state from memory and reads the file at start, so the cache only
+ * spares re-reading index pages from the OS cache on writes.
+ */
+export const DEFAULT_SQLITE_CACHE_KIB = 2048;
 
 /**
  * TypeORM logs nothing: with `logging: false` it would still print "query is slow" to the console for every
@@ -95,6 +103,7 @@ export function dataSourceOptions(target: DatabaseTarget, mariadb = false): Data
     enableWAL: true,
     prepareDatabase: (db: { pragma: (s: string) => unknown }) => {
       db.pragma('synchronous = NORMAL');
+      db.pragma(`cache_size = -${target.sqliteCacheKib ?? DEFAULT_SQLITE_CACHE_KIB}`);
       db.pragma(`busy_timeout = ${sqliteBusyWaitMs(timeoutMs)}`);
       // The checkpoint thread copies the WAL; this connection does it only past a much larger WAL.
       if (target.sqliteCheckpointThread === true) db.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
@@ -127,6 +136,8 @@ export function describeDatabase(options: DataSourceOptions): string {
  */
 export async function resolveDataSourceOptions(target: DatabaseTarget): Promise<DataSourceOptions> {
   if (!isMysql(target)) return dataSourceOptions(target);
+  // Loaded only for MySQL: a server on SQLite keeps the driver out of memory.
+  const { createConnection } = await import('mysql2/promise');
   const connection = await createConnection({
     uri: target.url,
     connectTimeout: target.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS,

@@ -26,6 +26,8 @@ const Database = require(workerData.driver);
 const db = new Database(workerData.file);
 db.pragma('synchronous = NORMAL');
 db.pragma('busy_timeout = 0');
+// A checkpoint copies WAL frames straight into the file; the page cache would only hold the schema.
+db.pragma('cache_size = -64');
 let told = false;
 function checkpoint() {
   try {

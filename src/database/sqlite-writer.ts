@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { DEFAULT_SQLITE_CACHE_KIB } from './data-source-options';
 
 /** One statement of a write transaction and its positional parameters. */
 export interface WriteStatement {
@@ -17,6 +18,7 @@ const Database = require(workerData.driver);
 const db = new Database(workerData.file);
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
+db.pragma('cache_size = -' + workerData.cacheKib);
 db.pragma('busy_timeout = ' + workerData.busyTimeoutMs);
 db.pragma('foreign_keys = ON');
 const begin = db.prepare('BEGIN IMMEDIATE');
@@ -80,10 +82,10 @@ export class SqliteWriter {
   private next = 1;
   private stopped: string | undefined;
 
-  constructor(file: string, busyTimeoutMs: number) {
+  constructor(file: string, busyTimeoutMs: number, cacheKib = DEFAULT_SQLITE_CACHE_KIB) {
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { driver: require.resolve('better-sqlite3'), file, busyTimeoutMs },
+      workerData: { driver: require.resolve('better-sqlite3'), file, busyTimeoutMs, cacheKib },
     });
     this.worker.unref();
     this.worker.on('message', (m: { id: number; error?: { message: string; code?: string } }) => {
