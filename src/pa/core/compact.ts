@@ -25,5 +25,24 @@ export class ListInterner {
 
 const EMPTY: readonly string[] = Object.freeze([]);
 
+/**
+ * Shares equal short strings (event names, statuses read from the database) between records, bounded like
+ * {@link ListInterner}.
+ */
+export class StringInterner {
+  private readonly values = new Map<string, string>();
+
+  intern(value: string): string {
+    const known = this.values.get(value);
+    if (known !== undefined) return known;
+    const own = ownString(value);
+    if (this.values.size < MAX_INTERNED) this.values.set(own, own);
+    return own;
+  }
+}
+
+/** The interner of the few values many subscriptions repeat (event, status). */
+export const shortValues = new StringInterner();
+
 /** The interner for Accept lists of subscriptions. */
 export const acceptLists = new ListInterner();

@@ -80,7 +80,8 @@ export class SubscribeHandler implements OnModuleInit {
     const status = own === 'pending' || verdict === 'pending' ? 'pending' : 'active';
     const now = this.clock.now();
     const localTag = generateTag(this.random);
-    const dialog = Dialog.fromRequest(r, localTag, req.flow);
+    // The dialog keeps no copy of To and From when they are just <presentity> and <watcher>.
+    const dialog = Dialog.fromRequest(r, localTag, req.flow, { local: presentity, remote: watcher });
     const sub: SipSubscription = {
       kind: 'sip',
       id: timeOrderedId(now, this.random),

@@ -5,7 +5,7 @@ import { FIELD_LIMITS } from '../../common/field-limits';
 import { GroupCommit } from '../../database/group-commit';
 import { Dialog, storedFlow, type Flow } from '../../sip';
 import { SubscriptionEntity } from '../entities/subscription.entity';
-import { acceptLists } from './compact';
+import { acceptLists, shortValues } from './compact';
 import type { EventParams } from './event-package';
 import type { InternalSubscription, SipSubscription, SubscriptionStatus } from './subscription';
 
@@ -124,7 +124,10 @@ function sharedFlow(flow: Flow, flows: Map<string, Flow>): Flow {
 
 function fromRow(r: RawSubscriptionRow, flows: Map<string, Flow>): SipSubscription {
   const stored = JSON.parse(r.dialog) as StoredDialog;
-  const dialog = Dialog.fromJSON(stored.dialog as Parameters<typeof Dialog.fromJSON>[0]);
+  const dialog = Dialog.fromJSON(stored.dialog as Parameters<typeof Dialog.fromJSON>[0], {
+    local: r.presentity,
+    remote: r.watcher,
+  });
   const cseqReserved = Number(r.cseq_reserved);
   // Continue above every CSeq that may have been used before the restart (RFC 3261 §12.2.1.1).
   dialog.localSeq = Math.max(dialog.localSeq, cseqReserved);
@@ -134,12 +137,12 @@ function fromRow(r: RawSubscriptionRow, flows: Map<string, Flow>): SipSubscripti
     kind: 'sip',
     id: r.id,
     presentity: r.presentity,
-    event: r.event,
+    event: shortValues.intern(r.event),
     eventId: r.event_id ?? undefined,
     ...(r.event_params && { eventParams: Object.freeze(JSON.parse(r.event_params) as EventParams) }),
     ...(r.package_state !== null && { packageState: JSON.parse(r.package_state) as unknown }),
     watcher: r.watcher,
-    status: r.status as SubscriptionStatus,
+    status: shortValues.intern(r.status) as SubscriptionStatus,
     accept: acceptLists.intern(r.accept ? r.accept.split(',') : []),
     dialog,
     flow,

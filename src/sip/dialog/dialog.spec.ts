@@ -110,6 +110,48 @@ describe('Dialog (RFC 3261 §12, RFC 6665)', () => {
   });
 });
 
+describe('Dialog with addresses its holder keeps', () => {
+  const plain = (): SipRequest =>
+    parseMessage(
+      Buffer.from(
+        fixture('subscribe-typical.sip')
+          .replace('To: "Bob" <sip:bob@presence.example.com>', 'To: <sip:bob@presence.example.com>')
+          .replace('From: "Alice" <sip:alice@example.com>', 'From: <sip:alice@example.com>'),
+      ),
+    ) as SipRequest;
+  const shared = { local: 'sip:bob@presence.example.com', remote: 'sip:alice@example.com' };
+  const texts = (d: Dialog): [string | undefined, string | undefined, unknown] => {
+    const n = d.createRequest('NOTIFY');
+    return [n.headers.get('To'), n.headers.get('From'), d.toJSON()];
+  };
+  const kept = (d: Dialog): unknown[] => [
+    (d as unknown as Record<string, unknown>).local,
+    (d as unknown as Record<string, unknown>).remote,
+  ];
+
+  it('keeps the shared strings when To and From are just <address>, and writes the same headers and JSON', () => {
+    const own = Dialog.fromRequest(plain(), 'ourtag');
+    const compact = Dialog.fromRequest(plain(), 'ourtag', undefined, shared);
+    expect(kept(compact)).toEqual([shared.local, shared.remote]);
+    expect(kept(compact)[0]).toBe(shared.local);
+    const written = texts(compact);
+    expect(written).toEqual(texts(own));
+    expect(written[0]).toBe('<sip:alice@example.com>;tag=9fxced76sl');
+    expect(compact.localUri.toString()).toBe('<sip:bob@presence.example.com>');
+    const restored = Dialog.fromJSON(compact.toJSON(), shared);
+    expect(kept(restored)[1]).toBe(shared.remote);
+    expect(restored.toJSON()).toEqual(compact.toJSON());
+  });
+
+  it('keeps its own text when an address carries a display name or differs', () => {
+    const d = Dialog.fromRequest(subscribe(), 'ourtag', undefined, shared);
+    expect(kept(d)).toEqual(['Bob <sip:bob@presence.example.com>', 'Alice <sip:alice@example.com>']);
+    expect(d.createRequest('NOTIFY').headers.get('To')).toBe('Alice <sip:alice@example.com>;tag=9fxced76sl');
+    const other = Dialog.fromRequest(plain(), 'ourtag', undefined, { local: 'sip:bob@other.example.com' });
+    expect(other.toJSON().localUri).toBe('<sip:bob@presence.example.com>');
+  });
+});
+
 describe('Dialog.toJSON of a TLS flow', () => {
   it('stores the flow without the peer identity only the live connection proves', () => {
     const flow = {

@@ -28,6 +28,31 @@ export interface DialogJSON {
 export type DialogInit = DialogJSON;
 
 /**
+ * Addresses (addr-spec text) that the record holding a dialog keeps anyway, e.g. a subscription's presentity and
+ * watcher. A dialog whose local or remote address is just `<that address>` keeps the shared string instead of a
+ * copy of its own.
+ */
+export interface DialogAddresses {
+  readonly local?: string;
+  readonly remote?: string;
+}
+
+/** Bits of {@link Dialog}'s `bare`: the local / remote text is an addr-spec to be put in angle brackets. */
+const LOCAL_BARE = 1;
+const REMOTE_BARE = 2;
+
+/** `text` as kept: the shared `addr` when `text` is exactly `<addr>`. */
+function keptText(text: string, addr: string | undefined): string | undefined {
+  return addr !== undefined &&
+    text.length === addr.length + 2 &&
+    text.charCodeAt(0) === 0x3c &&
+    text.charCodeAt(text.length - 1) === 0x3e &&
+    text.startsWith(addr, 1)
+    ? addr
+    : undefined;
+}
+
+/**
  * A dialog (RFC 3261 §12). Created at the UAS from a dialog-creating request such as SUBSCRIBE (§12.1.1,
  * RFC 6665 §4.2), or at the UAC from a 2xx to one (§12.1.2). `createRequest` builds in-dialog requests
  * (NOTIFY, re-SUBSCRIBE) per §12.2.1.1; `toJSON`/`fromJSON` persist it.
@@ -39,9 +64,14 @@ export class Dialog {
   readonly callId: string;
   readonly localTag: string;
   readonly remoteTag: string;
-  /** Our address (To of the SUBSCRIBE at the UAS, From at the UAC) as name-addr text, without the tag param. */
-  private readonly localText: string;
-  private readonly remoteText: string;
+  /**
+   * Our address (To of the SUBSCRIBE at the UAS, From at the UAC) as name-addr text, without the tag param; or,
+   * with LOCAL_BARE set in `bare`, a shared addr-spec string that the text puts in angle brackets.
+   */
+  private readonly local: string;
+  /** The peer's address, the same way (REMOTE_BARE). */
+  private readonly remote: string;
+  private readonly bare: number;
   private targetText: string;
   /** Route set, as Route values in the order requests must carry them (§12.1.1, §12.1.2). */
   readonly routeSet: readonly string[];
@@ -52,17 +82,31 @@ export class Dialog {
   /** The flow the dialog was created on, for connection reuse. */
   flow?: Flow;
 
-  constructor(init: DialogInit) {
+  /** `shared`: addresses the caller keeps, which the dialog then need not copy ({@link DialogAddresses}). */
+  constructor(init: DialogInit, shared?: DialogAddresses) {
     this.callId = ownString(init.callId);
     this.localTag = ownString(init.localTag);
     this.remoteTag = ownString(init.remoteTag);
-    this.localText = ownString(init.localUri);
-    this.remoteText = ownString(init.remoteUri);
+    const local = keptText(init.localUri, shared?.local);
+    const remote = keptText(init.remoteUri, shared?.remote);
+    this.local = local ?? ownString(init.localUri);
+    this.remote = remote ?? ownString(init.remoteUri);
+    this.bare = (local === undefined ? 0 : LOCAL_BARE) | (remote === undefined ? 0 : REMOTE_BARE);
     this.targetText = ownString(init.remoteTarget);
     this.routeSet = init.routeSet.length === 0 ? NO_ROUTES : init.routeSet.map(ownString);
     this.localSeq = init.localSeq;
     this.remoteSeq = init.remoteSeq;
     this.flow = init.flow;
+  }
+
+  /** Our address as name-addr text, without the tag param. */
+  private get localText(): string {
+    return (this.bare & LOCAL_BARE) === 0 ? this.local : `<${this.local}>`;
+  }
+
+  /** The peer's address as name-addr text, without the tag param. */
+  private get remoteText(): string {
+    return (this.bare & REMOTE_BARE) === 0 ? this.remote : `<${this.remote}>`;
   }
 
   /** Our address without the tag param (parsed on each call). */
@@ -94,21 +138,24 @@ export class Dialog {
    * remote target from the Contact, remote sequence from CSeq, local sequence starting at 0.
    * @throws SipParseError when the request has no From tag or no usable Contact.
    */
-  static fromRequest(req: SipRequest, localTag: string, flow?: Flow): Dialog {
+  static fromRequest(req: SipRequest, localTag: string, flow?: Flow, shared?: DialogAddresses): Dialog {
     const remoteTag = req.from.tag;
     if (remoteTag === undefined) throw new SipParseError('Missing From tag');
-    return new Dialog({
-      callId: req.callId,
-      localTag,
-      remoteTag,
-      localUri: withoutTag(req.to),
-      remoteUri: withoutTag(req.from),
-      remoteTarget: contactUri(req.contacts()),
-      routeSet: req.recordRoute,
-      localSeq: 0,
-      remoteSeq: req.cseq.seq,
-      flow,
-    });
+    return new Dialog(
+      {
+        callId: req.callId,
+        localTag,
+        remoteTag,
+        localUri: withoutTag(req.to),
+        remoteUri: withoutTag(req.from),
+        remoteTarget: contactUri(req.contacts()),
+        routeSet: req.recordRoute,
+        localSeq: 0,
+        remoteSeq: req.cseq.seq,
+        flow,
+      },
+      shared,
+    );
   }
 
   /**
@@ -195,8 +242,8 @@ export class Dialog {
   }
 
   /** Restores a dialog saved with `toJSON`. */
-  static fromJSON(json: DialogJSON): Dialog {
-    return new Dialog(json);
+  static fromJSON(json: DialogJSON, shared?: DialogAddresses): Dialog {
+    return new Dialog(json, shared);
   }
 }
 

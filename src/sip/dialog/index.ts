@@ -1,2 +1,2 @@
 export { Dialog } from './dialog';
-export type { DialogInit, DialogJSON } from './dialog';
+export type { DialogAddresses, DialogInit, DialogJSON } from './dialog';
