@@ -1,5 +1,15 @@
 import { FakeClock } from '../ports/fake-clock';
-import { CompletedTransactions, responseBytes, responseText } from './completed-transactions';
+import { createResponse } from '../message/create-response';
+import { parseMessage } from '../message/parser';
+import { serializeMessage } from '../message/serializer';
+import type { SipRequest } from '../message/sip-message';
+import {
+  CompletedTransactions,
+  packResponse,
+  responseBytes,
+  responseText,
+  unpackResponse,
+} from './completed-transactions';
 
 describe('CompletedTransactions', () => {
   it('holds each record for its delay, in the order they were added', () => {
@@ -47,5 +57,58 @@ describe('CompletedTransactions', () => {
   it('keeps every byte of a response through its text', () => {
     const bytes = Buffer.from('SIP/2.0 200 OK\r\nTo: "Zoë" <sip:z@example.com>;tag=1\r\n\r\n', 'utf8');
     expect(responseBytes(responseText(bytes)).equals(bytes)).toBe(true);
+  });
+});
+
+describe('packResponse / unpackResponse', () => {
+  const request = (extra = ''): SipRequest =>
+    parseMessage(
+      Buffer.from(
+        'SUBSCRIBE sip:p1@example.com SIP/2.0\r\n' +
+          'Via: SIP/2.0/UDP 192.0.2.10:5070;branch=z9hG4bK-77\r\n' +
+          'Via: SIP/2.0/UDP proxy.example.com;branch=z9hG4bK-66\r\n' +
+          'From: <sip:w1@example.com>;tag=abc\r\n' +
+          'To: <sip:p1@example.com>\r\n' +
+          'Call-ID: 42-call@192.0.2.10\r\n' +
+          'CSeq: 7 SUBSCRIBE\r\n' +
+          'Max-Forwards: 70\r\n' +
+          extra +
+          'Content-Length: 0\r\n\r\n',
+      ),
+    ) as SipRequest;
+  const response = (req: SipRequest, body = ''): string => {
+    const res = createResponse(req, 200);
+    res.headers.set('To', `${req.headers.get('To')};tag=ourtag`);
+    res.headers.append('Expires', '600');
+    if (body !== '') res.body = Buffer.from(body, 'latin1');
+    return responseText(serializeMessage(res));
+  };
+
+  it('leaves out what the response copied from the request, and a retransmission puts it back byte for byte', () => {
+    const req = request();
+    const text = response(req);
+    const record = packResponse(text, req.headers);
+    expect(record.length).toBeLessThan(text.length - 90);
+    expect(record).not.toContain('42-call@192.0.2.10');
+    expect(record).toContain('Expires: 600');
+    expect(unpackResponse(record, request().headers)).toBe(text);
+  });
+
+  it('keeps a response whole that holds the mark byte or none of the values', () => {
+    const req = request();
+    const marked = response(req, 'a\u0001b');
+    expect(packResponse(marked, req.headers)).toBe(marked);
+    expect(unpackResponse(marked, req.headers)).toBe(marked);
+    const other = 'SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n';
+    expect(packResponse(other, req.headers)).toBe(other);
+  });
+
+  it('fills in the fields of the request in hand, and gives up when one is missing', () => {
+    const record = packResponse(response(request()), request().headers);
+    const changed = request().headers;
+    changed.set('Call-ID', 'other@192.0.2.10');
+    expect(unpackResponse(record, changed)).toContain('Call-ID: other@192.0.2.10\r\n');
+    changed.delete('Call-ID');
+    expect(unpackResponse(record, changed)).toBeUndefined();
   });
 });

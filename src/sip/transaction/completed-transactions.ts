@@ -4,7 +4,7 @@ import type { Clock } from '../ports/clock';
  * The Completed state of non-INVITE server transactions on unreliable transports, kept as small records
  * instead of transaction objects: the last response for Timer J (64*T1 = 32 s, RFC 3261 §17.2.2). In that
  * state a transaction does nothing but answer retransmitted requests with its response, so a string is all
- * it needs (a client transaction's Completed state keeps nothing at all, see SipStack); at a few thousand requests a second tens of thousands are held, and an object with
+ * it needs (without the fields the response copied from the request, see {@link packResponse}) (a client transaction's Completed state keeps nothing at all, see SipStack); at a few thousand requests a second tens of thousands are held, and an object with
  * timers and callbacks for each would cost three times the memory and the collector's time.
  *
  * Every record of one table lives for the same delay, so they expire in the order they were added: a FIFO
@@ -74,6 +74,78 @@ export class CompletedTransactions {
       head = 0;
     }
     this.head = head;
+  }
+}
+
+/** The request fields a response copies (RFC 3261 §8.2.6): what {@link packResponse} needs of the request. */
+export interface CopiedFields {
+  get(name: string): string | undefined;
+  getAll(name: string): string[];
+}
+
+/** Marks a packed record (a response text starts with `SIP/2.0`) and, inside it, each field left out. */
+const PACKED = '\u0001';
+/** The fields a record leaves out, by the code that follows the mark: To only up to its tag. */
+const LEFT_OUT: readonly (readonly [code: string, name: string])[] = [
+  ['v', 'Via'],
+  ['f', 'From'],
+  ['t', 'To'],
+  ['c', 'Call-ID'],
+  ['s', 'CSeq'],
+];
+
+function copiedValue(request: CopiedFields, code: string): string | undefined {
+  switch (code) {
+    case 'v':
+      return request.getAll('via')[0];
+    case 'f':
+      return request.get('From');
+    case 't':
+      return request.get('To');
+    case 'c':
+      return request.get('Call-ID');
+    case 's':
+      return request.get('CSeq');
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * A record of `text`, the response to `request`, without the values it copied from the request (the top Via
+ * when not stamped, From, To up to our tag, Call-ID, CSeq): about half of a typical 2xx. A retransmission is
+ * the same request (RFC 3261 §17.1.2.2), so {@link unpackResponse} puts the values back from it. A response
+ * that does not hold them verbatim, or holds the mark byte, is kept whole.
+ */
+export function packResponse(text: string, request: CopiedFields): string {
+  if (text.includes(PACKED)) return text;
+  let out = text;
+  for (const [code, name] of LEFT_OUT) {
+    const value = copiedValue(request, code);
+    if (value === undefined || value.length < 4) continue;
+    const start = out.indexOf(`\r\n${name}: ${value}`);
+    if (start === -1) continue;
+    const from = start + name.length + 4;
+    const to = from + value.length;
+    const next = out.charCodeAt(to);
+    if (next !== 0x0d && !(code === 't' && next === 0x3b)) continue;
+    out = `${out.slice(0, from)}${PACKED}${code}${out.slice(to)}`;
+  }
+  return out === text ? text : PACKED + out;
+}
+
+/** The response text of a record made by {@link packResponse}, with the values of the retransmitted `request`. */
+export function unpackResponse(record: string, request: CopiedFields): string | undefined {
+  if (!record.startsWith(PACKED)) return record;
+  let out = '';
+  let at = 1;
+  for (;;) {
+    const mark = record.indexOf(PACKED, at);
+    if (mark === -1) return out + record.slice(at);
+    const value = copiedValue(request, record.charAt(mark + 1));
+    if (value === undefined) return undefined;
+    out += record.slice(at, mark) + value;
+    at = mark + 2;
   }
 }
 
