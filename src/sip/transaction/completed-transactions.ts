@@ -131,7 +131,8 @@ export function packResponse(text: string, request: CopiedFields): string {
     if (next !== 0x0d && !(code === 't' && next === 0x3b)) continue;
     out = `${out.slice(0, from)}${PACKED}${code}${out.slice(to)}`;
   }
-  return out === text ? text : PACKED + out;
+  // Flattened into a string of its own: the pieces would otherwise keep the whole response alive.
+  return out === text ? text : Buffer.from(PACKED + out, 'latin1').toString('latin1');
 }
 
 /** The response text of a record made by {@link packResponse}, with the values of the retransmitted `request`. */
