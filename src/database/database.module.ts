@@ -41,7 +41,8 @@ import { SqliteWriter } from './sqlite-writer';
           timeoutMs: config.db.queryTimeoutMs,
           logger: new Logger('GroupCommit'),
           ...(config.db.sqliteCheckpointThread && onFile && { checkpointer: new SqliteCheckpointer(file) }),
-          ...(config.db.sqliteWriterThread && onFile && { sqliteWriter: () => new SqliteWriter(file, busyMs, config.db.sqliteCacheKib) }),
+          ...(config.db.sqliteWriterThread &&
+            onFile && { sqliteWriter: () => new SqliteWriter(file, busyMs, config.db.sqliteCacheKib) }),
         });
       },
     },
