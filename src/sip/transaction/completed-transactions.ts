@@ -112,42 +112,53 @@ function copiedValue(request: CopiedFields, code: string): string | undefined {
 }
 
 /**
- * A record of `text`, the response to `request`, without the values it copied from the request (the top Via
- * when not stamped, From, To up to our tag, Call-ID, CSeq): about half of a typical 2xx. A retransmission is
- * the same request (RFC 3261 §17.1.2.2), so {@link unpackResponse} puts the values back from it. A response
- * that does not hold them verbatim, or holds the mark byte, is kept whole.
+ * The record of `data`, the response to `request`: its latin1 text without the values it copied from the request
+ * (the top Via when not stamped, From, To up to our tag, Call-ID, CSeq), about half of a typical 2xx. A
+ * retransmission is the same request (RFC 3261 §17.1.2.2), so {@link unpackResponse} puts the values back from
+ * it. A response that does not hold them verbatim, or holds the mark byte, is kept whole.
  */
-export function packResponse(text: string, request: CopiedFields): string {
+export function packResponse(data: Buffer, request: CopiedFields): string {
+  const text = responseText(data);
   if (text.includes(PACKED)) return text;
-  let out = text;
+  const spans: [from: number, to: number, code: string][] = [];
   for (const [code, name] of LEFT_OUT) {
     const value = copiedValue(request, code);
     if (value === undefined || value.length < 4) continue;
-    const start = out.indexOf(`\r\n${name}: ${value}`);
+    const start = text.indexOf(`\r\n${name}: ${value}`);
     if (start === -1) continue;
     const from = start + name.length + 4;
     const to = from + value.length;
-    const next = out.charCodeAt(to);
-    if (next !== 0x0d && !(code === 't' && next === 0x3b)) continue;
-    out = `${out.slice(0, from)}${PACKED}${code}${out.slice(to)}`;
+    const next = text.charCodeAt(to);
+    if (next === 0x0d || (code === 't' && next === 0x3b)) spans.push([from, to, code]);
   }
-  // Flattened into a string of its own: the pieces would otherwise keep the whole response alive.
-  return out === text ? text : Buffer.from(PACKED + out, 'latin1').toString('latin1');
+  if (spans.length === 0) return text;
+  spans.sort((a, b) => a[0] - b[0]);
+  const parts = [PACKED];
+  let at = 0;
+  for (const [from, to, code] of spans) {
+    parts.push(text.slice(at, from), PACKED, code);
+    at = to;
+  }
+  parts.push(text.slice(at));
+  // Joined into one string of its own: slices of the response would keep all of it alive.
+  return parts.join('');
 }
 
-/** The response text of a record made by {@link packResponse}, with the values of the retransmitted `request`. */
-export function unpackResponse(record: string, request: CopiedFields): string | undefined {
-  if (!record.startsWith(PACKED)) return record;
-  let out = '';
+/** The response bytes of a record made by {@link packResponse}, with the values of the retransmitted `request`. */
+export function unpackResponse(record: string, request: CopiedFields): Buffer | undefined {
+  if (!record.startsWith(PACKED)) return responseBytes(record);
+  const parts: string[] = [];
   let at = 1;
   for (;;) {
     const mark = record.indexOf(PACKED, at);
-    if (mark === -1) return out + record.slice(at);
+    if (mark === -1) break;
     const value = copiedValue(request, record.charAt(mark + 1));
     if (value === undefined) return undefined;
-    out += record.slice(at, mark) + value;
+    parts.push(record.slice(at, mark), value);
     at = mark + 2;
   }
+  parts.push(record.slice(at));
+  return responseBytes(parts.join(''));
 }
 
 /** The bytes of a response as the latin1 text a {@link CompletedTransactions} record holds, and back. */

@@ -22,13 +22,7 @@ import { responseFlow, stampTopVia } from './response-routing';
 import { invokeHandler, replyStateless, responseFor, sendOver, serverKey, traceMessage } from './stack-support';
 import { TimerQueues, type TimerQueue } from './timer-queue';
 import { DEFAULT_TIMERS, timerJ, type TimerValues } from './transaction-state';
-import {
-  CompletedTransactions,
-  packResponse,
-  responseBytes,
-  responseText,
-  unpackResponse,
-} from './completed-transactions';
+import { CompletedTransactions, packResponse, unpackResponse } from './completed-transactions';
 
 /** How often Completed records whose timer ran out are dropped while no traffic does it. */
 const PRUNE_EVERY_MS = 1000;
@@ -310,10 +304,9 @@ export class SipStack {
     const completed = this.completedServers.get(key);
     if (completed !== undefined) {
       // §17.2.2: a retransmission in Completed gets the last response again.
-      const text = unpackResponse(completed, req.headers);
-      if (text === undefined) return;
+      const data = unpackResponse(completed, req.headers);
+      if (data === undefined) return;
       const to = responseFlow(flow, transport, topVia);
-      const data = responseBytes(text);
       this.trace('send', data, to);
       sendOver(transport, to, data, () => undefined); // a lost resend is like a lost datagram
       return;
@@ -350,7 +343,7 @@ export class SipStack {
       },
       complete: (data) => {
         // Without what it copied from the request: a retransmission brings that again.
-        this.completedServers.add(key, packResponse(responseText(data), req.headers));
+        this.completedServers.add(key, packResponse(data, req.headers));
       },
     });
     const entry: ServerEntry = { tx, incoming: undefined };
