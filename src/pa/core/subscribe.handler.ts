@@ -60,8 +60,9 @@ export class SubscribeHandler implements OnModuleInit {
     const contacts = r.contacts();
     if (contacts === '*' || contacts.length !== 1) throw new SipError(400, 'Bad Contact header (one Contact required)');
     if (!r.uri.isSip || !r.uri.user) throw new SipError(404, 'Not Found (no presentity in Request-URI)');
-    const presentity = ownString(r.uri.aor());
-    checkLength('aor', presentity, 'Request-URI');
+    const aor = r.uri.aor();
+    checkLength('aor', aor, 'Request-URI');
+    const presentity = this.registry.held(aor, pkg.name) ?? ownString(aor);
     checkLength('callId', r.callId, 'Call-ID');
     checkLength('eventId', r.event?.id, 'Event');
     checkLength('contactUri', contacts[0].uri.toString(), 'Contact');

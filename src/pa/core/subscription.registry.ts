@@ -118,6 +118,16 @@ export class SubscriptionRegistry {
     return watchers instanceof Set ? [...watchers] : [watchers];
   }
 
+  /**
+   * The string this registry already holds for `presentity` when it has watchers of `event`: a new watcher's
+   * subscription shares it with the others (thousands may watch one presentity).
+   */
+  held(presentity: string, event: string): string | undefined {
+    const watchers = this.byWatched.get(event)?.get(presentity);
+    if (watchers === undefined) return undefined;
+    return (watchers instanceof Set ? watchers.values().next().value! : watchers).presentity;
+  }
+
   /** Whether a presentity has watchers of an event. */
   hasWatchers(presentity: string, event: string): boolean {
     return this.byWatched.get(event)?.has(presentity) === true;

@@ -1,14 +1,18 @@
+import { ownString } from '../message/text';
 import type { Clock } from '../ports/clock';
 
 /**
  * The Completed state of non-INVITE server transactions on unreliable transports, kept as small records
  * instead of transaction objects: the last response for Timer J (64*T1 = 32 s, RFC 3261 §17.2.2). In that
  * state a transaction does nothing but answer retransmitted requests with its response, so a string is all
- * it needs (without the fields the response copied from the request, see {@link packResponse}) (a client transaction's Completed state keeps nothing at all, see SipStack); at a few thousand requests a second tens of thousands are held, and an object with
- * timers and callbacks for each would cost three times the memory and the collector's time.
+ * it needs (without the fields the response copied from the request, see {@link packResponse}); a client
+ * transaction's Completed state keeps nothing at all (see SipStack). At a few thousand requests a second tens
+ * of thousands are held, and an object with timers and callbacks for each would cost three times the memory
+ * and the collector's time.
  *
  * Every record of one table lives for the same delay, so they expire in the order they were added: a FIFO
- * of keys and deadlines, pruned whenever the table is used and by the stack's timer. A key added again while held keeps the first
+ * of keys and deadlines, pruned whenever the table is used and by the stack's timer. A key added again while
+ * held keeps the first
  * deadline (branches are unique per transaction, RFC 3261 §8.1.1.7).
  */
 export class CompletedTransactions {
@@ -77,16 +81,29 @@ export class CompletedTransactions {
   }
 }
 
-/** The request fields a response copies (RFC 3261 §8.2.6): what {@link packResponse} needs of the request. */
+/**
+ * The values a response copied from its request (RFC 3261 §8.2.6), by header name: `Via` is the top Via as the
+ * response carries it (stamped with `received`/`rport` for the request's source), the others as the request
+ * had them. What {@link packResponse} leaves out and {@link unpackResponse} puts back.
+ */
 export interface CopiedFields {
-  get(name: string): string | undefined;
-  getAll(name: string): string[];
+  get(name: 'Via' | 'From' | 'To' | 'Call-ID' | 'CSeq'): string | undefined;
+}
+
+/** The copied values of `request`, whose response carries `topVia` (see {@link CopiedFields}). */
+export function copiedFields(
+  request: { readonly headers: { get(name: string): string | undefined } },
+  topVia: string | undefined,
+): CopiedFields {
+  return { get: (name) => (name === 'Via' ? topVia : request.headers.get(name)) };
 }
 
 /** Marks a packed record (a response text starts with `SIP/2.0`) and, inside it, each field left out. */
 const PACKED = '\u0001';
-/** The fields a record leaves out, by the code that follows the mark: To only up to its tag. */
-const LEFT_OUT: readonly (readonly [code: string, name: string])[] = [
+/** Ends the shared part of a record whose To tag (ours, the one value of each response) follows it. */
+const TAG = '\u0002';
+/** The fields a record leaves out, by the code that follows the mark: To only up to our tag. */
+const LEFT_OUT: readonly (readonly [code: string, name: 'Via' | 'From' | 'To' | 'Call-ID' | 'CSeq'])[] = [
   ['v', 'Via'],
   ['f', 'From'],
   ['t', 'To'],
@@ -94,42 +111,55 @@ const LEFT_OUT: readonly (readonly [code: string, name: string])[] = [
   ['s', 'CSeq'],
 ];
 
-function copiedValue(request: CopiedFields, code: string): string | undefined {
-  switch (code) {
-    case 'v':
-      return request.getAll('via')[0];
-    case 'f':
-      return request.get('From');
-    case 't':
-      return request.get('To');
-    case 'c':
-      return request.get('Call-ID');
-    case 's':
-      return request.get('CSeq');
-    default:
-      return undefined;
-  }
+/**
+ * The shared parts of records, by their text: responses of one kind (a 200 to SUBSCRIBE with the same Expires,
+ * say) differ only in what they copied and in our tag, so once those are left out thousands of records hold
+ * one string. Bounded: when full it starts over (records keep the strings they hold).
+ */
+const skeletons = new Map<string, string>();
+const MAX_SKELETONS = 512;
+
+function sharedSkeleton(text: string): string {
+  const known = skeletons.get(text);
+  if (known !== undefined) return known;
+  if (skeletons.size >= MAX_SKELETONS) skeletons.clear();
+  skeletons.set(text, text);
+  return text;
 }
 
 /**
- * The record of `data`, the response to `request`: its latin1 text without the values it copied from the request
- * (the top Via when not stamped, From, To up to our tag, Call-ID, CSeq), about half of a typical 2xx. A
- * retransmission is the same request (RFC 3261 §17.1.2.2), so {@link unpackResponse} puts the values back from
- * it. A response that does not hold them verbatim, or holds the mark byte, is kept whole.
+ * The record of `data`, the response to a request whose copied values are `request`: its latin1 text without
+ * those values (Via, From, To up to our tag, Call-ID, CSeq). A retransmission is the same request (RFC 3261
+ * §17.1.2.2), so {@link unpackResponse} puts the values back from it. When our To tag ends the To header, the
+ * rest is shared with every response that differs only in it, and the record is that shared text followed by
+ * the tag: two strings of which one is shared (V8 keeps a concatenation of 13 characters or more as a pair,
+ * not a copy). A response that does not hold the values verbatim, or holds a mark byte, is kept whole.
  */
 export function packResponse(data: Buffer, request: CopiedFields): string {
   const text = responseText(data);
-  if (text.includes(PACKED)) return text;
+  if (text.includes(PACKED) || text.includes(TAG)) return text;
   const spans: [from: number, to: number, code: string][] = [];
+  let tag: string | undefined;
   for (const [code, name] of LEFT_OUT) {
-    const value = copiedValue(request, code);
+    const value = request.get(name);
     if (value === undefined || value.length < 4) continue;
     const start = text.indexOf(`\r\n${name}: ${value}`);
     if (start === -1) continue;
     const from = start + name.length + 4;
     const to = from + value.length;
     const next = text.charCodeAt(to);
-    if (next === 0x0d || (code === 't' && next === 0x3b)) spans.push([from, to, code]);
+    if (next === 0x0d) spans.push([from, to, code]);
+    else if (code === 't' && next === 0x3b) {
+      spans.push([from, to, code]);
+      if (text.startsWith(';tag=', to)) {
+        const end = text.indexOf('\r\n', to);
+        const value = text.slice(to + 5, end);
+        if (value.length > 0 && !value.includes(';')) {
+          spans.push([to + 5, end, 'g']);
+          tag = ownString(value);
+        }
+      }
+    }
   }
   if (spans.length === 0) return text;
   spans.sort((a, b) => a[0] - b[0]);
@@ -141,23 +171,30 @@ export function packResponse(data: Buffer, request: CopiedFields): string {
   }
   parts.push(text.slice(at));
   // Joined into one string of its own: slices of the response would keep all of it alive.
-  return parts.join('');
+  if (tag === undefined) return parts.join('');
+  parts.push(TAG);
+  return sharedSkeleton(parts.join('')) + tag;
 }
 
 /** The response bytes of a record made by {@link packResponse}, with the values of the retransmitted `request`. */
 export function unpackResponse(record: string, request: CopiedFields): Buffer | undefined {
   if (!record.startsWith(PACKED)) return responseBytes(record);
+  const tagAt = record.lastIndexOf(TAG);
+  const tag = tagAt === -1 ? undefined : record.slice(tagAt + 1);
+  const packed = tagAt === -1 ? record : record.slice(0, tagAt);
   const parts: string[] = [];
   let at = 1;
   for (;;) {
-    const mark = record.indexOf(PACKED, at);
+    const mark = packed.indexOf(PACKED, at);
     if (mark === -1) break;
-    const value = copiedValue(request, record.charAt(mark + 1));
+    const code = packed.charAt(mark + 1);
+    const name = LEFT_OUT.find(([c]) => c === code)?.[1];
+    const value = code === 'g' ? tag : name === undefined ? undefined : request.get(name);
     if (value === undefined) return undefined;
-    parts.push(record.slice(at, mark), value);
+    parts.push(packed.slice(at, mark), value);
     at = mark + 2;
   }
-  parts.push(record.slice(at));
+  parts.push(packed.slice(at));
   return responseBytes(parts.join(''));
 }
 

@@ -5,16 +5,27 @@ import type { Flow, Transport } from '../transport/transport';
 /**
  * Adds `received` and `rport` to the top Via of a response as the server transport would have added them to
  * the request (RFC 3261 §18.2.1, RFC 3581 §4): `received` when sent-by is not the source address (or rport
- * was requested), `rport` filled with the source port when present without a value.
+ * was requested), `rport` filled with the source port when present without a value. Returns the top Via as
+ * the response now carries it.
  */
-export function stampTopVia(res: SipResponse, flow: Flow): void {
+export function stampTopVia(res: SipResponse, flow: Flow): string | undefined {
   const vias = res.headers.getAll('via');
-  if (vias.length === 0) return;
+  if (vias.length === 0) return undefined;
+  const stamped = stampedVia(vias[0], flow);
+  if (stamped !== vias[0]) {
+    vias[0] = stamped;
+    res.headers.set('Via', vias);
+  }
+  return stamped;
+}
+
+/** A top Via value as {@link stampTopVia} leaves it for a request from `flow` (unchanged when unparsable). */
+export function stampedVia(value: string, flow: Flow): string {
   let via: Via;
   try {
-    via = Via.parse(vias[0]);
+    via = Via.parse(value);
   } catch {
-    return;
+    return value;
   }
   const source = flow.remoteAddress;
   const sentBy = via.host.startsWith('[') ? via.host.slice(1, -1) : via.host;
@@ -30,10 +41,7 @@ export function stampTopVia(res: SipResponse, flow: Flow): void {
     via.rport = flow.remotePort;
     changed = true;
   }
-  if (changed) {
-    vias[0] = via.toString();
-    res.headers.set('Via', vias);
-  }
+  return changed ? via.toString() : value;
 }
 
 /**

@@ -18,11 +18,11 @@ import { DEFAULT_UDP_MAX_REQUEST_SIZE, sendLargeRequest, viaFor, type ClientOutc
 import { dnsResolver, routeFor, type Resolver, type Route } from './next-hop';
 import { NonInviteClientTransaction, type ClientTransactionHost } from './non-invite-client.transaction';
 import { NonInviteServerTransaction } from './non-invite-server.transaction';
-import { responseFlow, stampTopVia } from './response-routing';
+import { responseFlow, stampTopVia, stampedVia } from './response-routing';
 import { invokeHandler, replyStateless, responseFor, sendOver, serverKey, traceMessage } from './stack-support';
 import { TimerQueues, type TimerQueue } from './timer-queue';
 import { DEFAULT_TIMERS, timerJ, type TimerValues } from './transaction-state';
-import { CompletedTransactions, packResponse, unpackResponse } from './completed-transactions';
+import { CompletedTransactions, copiedFields, packResponse, unpackResponse } from './completed-transactions';
 
 /** How often Completed records whose timer ran out are dropped while no traffic does it. */
 const PRUNE_EVERY_MS = 1000;
@@ -304,7 +304,7 @@ export class SipStack {
     const completed = this.completedServers.get(key);
     if (completed !== undefined) {
       // §17.2.2: a retransmission in Completed gets the last response again.
-      const data = unpackResponse(completed, req.headers);
+      const data = unpackResponse(completed, copiedFields(req, stampedVia(req.headers.getAll('via')[0], flow)));
       if (data === undefined) return;
       const to = responseFlow(flow, transport, topVia);
       this.trace('send', data, to);
@@ -324,6 +324,7 @@ export class SipStack {
     const key = ownString(rawKey);
     const callId = ownString(req.callId);
     const via = { received: topVia.received, port: topVia.port };
+    let sentVia: string | undefined;
     const tx = new NonInviteServerTransaction(key, transport.reliable, {
       clock: this.clock,
       timers: this.timers,
@@ -343,7 +344,7 @@ export class SipStack {
       },
       complete: (data) => {
         // Without what it copied from the request: a retransmission brings that again.
-        this.completedServers.add(key, packResponse(data, req.headers));
+        this.completedServers.add(key, packResponse(data, copiedFields(req, sentVia)));
       },
     });
     const entry: ServerEntry = { tx, incoming: undefined };
@@ -352,7 +353,7 @@ export class SipStack {
       flow,
       () => this.random.tag(),
       (_inc, res) => {
-        stampTopVia(res, flow);
+        sentVia = stampTopVia(res, flow);
         const sent = tx.respond(res.status, serializeMessage(res));
         // Completed keeps only the serialized response for retransmissions (Timer J holds it 32 s on UDP):
         // dropping the parsed request keeps long-lived memory per transaction small.
