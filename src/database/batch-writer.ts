@@ -14,9 +14,13 @@ export type Settle = {
   readonly deadline: number;
 };
 
-/** A whole-row write keyed by primary key: the last one for a key in a batch wins. */
+/**
+ * A row write keyed by primary key: a whole row (upsert), its removal (delete), or some of its columns
+ * (patch: an UPDATE of those columns; a row that is not there stays absent). The last whole-row write for a
+ * key in a batch wins, and a patch after it in the batch is merged into it.
+ */
 export interface RowOp extends Settle {
-  readonly kind: 'upsert' | 'delete';
+  readonly kind: 'upsert' | 'delete' | 'patch';
   readonly entity: EntityTarget<ObjectLiteral>;
   readonly id: string;
   readonly row?: ObjectLiteral;
@@ -77,14 +81,25 @@ export function rowStatements(ds: DataSource, batch: readonly RowOp[]): WriteSta
   return out;
 }
 
-/** Row writes waiting for their statements: per entity, the last write of each key (null: delete). */
-type PendingRows = Map<EntityTarget<ObjectLiteral>, Map<string, ObjectLiteral | null>>;
+/** Columns to set on a row the batch does not write whole. */
+class ColumnPatch {
+  constructor(readonly columns: ObjectLiteral) {}
+}
+
+/** Row writes waiting for their statements: per entity, the final write of each key (null: delete). */
+type PendingRows = Map<EntityTarget<ObjectLiteral>, Map<string, ObjectLiteral | ColumnPatch | null>>;
 
 function addRow(pending: PendingRows, op: RowOp): void {
   let rows = pending.get(op.entity);
-  if (!rows) pending.set(op.entity, (rows = new Map<string, ObjectLiteral | null>()));
+  if (!rows) pending.set(op.entity, (rows = new Map<string, ObjectLiteral | ColumnPatch | null>()));
+  const before = rows.get(op.id);
   rows.delete(op.id); // keep insertion order = order of the last write
-  rows.set(op.id, op.kind === 'upsert' ? (op.row ?? null) : null);
+  if (op.kind !== 'patch') rows.set(op.id, op.kind === 'upsert' ? (op.row ?? null) : null);
+  else if (before === null)
+    rows.set(op.id, null); // removed earlier in the batch: nothing to update
+  else if (before === undefined) rows.set(op.id, new ColumnPatch(op.row ?? {}));
+  else if (before instanceof ColumnPatch) rows.set(op.id, new ColumnPatch({ ...before.columns, ...op.row }));
+  else rows.set(op.id, { ...before, ...op.row });
 }
 
 /** The SQL of a multi-row upsert / delete for one entity and row count, built once and reused. */
@@ -106,7 +121,7 @@ function cachedSql(meta: EntityMetadata, key: string, build: () => string): stri
 function entityStatements(
   ds: DataSource,
   entity: EntityTarget<ObjectLiteral>,
-  rows: Map<string, ObjectLiteral | null>,
+  rows: Map<string, ObjectLiteral | ColumnPatch | null>,
 ): WriteStatement[] {
   const meta = ds.getMetadata(entity);
   const mysql = ds.options.type === 'mysql' || ds.options.type === 'mariadb';
@@ -115,8 +130,10 @@ function entityStatements(
   const out: WriteStatement[] = [];
   const upserts: ObjectLiteral[] = [];
   const deletes: string[] = [];
+  const patches: [id: string, patch: ColumnPatch][] = [];
   for (const [id, row] of rows) {
-    if (row) upserts.push(row);
+    if (row instanceof ColumnPatch) patches.push([id, row]);
+    else if (row) upserts.push(row);
     else deletes.push(id);
   }
   for (let i = 0; i < deletes.length;) {
@@ -149,6 +166,18 @@ function entityStatements(
         params.push(v === undefined ? null : v);
       }
     }
+    out.push({ sql, params });
+  }
+  for (const [id, patch] of patches) {
+    const set = columns.filter((c) => !c.isPrimary && c.propertyName in patch.columns);
+    if (set.length === 0) continue;
+    const sql = cachedSql(
+      meta,
+      `p:${set.map((c) => c.propertyName).join(',')}`,
+      () => `UPDATE ${q(meta.tableName)} SET ${set.map((c) => `${q(c.databaseName)}=?`).join(',')} WHERE ${q('id')}=?`,
+    );
+    const params: unknown[] = set.map((c): unknown => patch.columns[c.propertyName] ?? null);
+    params.push(id);
     out.push({ sql, params });
   }
   return out;

@@ -70,6 +70,31 @@ describe.each(databaseKinds())('GroupCommit on %s', (kind) => {
     }
   });
 
+  it('patches some columns of a row: merged into a whole-row write of the batch, alone an UPDATE, nothing for a row not there', async () => {
+    const commits = new GroupCommit(ds, 5);
+    await commits.upsert(PublicationEntity, 'p1', publicationRow('p1', 'stored'));
+    await Promise.all([
+      commits.patch(PublicationEntity, 'p1', { body: 'patched', modifiedAt: 7 }),
+      commits.upsert(PublicationEntity, 'p2', publicationRow('p2', 'whole')),
+      commits.patch(PublicationEntity, 'p2', { body: 'whole+patch' }),
+      commits.patch(PublicationEntity, 'p3', { body: 'nowhere' }),
+      commits.upsert(PublicationEntity, 'p4', publicationRow('p4', 'gone')),
+      commits.delete(PublicationEntity, 'p4'),
+      commits.patch(PublicationEntity, 'p4', { body: 'after delete' }),
+    ]);
+    const rows = await ds
+      .getRepository(PublicationEntity)
+      .find({ where: [{ id: 'p1' }, { id: 'p2' }, { id: 'p3' }, { id: 'p4' }], order: { id: 'ASC' } });
+    expect(rows.map((r) => [r.id, r.body, r.modifiedAt, r.etag])).toEqual([
+      ['p1', 'patched', 7, 'etag-p1-stored'],
+      ['p2', 'whole+patch', 1, 'etag-p2-whole'],
+    ]);
+    await expect(commits.patch(PublicationEntity, 'p1', { body: 'x'.repeat(70_000) })).rejects.toBeInstanceOf(
+      FieldTooLongError,
+    );
+    await commits.close();
+  });
+
   it('updates an existing row in place and handles more rows than one statement takes', async () => {
     const commits = new GroupCommit(ds, 0);
     await Promise.all(

@@ -1,16 +1,10 @@
-import type { DataSource, EntityManager, EntityMetadata, EntityTarget, ObjectLiteral, QueryRunner } from 'typeorm';
+import type { DataSource, EntityManager, EntityTarget, ObjectLiteral, QueryRunner } from 'typeorm';
 import { execute, rowStatements, type Op, type RowOp, type Settle } from './batch-writer';
-import { FieldTooLongError, fits, TEXT_BYTES, type FieldLimit } from '../common/field-limits';
 import { DatabaseUnavailableError, isUnavailable, QueryTimeoutError, retryAfterSeconds } from './database-errors';
 import { DEFAULT_QUERY_TIMEOUT_MS } from './data-source-options';
+import { RowCheck } from './row-check';
 import type { SqliteCheckpointer } from './sqlite-checkpointer';
 import type { SqliteWriter } from './sqlite-writer';
-
-/** A text column and the size it holds, from the entity metadata. */
-interface TextColumn {
-  readonly property: string;
-  readonly limit: FieldLimit;
-}
 
 /** Pause before the next transaction after the database was unavailable: doubling from the first to the last. */
 const FIRST_PAUSE_MS = 50;
@@ -71,9 +65,10 @@ export interface CommitHealth {
  * next. A caller's promise settles only after its transaction has committed, so a 2xx sent on it
  * acknowledges durable state; under load many writes share one commit (DESIGN.md, durability contract).
  *
- * Whole-row writes by primary key ({@link upsert}, {@link delete}) are coalesced: per entity, one
+ * Row writes by primary key ({@link upsert}, {@link delete}, {@link patch}) are coalesced: per entity, one
  * multi-row `INSERT … ON CONFLICT/DUPLICATE KEY UPDATE` and one `DELETE … WHERE id IN (…)` per batch,
- * the last write of a key winning. Arbitrary work ({@link run}) keeps its place in the order.
+ * the last write of a key winning (a patch after a whole row is merged into it; alone it is an `UPDATE`
+ * of its columns). Arbitrary work ({@link run}) keeps its place in the order.
  * Callers update in-memory caches after the promise resolves.
  *
  * Faults: a row whose text does not fit its column is refused before it is queued, so a batch never meets
@@ -99,7 +94,7 @@ export class GroupCommit {
   private readonly maxBatch: number;
   private readonly retryAfter: number;
   private readonly logger: GroupCommitOptions['logger'];
-  private readonly columns = new Map<EntityTarget<ObjectLiteral>, readonly TextColumn[]>();
+  private readonly rowCheck: RowCheck;
   private pauseMs = 0;
   private pausedUntil = 0;
   private batchStartedAt = 0;
@@ -114,6 +109,7 @@ export class GroupCommit {
     private readonly delayMs: number,
     options: GroupCommitOptions = {},
   ) {
+    this.rowCheck = new RowCheck(dataSource);
     this.timeoutMs = options.timeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
     this.maxBatch = options.maxBatch ?? 5000;
     this.retryAfter = retryAfterSeconds(this.timeoutMs);
@@ -127,12 +123,24 @@ export class GroupCommit {
    * {@link FieldTooLongError} naming the column, without queueing, when a text does not fit its column.
    */
   upsert<T extends ObjectLiteral>(entity: EntityTarget<T>, id: string, row: T): Promise<void> {
+    return this.writeRow('upsert', entity, id, row);
+  }
+
+  /**
+   * Sets `columns` of the row whose primary key column `id` is `id` (an UPDATE of those columns only; no row
+   * is created), checked as {@link upsert} checks a row.
+   */
+  patch<T extends ObjectLiteral>(entity: EntityTarget<T>, id: string, columns: Partial<T>): Promise<void> {
+    return this.writeRow('patch', entity, id, columns);
+  }
+
+  private writeRow(kind: 'upsert' | 'patch', entity: EntityTarget<ObjectLiteral>, id: string, row: ObjectLiteral) {
     try {
-      this.checkRow(entity, row);
+      this.rowCheck.check(entity, row);
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.enqueue<void>((settle) => ({ kind: 'upsert', entity, id, row, ...settle }));
+    return this.enqueue<void>((settle) => ({ kind, entity, id, row, ...settle }));
   }
 
   /** Deletes the row whose primary key column `id` is `id`. */
@@ -357,16 +365,6 @@ export class GroupCommit {
     await runner.release().catch(() => undefined);
   }
 
-  /** Throws {@link FieldTooLongError} when a text of `row` does not fit its column. */
-  private checkRow(entity: EntityTarget<ObjectLiteral>, row: ObjectLiteral): void {
-    let columns = this.columns.get(entity);
-    if (!columns) this.columns.set(entity, (columns = textColumns(this.dataSource.getMetadata(entity))));
-    for (const c of columns) {
-      const v: unknown = row[c.property];
-      if (typeof v === 'string' && !fits(v, c.limit)) throw new FieldTooLongError(c.property, c.limit);
-    }
-  }
-
   /** Releases the committer's connection (after {@link drain}). */
   async close(): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper);
@@ -380,16 +378,4 @@ export class GroupCommit {
     await writer?.close();
     await this.checkpointer?.close();
   }
-}
-
-/** The text columns of an entity with the size each holds (VARCHAR(n): n characters; TEXT: 65,535 bytes). */
-function textColumns(meta: EntityMetadata): TextColumn[] {
-  const out: TextColumn[] = [];
-  for (const c of meta.columns) {
-    if (c.type === 'text') out.push({ property: c.propertyName, limit: { max: TEXT_BYTES, unit: 'bytes' } });
-    else if (c.type === 'varchar' && c.length !== '') {
-      out.push({ property: c.propertyName, limit: { max: Number(c.length), unit: 'characters' } });
-    }
-  }
-  return out;
 }

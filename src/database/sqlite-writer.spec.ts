@@ -88,6 +88,19 @@ describe('SqliteWriter and GroupCommit with it', () => {
     await commits.close();
   });
 
+  it('patches columns in the thread as on the connection', async () => {
+    const commits = groupCommit(5);
+    await commits.upsert(PublicationEntity, 'pt', publicationRow('pt', 'stored'));
+    await Promise.all([
+      commits.patch(PublicationEntity, 'pt', { body: 'patched' }),
+      commits.patch(PublicationEntity, 'absent', { body: 'nowhere' }),
+    ]);
+    const row = await ds.getRepository(PublicationEntity).findOneByOrFail({ id: 'pt' });
+    expect([row.body, row.etag]).toEqual(['patched', 'etag-pt-stored']);
+    expect(await ds.getRepository(PublicationEntity).countBy({ id: 'absent' })).toBe(0);
+    await commits.close();
+  });
+
   it('writes more rows than one statement takes and updates rows in place', async () => {
     const commits = groupCommit(0);
     await Promise.all(

@@ -30,7 +30,7 @@ function setup() {
   } as unknown as SipBridge;
   let stored: string | undefined;
   const repo = {
-    save: (_s: SipSubscription, packageState: unknown) => {
+    reserve: (_s: SipSubscription, packageState: unknown) => {
       saved.push(packageState);
       stored = JSON.stringify(packageState);
       return Promise.resolve();

@@ -84,7 +84,7 @@ export class SipNotifyChannel implements WatcherChannel, OnModuleInit {
   }
 
   storeAhead(sub: Subscription, packageState: unknown): Promise<void> {
-    return this.repo.save(sub as SipSubscription, packageState);
+    return this.repo.reserve(sub as SipSubscription, packageState);
   }
 
   private async run(sub: SipSubscription, first: Delivery): Promise<void> {
@@ -105,7 +105,7 @@ export class SipNotifyChannel implements WatcherChannel, OnModuleInit {
       // The package state this NOTIFY reflects is committed before the NOTIFY goes out, as a new CSeq block is
       // (unless it was stored ahead, with the change that caused the NOTIFY).
       const stateToStore = d.packageStateChanged === true && !this.repo.holds(sub, d.packageState);
-      if (newBlock || stateToStore) await this.repo.save(sub, d.packageStateChanged ? d.packageState : undefined);
+      if (newBlock || stateToStore) await this.repo.reserve(sub, d.packageStateChanged ? d.packageState : undefined);
       const state = d.terminated
         ? `terminated;reason=${d.terminated === 'unsubscribed' ? 'timeout' : d.terminated}`
         : `${sub.status};expires=${d.expires}`;

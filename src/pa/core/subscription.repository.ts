@@ -236,6 +236,17 @@ export class SubscriptionRepository {
     else this.storedStates.set(s, row.packageState);
   }
 
+  /**
+   * Stores what a NOTIFY of `s` needs committed before it goes out: the package state it reflects and the
+   * reserved CSeq block, as an update of those two columns (the row is written whole by {@link save}).
+   */
+  async reserve(s: SipSubscription, packageState: unknown = s.packageState): Promise<void> {
+    const stored = packageState === undefined ? null : JSON.stringify(packageState);
+    await this.commits.patch(SubscriptionEntity, s.id, { packageState: stored, cseqReserved: s.cseqReserved });
+    if (stored === null) this.storedStates.delete(s);
+    else this.storedStates.set(s, stored);
+  }
+
   /** Whether the committed row of `s` holds `packageState` (a NOTIFY carrying it then needs no write first). */
   holds(s: SipSubscription, packageState: unknown): boolean {
     const stored = this.storedStates.get(s);
