@@ -82,7 +82,18 @@ export class ReginfoPublisher implements OnModuleInit {
     return change.events.some((e) => e.binding.origin === undefined);
   }
 
+  /**
+   * Without an outbound proxy the PUBLISH goes to the AoR's domain; when that is served here it would come back
+   * to this server, where the reg package already shows the bindings: nothing to send.
+   */
+  private staysHere(uri: string): boolean {
+    return !this.config.puaReginfo.outboundProxy && this.servedHere(uri);
+  }
+
   private publishLater(aor: string, change?: ContactChange): void {
+    // Decided before taking the AoR's lock: on a server that is its own registrar (the common case) every
+    // REGISTER passes here.
+    if (this.staysHere(withDomain(aor, this.config.puaReginfo.defaultDomain))) return;
     this.publish(aor, change).catch((e: unknown) => {
       this.log.error(`reginfo PUBLISH of ${aor} failed: ${(e as Error).message}`);
     });
@@ -96,9 +107,7 @@ export class ReginfoPublisher implements OnModuleInit {
     const cfg = this.config.puaReginfo;
     const now = this.location.now();
     const uri = withDomain(aor, cfg.defaultDomain);
-    // Without an outbound proxy the PUBLISH goes to the AoR's domain; when that is served here it would come
-    // back to this server, where the reg package already shows the bindings: nothing to send.
-    if (!cfg.outboundProxy && this.servedHere(uri)) return false;
+    if (this.staysHere(uri)) return false;
     const local = this.location.lookup(aor, this.domain(), now).filter((b) => b.origin === undefined);
     const state = await this.notifier.state(aor, 'reg', now);
     let body: string;

@@ -162,7 +162,14 @@ export function packResponse(data: Buffer, request: CopiedFields): string {
     }
   }
   if (spans.length === 0) return text;
-  spans.sort((a, b) => a[0] - b[0]);
+  // In text order (an insertion sort of at most six spans: Array.prototype.sort allocates more than it saves).
+  for (let i = 1; i < spans.length; i++) {
+    const span = spans[i];
+    let j = i;
+    for (; j > 0 && spans[j - 1][0] > span[0]; j--) spans[j] = spans[j - 1];
+    spans[j] = span;
+  }
+
   const parts = [PACKED];
   let at = 0;
   for (const [from, to, code] of spans) {
