@@ -84,6 +84,33 @@ describe.each(databaseKinds())('SubscriptionRepository on %s', (kind) => {
     expect(plain && 'packageState' in plain).toBe(false);
   });
 
+  it('stores the dialog without what the row holds besides, and reads rows of the older whole form', async () => {
+    const sub = subscription('compact', { presentity: 'sip:alice@example.com', watcher: 'sip:bob@example.com' });
+    sub.dialog.flow = sub.flow;
+    await repo.save(sub);
+    const [row] = await ds.query<{ dialog: string }[]>('SELECT dialog FROM active_watchers WHERE id = ?', ['compact']);
+    expect(row.dialog).not.toContain('call-compact');
+    expect(row.dialog).not.toContain('ours-compact');
+    expect(row.dialog).not.toContain('<sip:alice@example.com>');
+    expect(row.dialog.split('192.0.2.10').length - 1).toBe(2); // the flow once, and the remote target
+
+    const whole = {
+      dialog: { ...sub.dialog.toJSON(), remoteTarget: 'sip:bob@192.0.2.99:5070' },
+      flow: { ...FLOW, remotePort: 5099 },
+    };
+    await repo.save(subscription('whole'));
+    await ds.query('UPDATE active_watchers SET dialog = ? WHERE id = ?', [JSON.stringify(whole), 'whole']);
+    const loaded = new Map((await repo.loadSip()).map((s) => [s.id, s]));
+    const compact = loaded.get('compact');
+    expect(compact?.dialog.toJSON()).toEqual({ ...sub.dialog.toJSON(), localSeq: 7 + CSEQ_BLOCK });
+    expect(compact?.dialog.flow).toBe(compact?.flow);
+    const old = loaded.get('whole');
+    expect(old?.dialog.callId).toBe('call-compact');
+    expect(old?.dialog.remoteTarget.toString()).toBe('sip:bob@192.0.2.99:5070');
+    expect(old?.dialog.flow).toEqual(FLOW);
+    expect(old?.flow.remotePort).toBe(5099);
+  });
+
   it('keeps internal watchers with their owner, apart from SIP ones', async () => {
     await repo.saveInternal({
       kind: 'internal',

@@ -3,15 +3,51 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { FIELD_LIMITS } from '../../common/field-limits';
 import { GroupCommit } from '../../database/group-commit';
-import { Dialog, storedFlow, type Flow } from '../../sip';
+import { Dialog, storedFlow, type DialogJSON, type Flow } from '../../sip';
 import { SubscriptionEntity } from '../entities/subscription.entity';
 import { acceptLists, shortValues } from './compact';
 import type { EventParams } from './event-package';
 import type { InternalSubscription, SipSubscription, SubscriptionStatus } from './subscription';
 
+/**
+ * The `dialog` column: the dialog without what the row's other columns hold (Call-ID, our tag, and the
+ * addresses when they are just `<presentity>` and `<watcher>`), and the flow NOTIFYs go over; `sameFlow` when
+ * the dialog's own flow is that one. Rows written before this form hold the whole dialog JSON, read alike.
+ */
 interface StoredDialog {
-  readonly dialog: unknown;
+  readonly dialog: Partial<DialogJSON> &
+    Pick<DialogJSON, 'remoteTag' | 'remoteTarget' | 'routeSet' | 'localSeq' | 'remoteSeq'>;
   readonly flow: Flow;
+  readonly sameFlow?: true;
+}
+
+function storedDialog(s: SipSubscription): string {
+  const d = s.dialog.toJSON();
+  const same = s.dialog.flow === s.flow;
+  const dialog: StoredDialog['dialog'] = {
+    remoteTag: d.remoteTag,
+    remoteTarget: d.remoteTarget,
+    routeSet: d.routeSet,
+    localSeq: d.localSeq,
+    remoteSeq: d.remoteSeq,
+  };
+  if (d.localUri !== `<${s.presentity}>`) dialog.localUri = d.localUri;
+  if (d.remoteUri !== `<${s.watcher}>`) dialog.remoteUri = d.remoteUri;
+  if (!same && d.flow !== undefined) dialog.flow = d.flow;
+  const stored: StoredDialog = { dialog, flow: storedFlow(s.flow), ...(same && { sameFlow: true as const }) };
+  return JSON.stringify(stored);
+}
+
+function dialogOf(r: RawSubscriptionRow, stored: StoredDialog): DialogJSON {
+  const d = stored.dialog;
+  return {
+    ...d,
+    callId: d.callId ?? r.call_id,
+    localTag: d.localTag ?? r.local_tag,
+    localUri: d.localUri ?? `<${r.presentity}>`,
+    remoteUri: d.remoteUri ?? `<${r.watcher}>`,
+    flow: stored.sameFlow === true ? stored.flow : d.flow,
+  };
 }
 
 /** A row of `active_watchers` as the drivers return it (BIGINT may come as a string). */
@@ -35,7 +71,6 @@ interface RawSubscriptionRow {
 }
 
 function toEntity(s: SipSubscription, packageState: unknown): SubscriptionEntity {
-  const stored: StoredDialog = { dialog: s.dialog.toJSON(), flow: storedFlow(s.flow) };
   return Object.assign(new SubscriptionEntity(), {
     id: s.id,
     kind: s.kind,
@@ -48,7 +83,7 @@ function toEntity(s: SipSubscription, packageState: unknown): SubscriptionEntity
     accept: s.accept.join(',').slice(0, FIELD_LIMITS.accept.max),
     callId: s.dialog.callId,
     localTag: s.dialog.localTag,
-    dialog: JSON.stringify(stored),
+    dialog: storedDialog(s),
     eventParams: s.eventParams ? JSON.stringify(s.eventParams) : null,
     packageState: packageState === undefined ? null : JSON.stringify(packageState),
     cseqReserved: s.cseqReserved,
@@ -124,10 +159,7 @@ function sharedFlow(flow: Flow, flows: Map<string, Flow>): Flow {
 
 function fromRow(r: RawSubscriptionRow, flows: Map<string, Flow>): SipSubscription {
   const stored = JSON.parse(r.dialog) as StoredDialog;
-  const dialog = Dialog.fromJSON(stored.dialog as Parameters<typeof Dialog.fromJSON>[0], {
-    local: r.presentity,
-    remote: r.watcher,
-  });
+  const dialog = Dialog.fromJSON(dialogOf(r, stored), { local: r.presentity, remote: r.watcher });
   const cseqReserved = Number(r.cseq_reserved);
   // Continue above every CSeq that may have been used before the restart (RFC 3261 §12.2.1.1).
   dialog.localSeq = Math.max(dialog.localSeq, cseqReserved);
