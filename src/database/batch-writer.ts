@@ -94,9 +94,8 @@ function addRow(pending: PendingRows, op: RowOp): void {
   if (!rows) pending.set(op.entity, (rows = new Map<string, ObjectLiteral | ColumnPatch | null>()));
   const before = rows.get(op.id);
   rows.delete(op.id); // keep insertion order = order of the last write
-  if (op.kind !== 'patch') rows.set(op.id, op.kind === 'upsert' ? (op.row ?? null) : null);
-  else if (before === null)
-    rows.set(op.id, null); // removed earlier in the batch: nothing to update
+  // A patch of a row removed earlier in the batch leaves it removed.
+  if (op.kind !== 'patch' || before === null) rows.set(op.id, op.kind === 'upsert' ? (op.row ?? null) : null);
   else if (before === undefined) rows.set(op.id, new ColumnPatch(op.row ?? {}));
   else if (before instanceof ColumnPatch) rows.set(op.id, new ColumnPatch({ ...before.columns, ...op.row }));
   else rows.set(op.id, { ...before, ...op.row });

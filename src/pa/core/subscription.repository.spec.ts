@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../../../test/utils/test-database';
 import { resolveDataSourceOptions } from '../../database/data-source-options';
+import { FIELD_LIMITS } from '../../common/field-limits';
 import { GroupCommit } from '../../database/group-commit';
 import { Dialog, type Flow } from '../../sip';
 import { CSEQ_BLOCK, type SipSubscription } from './subscription';
@@ -104,6 +105,13 @@ describe.each(databaseKinds())('SubscriptionRepository on %s', (kind) => {
     const compact = loaded.get('compact');
     expect(compact?.dialog.toJSON()).toEqual({ ...sub.dialog.toJSON(), localSeq: 7 + CSEQ_BLOCK });
     expect(compact?.dialog.flow).toBe(compact?.flow);
+    // A watcher longer than its column (stored cut) keeps its address in the dialog.
+    const longWatcher = `sip:${'w'.repeat(FIELD_LIMITS.watcher.max)}@example.com`;
+    const long = subscription('long-watcher', { watcher: longWatcher });
+    const longDialog = Dialog.fromJSON({ ...long.dialog.toJSON(), remoteUri: `<${longWatcher}>` });
+    await repo.save({ ...long, dialog: longDialog });
+    const reloaded = (await repo.loadSip()).find((s) => s.id === 'long-watcher');
+    expect(reloaded?.dialog.toJSON().remoteUri).toBe(`<${longWatcher}>`);
     const old = loaded.get('whole');
     expect(old?.dialog.callId).toBe('call-compact');
     expect(old?.dialog.remoteTarget.toString()).toBe('sip:bob@192.0.2.99:5070');

@@ -32,7 +32,8 @@ function storedDialog(s: SipSubscription): string {
     remoteSeq: d.remoteSeq,
   };
   if (d.localUri !== `<${s.presentity}>`) dialog.localUri = d.localUri;
-  if (d.remoteUri !== `<${s.watcher}>`) dialog.remoteUri = d.remoteUri;
+  // The watcher column keeps its first characters only (toEntity): a longer watcher keeps its own copy here.
+  if (d.remoteUri !== `<${s.watcher}>` || s.watcher.length > FIELD_LIMITS.watcher.max) dialog.remoteUri = d.remoteUri;
   if (!same && d.flow !== undefined) dialog.flow = d.flow;
   const stored: StoredDialog = { dialog, flow: storedFlow(s.flow), ...(same && { sameFlow: true as const }) };
   return JSON.stringify(stored);

@@ -12,8 +12,7 @@ import type { Clock } from '../ports/clock';
  *
  * Every record of one table lives for the same delay, so they expire in the order they were added: a FIFO
  * of keys and deadlines, pruned whenever the table is used and by the stack's timer. A key added again while
- * held keeps the first
- * deadline (branches are unique per transaction, RFC 3261 §8.1.1.7).
+ * held keeps the first deadline (branches are unique per transaction, RFC 3261 §8.1.1.7).
  */
 export class CompletedTransactions {
   private readonly records = new Map<string, string>();
@@ -153,10 +152,10 @@ export function packResponse(data: Buffer, request: CopiedFields): string {
       spans.push([from, to, code]);
       if (text.startsWith(';tag=', to)) {
         const end = text.indexOf('\r\n', to);
-        const value = text.slice(to + 5, end);
-        if (value.length > 0 && !value.includes(';')) {
+        const ours = end === -1 ? '' : text.slice(to + 5, end);
+        if (ours.length > 0 && !ours.includes(';')) {
           spans.push([to + 5, end, 'g']);
-          tag = ownString(value);
+          tag = ownString(ours);
         }
       }
     }
@@ -169,7 +168,6 @@ export function packResponse(data: Buffer, request: CopiedFields): string {
     for (; j > 0 && spans[j - 1][0] > span[0]; j--) spans[j] = spans[j - 1];
     spans[j] = span;
   }
-
   const parts = [PACKED];
   let at = 0;
   for (const [from, to, code] of spans) {
