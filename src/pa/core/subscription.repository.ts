@@ -264,9 +264,7 @@ export class SubscriptionRepository {
   async save(s: SipSubscription, packageState: unknown = s.packageState): Promise<void> {
     const row = toEntity(s, packageState);
     await this.commits.upsert(SubscriptionEntity, s.id, row);
-    // Commits settle in the order the writes were queued, so the last one to settle is what the row holds.
-    if (row.packageState === null) this.storedStates.delete(s);
-    else this.storedStates.set(s, row.packageState);
+    this.committed(s, row.packageState);
   }
 
   /**
@@ -276,8 +274,16 @@ export class SubscriptionRepository {
   async reserve(s: SipSubscription, packageState: unknown = s.packageState): Promise<void> {
     const stored = packageState === undefined ? null : JSON.stringify(packageState);
     await this.commits.patch(SubscriptionEntity, s.id, { packageState: stored, cseqReserved: s.cseqReserved });
-    if (stored === null) this.storedStates.delete(s);
-    else this.storedStates.set(s, stored);
+    this.committed(s, stored);
+  }
+
+  /**
+   * Notes the package state a write of `s` committed. Commits settle in the order the writes were queued, so
+   * the last one to settle is what the row holds.
+   */
+  private committed(s: SipSubscription, packageState: string | null): void {
+    if (packageState === null) this.storedStates.delete(s);
+    else this.storedStates.set(s, packageState);
   }
 
   /** Whether the committed row of `s` holds `packageState` (a NOTIFY carrying it then needs no write first). */
