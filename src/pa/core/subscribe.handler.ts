@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { checkLength } from '../../common/field-limits';
 import { timeOrderedId } from '../../common/ids';
 import { CLOCK, RANDOM } from '../../common/ports.module';
-import { Dialog, generateTag, ownString, SipError, type Clock, type IncomingRequest, type Random } from '../../sip';
+import { Dialog, ownString, SipError, type Clock, type IncomingRequest, type Random } from '../../sip';
 import { SipBridge } from '../../sip-bridge/sip-bridge.service';
 import { acceptTypes, canAccept } from './accept';
 import { acceptLists } from './compact';
@@ -80,7 +80,8 @@ export class SubscribeHandler implements OnModuleInit {
     if (verdict === 'rejected') throw new SipError(403, 'Forbidden (not authorized to watch this presentity)');
     const status = own === 'pending' || verdict === 'pending' ? 'pending' : 'active';
     const now = this.clock.now();
-    const localTag = generateTag(this.random);
+    // The tag every response to this request carries (the request has none): the dialog's local tag.
+    const localTag = req.toTag;
     // The dialog keeps no copy of To and From when they are just <presentity> and <watcher>.
     const dialog = Dialog.fromRequest(r, localTag, req.flow, { local: presentity, remote: watcher });
     const sub: SipSubscription = {
@@ -139,13 +140,16 @@ export class SubscribeHandler implements OnModuleInit {
     recordRoute: string[] = [],
     status = 200,
   ): void {
-    const to = req.request.to.clone();
-    to.tag = localTag;
     const headers: Record<string, string | string[]> = {
-      To: to.toString(),
       Expires: String(expires),
       Contact: this.bridge.localContact(req.flow),
     };
+    // The request's To with its tag, as the stack copies it, unless the dialog's tag is another one.
+    if (req.toTag !== localTag) {
+      const to = req.request.to.clone();
+      to.tag = localTag;
+      headers.To = to.toString();
+    }
     if (recordRoute.length > 0) headers['Record-Route'] = recordRoute;
     req.respond(status, status === 202 ? 'Accepted' : 'OK', headers);
   }

@@ -1,9 +1,12 @@
 import { createResponse } from '../message/create-response';
+import { responseText, type ResponseFields } from '../message/response-text';
+import { serializeMessage } from '../message/serializer';
 import type { SipRequest, SipResponse } from '../message/sip-message';
 import type { Flow } from '../transport/transport';
+import { stampedVia } from './response-routing';
 
 /** Header fields for a response: one value or several (repeated fields). */
-export type ResponseHeaders = Record<string, string | readonly string[]>;
+export type ResponseHeaders = ResponseFields;
 
 /** A response body and its media type. */
 export interface ResponseBody {
@@ -39,8 +42,16 @@ export interface IncomingRequest {
   respond(status: number, reason?: string, headers?: ResponseHeaders, body?: ResponseBody): void;
 }
 
-/** Sends a built response through the request's server transaction. @internal */
-export type ResponseSink = (incoming: ServerRequest, response: SipResponse) => boolean;
+/**
+ * Sends a response (its bytes, with the top Via as stamped for the request's flow) through the request's server
+ * transaction. @internal
+ */
+export type ResponseSink = (
+  incoming: ServerRequest,
+  status: number,
+  data: Buffer,
+  topVia: string | undefined,
+) => boolean;
 
 /** The stack's {@link IncomingRequest}. @internal */
 export class ServerRequest implements IncomingRequest {
@@ -61,8 +72,14 @@ export class ServerRequest implements IncomingRequest {
 
   respond(status: number, reason?: string, headers?: ResponseHeaders, body?: ResponseBody): void {
     if (this.responded) return;
-    const res = buildResponse(this.request, status, reason, headers, body, status > 100 ? this.toTag : undefined);
-    if (this.sink(this, res) && status >= 200) this.responded = true;
+    const req = this.request;
+    const tag = status > 100 ? this.toTag : undefined;
+    const vias = req.headers.getAll('via');
+    const topVia = vias.length > 0 ? stampedVia(vias[0], this.flow) : undefined;
+    const data =
+      responseText(req, status, reason, headers, body, tag, topVia) ??
+      serializeMessage(stamped(buildResponse(req, status, reason, headers, body, tag), topVia));
+    if (this.sink(this, status, data, topVia) && status >= 200) this.responded = true;
   }
 }
 
@@ -84,6 +101,17 @@ export function buildResponse(
   if (body !== undefined) {
     res.headers.set('Content-Type', body.contentType);
     res.body = typeof body.body === 'string' ? Buffer.from(body.body, 'utf8') : body.body;
+  }
+  return res;
+}
+
+/** `res` with its top Via replaced by `topVia` (as the transport layer stamped it). */
+function stamped(res: SipResponse, topVia: string | undefined): SipResponse {
+  if (topVia === undefined) return res;
+  const vias = res.headers.getAll('via');
+  if (vias.length > 0 && vias[0] !== topVia) {
+    vias[0] = topVia;
+    res.headers.set('Via', vias);
   }
   return res;
 }

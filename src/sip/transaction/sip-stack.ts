@@ -18,7 +18,7 @@ import { DEFAULT_UDP_MAX_REQUEST_SIZE, sendLargeRequest, viaFor, type ClientOutc
 import { dnsResolver, routeFor, type Resolver, type Route } from './next-hop';
 import { NonInviteClientTransaction, type ClientTransactionHost } from './non-invite-client.transaction';
 import { NonInviteServerTransaction } from './non-invite-server.transaction';
-import { responseFlow, stampTopVia, stampedVia } from './response-routing';
+import { responseFlow, stampedVia } from './response-routing';
 import { invokeHandler, replyStateless, responseFor, sendOver, serverKey, traceMessage } from './stack-support';
 import { TimerQueues, type TimerQueue } from './timer-queue';
 import { DEFAULT_TIMERS, timerJ, type TimerValues } from './transaction-state';
@@ -352,12 +352,12 @@ export class SipStack {
       req,
       flow,
       () => this.random.tag(),
-      (_inc, res) => {
-        sentVia = stampTopVia(res, flow);
-        const sent = tx.respond(res.status, serializeMessage(res));
+      (_inc, status, data, topVia) => {
+        sentVia = topVia;
+        const sent = tx.respond(status, data);
         // Completed keeps only the serialized response for retransmissions (Timer J holds it 32 s on UDP):
         // dropping the parsed request keeps long-lived memory per transaction small.
-        if (sent && res.status >= 200 && entry.incoming !== undefined) {
+        if (sent && status >= 200 && entry.incoming !== undefined) {
           entry.incoming = undefined;
           this.pending--;
         }
