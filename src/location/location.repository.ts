@@ -71,6 +71,13 @@ function toBinding(e: ContactEntity): Binding {
   };
 }
 
+/** The columns of `row` whose values differ from `old`'s. */
+function changedColumns(old: ContactEntity, row: ContactEntity): Partial<ContactEntity> {
+  const out: Partial<Record<keyof ContactEntity, unknown>> = {};
+  for (const key of Object.keys(row) as (keyof ContactEntity)[]) if (row[key] !== old[key]) out[key] = row[key];
+  return out as Partial<ContactEntity>;
+}
+
 /** The only code that touches the location tables. Writes go through the group commit. */
 @Injectable()
 export class LocationRepository {
@@ -84,12 +91,25 @@ export class LocationRepository {
     return rows.map(toBinding);
   }
 
-  /** Saves and deletes bindings in one committed transaction. */
-  async apply(upserts: readonly Binding[], deleteIds: readonly string[]): Promise<void> {
+  /**
+   * Saves and deletes bindings in one committed transaction. A binding that replaces one of `before` with its
+   * id (a refresh) writes only the columns that changed (expiry, CSeq, time of update as a rule).
+   */
+  async apply(
+    upserts: readonly Binding[],
+    deleteIds: readonly string[],
+    before: readonly Binding[] = [],
+  ): Promise<void> {
     // Queued together, so they share one group transaction.
     await Promise.all([
       ...deleteIds.map((id) => this.commits.delete(ContactEntity, id)),
-      ...upserts.map((b) => this.commits.upsert(ContactEntity, b.id, toEntity(b))),
+      ...upserts.map((b) => {
+        const old = before.find((x) => x.id === b.id);
+        const row = toEntity(b);
+        if (old === undefined) return this.commits.upsert(ContactEntity, b.id, row);
+        const changed = changedColumns(toEntity(old), row);
+        return Object.keys(changed).length > 0 ? this.commits.patch(ContactEntity, b.id, changed) : undefined;
+      }),
     ]);
   }
 

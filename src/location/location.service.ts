@@ -128,7 +128,7 @@ export class LocationService implements OnModuleInit, OnApplicationBootstrap, On
       const nextIds = new Set(next.map((b) => b.id));
       const deleted = current.filter((b) => !nextIds.has(b.id)).map((b) => b.id);
       const changed = next.filter((b) => !current.includes(b));
-      const write = this.repo.apply(changed, deleted);
+      const write = this.repo.apply(changed, deleted, current);
       const change: ContactChange | undefined = events.length ? { domain, aor, events, bindings: next } : undefined;
       const riding = change && this.riders.length ? this.ride(change) : undefined;
       await (riding ? Promise.all([write, ...riding]) : write);
