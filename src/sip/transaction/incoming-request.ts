@@ -75,7 +75,7 @@ export class ServerRequest implements IncomingRequest {
     const req = this.request;
     const tag = status > 100 ? this.toTag : undefined;
     const vias = req.headers.getAll('via');
-    const topVia = vias.length > 0 ? stampedVia(vias[0], this.flow) : undefined;
+    const topVia = vias.length > 0 ? stampedVia(vias[0], this.flow, req.via[0]) : undefined;
     const data =
       responseText(req, status, reason, headers, body, tag, topVia) ??
       serializeMessage(stamped(buildResponse(req, status, reason, headers, body, tag), topVia));

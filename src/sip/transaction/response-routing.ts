@@ -19,29 +19,28 @@ export function stampTopVia(res: SipResponse, flow: Flow): string | undefined {
   return stamped;
 }
 
-/** A top Via value as {@link stampTopVia} leaves it for a request from `flow` (unchanged when unparsable). */
-export function stampedVia(value: string, flow: Flow): string {
-  let via: Via;
-  try {
-    via = Via.parse(value);
-  } catch {
-    return value;
+/**
+ * A top Via value as {@link stampTopVia} leaves it for a request from `flow` (unchanged when unparsable).
+ * `parsed` is that value as the request already parsed it (left as it is; a copy is stamped).
+ */
+export function stampedVia(value: string, flow: Flow, parsed?: Via): string {
+  let via = parsed;
+  if (via === undefined) {
+    try {
+      via = Via.parse(value);
+    } catch {
+      return value;
+    }
   }
   const source = flow.remoteAddress;
   const sentBy = via.host.startsWith('[') ? via.host.slice(1, -1) : via.host;
   const rport = via.rport;
-  let changed = false;
-  if (sentBy !== source || rport !== undefined) {
-    if (source !== '' && via.received !== source) {
-      via.received = source;
-      changed = true;
-    }
-  }
-  if (rport === null) {
-    via.rport = flow.remotePort;
-    changed = true;
-  }
-  return changed ? via.toString() : value;
+  const received = (sentBy !== source || rport !== undefined) && source !== '' && via.received !== source;
+  if (!received && rport !== null) return value;
+  const out = parsed === undefined ? via : new Via(via.protocol, via.host, via.port, new Map(via.params));
+  if (received) out.received = source;
+  if (rport === null) out.rport = flow.remotePort;
+  return out.toString();
 }
 
 /**

@@ -304,7 +304,7 @@ export class SipStack {
     const completed = this.completedServers.get(key);
     if (completed !== undefined) {
       // §17.2.2: a retransmission in Completed gets the last response again.
-      const data = unpackResponse(completed, copiedFields(req, stampedVia(req.headers.getAll('via')[0], flow)));
+      const data = unpackResponse(completed, copiedFields(req, stampedVia(req.headers.getAll('via')[0], flow, topVia)));
       if (data === undefined) return;
       const to = responseFlow(flow, transport, topVia);
       this.trace('send', data, to);
