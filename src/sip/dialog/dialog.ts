@@ -216,7 +216,8 @@ export class Dialog {
     h.append('Call-ID', this.callId);
     h.append('CSeq', `${String(this.localSeq)} ${method}`);
     if (headers !== undefined) for (const name in headers) h.append(name, headers[name]);
-    const req = new SipRequest(method, uri ?? this.remoteTarget, h);
+    // The target as text (parsed once, by whoever needs it): a URI with headers is parsed and written anew.
+    const req = new SipRequest(method, uri ?? (this.targetText.includes('?') ? this.remoteTarget : this.targetText), h);
     if (body !== undefined) {
       h.set('Content-Type', body.contentType);
       req.body = typeof body.body === 'string' ? Buffer.from(body.body, 'utf8') : body.body;

@@ -193,7 +193,8 @@ export class SipRequest extends SipMessage {
   }
 
   /**
-   * The Request-URI; parsed on first access. URI headers are not allowed there (RFC 3261 §19.1.1 Table 1;
+   * The Request-URI; parsed on first access. A view of the text it was given: to change the Request-URI, assign
+   * a URI (the text is then written from it). URI headers are not allowed there (RFC 3261 §19.1.1 Table 1;
    * RFC 4475 §3.1.2.11, escruri). @throws SipParseError `Bad Request-URI`.
    */
   get uri(): SipUri {
@@ -206,7 +207,6 @@ export class SipRequest extends SipMessage {
       }
       if (uri.hasHeaders) throw new SipParseError('Bad Request-URI (headers not allowed)');
       this.uriValue = uri;
-      this.uriText = undefined;
     }
     return this.uriValue;
   }
