@@ -38,7 +38,7 @@ export class SipHeaders implements Iterable<[string, string]> {
 
   /** The value of the first field named `name`, or `undefined`. */
   get(name: string): string | undefined {
-    const key = headerKey(name);
+    const key = keyOf(name);
     const i = this.keys.indexOf(key);
     return i === -1 ? undefined : this.values[i];
   }
@@ -54,7 +54,7 @@ export class SipHeaders implements Iterable<[string, string]> {
 
   /** Whether a field named `name` is present. */
   has(name: string): boolean {
-    return this.keys.includes(headerKey(name));
+    return this.keys.includes(keyOf(name));
   }
 
   /**
@@ -62,7 +62,7 @@ export class SipHeaders implements Iterable<[string, string]> {
    * is split at top-level commas, respecting quoted strings and `<...>`; `Contact: *` gives `['*']`.
    */
   getAll(name: string): string[] {
-    const key = headerKey(name);
+    const key = keyOf(name);
     const list = isListHeader(key);
     const out: string[] = [];
     for (let i = 0; i < this.keys.length; i++) {
@@ -78,7 +78,7 @@ export class SipHeaders implements Iterable<[string, string]> {
    * first one or at the end.
    */
   set(name: string, value: string | readonly string[]): void {
-    const key = headerKey(name);
+    const key = keyOf(name);
     const stored = apiName(name, key);
     const vals = typeof value === 'string' ? [value] : value;
     let at = this.keys.indexOf(key);
@@ -92,19 +92,25 @@ export class SipHeaders implements Iterable<[string, string]> {
 
   /** Adds a field (one per array element) after the existing ones. */
   append(name: string, value: string | readonly string[]): void {
-    const key = headerKey(name);
+    const key = keyOf(name);
     const stored = apiName(name, key);
-    for (const v of typeof value === 'string' ? [value] : value) {
+    if (typeof value === 'string') {
       this.names.push(stored);
       this.keys.push(key);
-      this.values.push(v);
+      this.values.push(value);
+    } else {
+      for (const v of value) {
+        this.names.push(stored);
+        this.keys.push(key);
+        this.values.push(v);
+      }
     }
     this.revision++;
   }
 
   /** Adds a field before all others (a proxy's or client's top Via, RFC 3261 §8.1.1.7). */
   prepend(name: string, value: string): void {
-    const key = headerKey(name);
+    const key = keyOf(name);
     this.names.unshift(apiName(name, key));
     this.keys.unshift(key);
     this.values.unshift(value);
@@ -113,7 +119,7 @@ export class SipHeaders implements Iterable<[string, string]> {
 
   /** Removes every field named `name`; returns whether one was present. */
   delete(name: string): boolean {
-    const removed = this.removeKey(headerKey(name));
+    const removed = this.removeKey(keyOf(name));
     if (removed) this.revision++;
     return removed;
   }
@@ -155,6 +161,22 @@ export class SipHeaders implements Iterable<[string, string]> {
     }
     return removed;
   }
+}
+
+/**
+ * Keys of the names code passes (`'Max-Forwards'`, `'via'`, ...), by name as spelled: a few constants, looked up
+ * on every message built, which would otherwise lowercase a new copy each time. Not used for the names the
+ * parser reads (fresh strings, whose hashing costs what lowercasing does). Bounded: when full it starts over.
+ */
+const apiKeys = new Map<string, string>();
+
+function keyOf(name: string): string {
+  const known = apiKeys.get(name);
+  if (known !== undefined) return known;
+  const key = headerKey(name);
+  if (apiKeys.size >= 256) apiKeys.clear();
+  apiKeys.set(name, key);
+  return key;
 }
 
 /** Names given in code: compact or all-lowercase names take the canonical spelling (`call-id` → `Call-ID`). */
