@@ -3,7 +3,7 @@ import { responseText, type ResponseFields } from '../message/response-text';
 import { serializeMessage } from '../message/serializer';
 import type { SipRequest, SipResponse } from '../message/sip-message';
 import type { Flow } from '../transport/transport';
-import { stampedVia } from './response-routing';
+import { replaceTopVia, stampedVia } from './response-routing';
 
 /** Header fields for a response: one value or several (repeated fields). */
 export type ResponseHeaders = ResponseFields;
@@ -78,7 +78,7 @@ export class ServerRequest implements IncomingRequest {
     const topVia = vias.length > 0 ? stampedVia(vias[0], this.flow, req.via[0]) : undefined;
     const data =
       responseText(req, status, reason, headers, body, tag, topVia) ??
-      serializeMessage(stamped(buildResponse(req, status, reason, headers, body, tag), topVia));
+      serializeMessage(withTopVia(buildResponse(req, status, reason, headers, body, tag), topVia));
     if (this.sink(this, status, data, topVia) && status >= 200) this.responded = true;
   }
 }
@@ -105,13 +105,8 @@ export function buildResponse(
   return res;
 }
 
-/** `res` with its top Via replaced by `topVia` (as the transport layer stamped it). */
-function stamped(res: SipResponse, topVia: string | undefined): SipResponse {
-  if (topVia === undefined) return res;
-  const vias = res.headers.getAll('via');
-  if (vias.length > 0 && vias[0] !== topVia) {
-    vias[0] = topVia;
-    res.headers.set('Via', vias);
-  }
+/** `res` with the top Via as the transport layer stamped it. */
+function withTopVia(res: SipResponse, topVia: string | undefined): SipResponse {
+  if (topVia !== undefined) replaceTopVia(res, topVia);
   return res;
 }

@@ -9,14 +9,20 @@ import type { Flow, Transport } from '../transport/transport';
  * the response now carries it.
  */
 export function stampTopVia(res: SipResponse, flow: Flow): string | undefined {
+  const top = res.headers.getAll('via')[0];
+  if (top === undefined) return undefined;
+  const stamped = stampedVia(top, flow);
+  replaceTopVia(res, stamped);
+  return stamped;
+}
+
+/** Puts `value` in place of the top Via of `res` (when it has one and it differs). */
+export function replaceTopVia(res: SipResponse, value: string): void {
   const vias = res.headers.getAll('via');
-  if (vias.length === 0) return undefined;
-  const stamped = stampedVia(vias[0], flow);
-  if (stamped !== vias[0]) {
-    vias[0] = stamped;
+  if (vias.length > 0 && vias[0] !== value) {
+    vias[0] = value;
     res.headers.set('Via', vias);
   }
-  return stamped;
 }
 
 /**

@@ -168,6 +168,19 @@ describe('SipStack server side (RFC 3261 §17.2.2, §17.2.3)', () => {
     expect(srv.sent[0].flow.remotePort).toBe(40000);
   });
 
+  it('a response whose handler replaces To is stamped all the same, with the To given', async () => {
+    const { srv, stack } = await serverSetup();
+    stack.onRequest((r) => {
+      r.respond(200, 'OK', { To: '<sip:other@example.com>;tag=given', Expires: '60' });
+    });
+    srv.inject(SUBSCRIBE, { remoteAddress: '198.51.100.7', remotePort: 40000 });
+    const r = responses(srv)[0];
+    expect(r.headers.get('to')).toBe('<sip:other@example.com>;tag=given');
+    expect(r.headers.get('expires')).toBe('60');
+    expect(r.via[0].received).toBe('198.51.100.7');
+    expect(r.via[0].rport).toBe(40000);
+  });
+
   it('adds a body with Content-Type', async () => {
     const { srv, stack } = await serverSetup();
     stack.onRequest((r) => {
