@@ -9,8 +9,8 @@ export type ResponseFields = Record<string, string | readonly string[]>;
 const COPIED = new Set(['via', 'from', 'to', 'call-id', 'cseq', 'timestamp', 'content-length', 'content-type']);
 
 /**
- * The bytes of a response to `req` (RFC 3261 §8.2.6): every Via in order (the top one as given in `topVia`,
- * stamped by the transport layer), From, To (with `;tag=toTag` when given and the request had none), Call-ID
+ * The bytes of a response to `req` (RFC 3261 §8.2.6): the request's Vias in order as `vias` gives them (the
+ * caller's `getAll('via')`, the top one stamped by the transport layer), From, To (with `;tag=toTag` when given and the request had none), Call-ID
  * and CSeq as received, 100 Trying also Timestamp; then `fields` in order, Content-Type when there is a
  * body, Content-Length. Written straight to text, without a response object: a server answers every
  * request this way, so the headers of a parsed message are not built only to be serialized.
@@ -26,7 +26,7 @@ export function responseText(
   fields: ResponseFields | undefined,
   body: { readonly contentType: string; readonly body: Buffer | string } | undefined,
   toTag: string | undefined,
-  topVia: string | undefined,
+  vias: readonly string[],
 ): Buffer | undefined {
   let extra = '';
   if (fields !== undefined) {
@@ -43,8 +43,7 @@ export function responseText(
   }
   const h = req.headers;
   let head = 'SIP/2.0 ' + String(status) + ' ' + (reason ?? reasonPhrase(status)) + '\r\n';
-  const vias = h.getAll('via');
-  for (let i = 0; i < vias.length; i++) head += 'Via: ' + (i === 0 && topVia !== undefined ? topVia : vias[i]) + '\r\n';
+  for (const via of vias) head += 'Via: ' + via + '\r\n';
   const from = h.get('from');
   if (from !== undefined) head += 'From: ' + from + '\r\n';
   const to = h.get('to');

@@ -74,10 +74,11 @@ export class ServerRequest implements IncomingRequest {
     if (this.responded) return;
     const req = this.request;
     const tag = status > 100 ? this.toTag : undefined;
+    // The Vias as the response carries them: the top one stamped for the request's flow.
     const vias = req.headers.getAll('via');
-    const topVia = vias.length > 0 ? stampedVia(vias[0], this.flow, req.via[0]) : undefined;
+    const topVia = vias.length > 0 ? (vias[0] = stampedVia(vias[0], this.flow, req.via[0])) : undefined;
     const data =
-      responseText(req, status, reason, headers, body, tag, topVia) ??
+      responseText(req, status, reason, headers, body, tag, vias) ??
       serializeMessage(withTopVia(buildResponse(req, status, reason, headers, body, tag), topVia));
     if (this.sink(this, status, data, topVia) && status >= 200) this.responded = true;
   }
