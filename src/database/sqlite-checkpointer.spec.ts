@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { DataSource } from 'typeorm';
 import { createTestDatabase, type TestDatabase } from '../../test/utils/test-database';
 import { resolveDataSourceOptions, sqlitePath } from './data-source-options';
@@ -6,6 +6,11 @@ import { GroupCommit } from './group-commit';
 import { BACKSTOP_AUTOCHECKPOINT_PAGES, SqliteCheckpointer } from './sqlite-checkpointer';
 
 const MIB = 1024 * 1024;
+
+/** The WAL header's salts (bytes 16-23), which SQLite changes each time the WAL starts over. */
+function walSalt(file: string): string {
+  return readFileSync(`${file}-wal`).subarray(16, 24).toString('hex');
+}
 
 describe('SqliteCheckpointer with GroupCommit', () => {
   let db: TestDatabase;
@@ -53,7 +58,47 @@ describe('SqliteCheckpointer with GroupCommit', () => {
     }
   });
 
-  it('holds nothing back while the WAL is small, nor once its thread is closed', async () => {
+  it('keeps the main connection from starting the WAL over (and syncing it) after a checkpoint; the thread does', async () => {
+    const file = sqlitePath(db);
+    const checkpointer = new SqliteCheckpointer(file);
+    const commits = new GroupCommit(ds, 0, { checkpointer });
+    const write = (id: number, v: string) =>
+      commits.run(async (m) => {
+        await m.query('INSERT OR REPLACE INTO filler (id, v) VALUES (?, ?)', [id, v]);
+      });
+    try {
+      await write(1_000_000, 'a');
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      await write(1_000_001, 'b');
+      const salt = walSalt(file);
+      // Every commit below follows a checkpoint that copied every frame (the thread runs one each 100 ms).
+      for (let i = 2; i < 8; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        await write(1_000_000 + i, 'c');
+        expect(walSalt(file)).toBe(salt);
+      }
+      // Past RESET_PAGES the next commit waits for the thread, which starts the WAL over.
+      const value = 'x'.repeat(64 * 1024);
+      await commits.run(async (m) => {
+        for (let r = 0; r < 320; r++)
+          await m.query('INSERT OR REPLACE INTO filler (id, v) VALUES (?, ?)', [2_000_000 + r, value]);
+      });
+      // (A commit every 100 ms until then: the thread says so at its next checkpoint.)
+      for (let i = 0; i < 50 && walSalt(file) === salt; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        await write(1_000_100, 'd');
+      }
+      expect(walSalt(file)).not.toBe(salt);
+      const [{ user_version: version }] = await ds.query<{ user_version: number }[]>('PRAGMA user_version');
+      expect(version).toBe(0);
+      const [{ n }] = await ds.query<{ n: number }[]>('SELECT COUNT(*) AS n FROM filler WHERE id >= 1000000');
+      expect(n).toBe(8 + 320 + 1);
+    } finally {
+      await commits.close();
+    }
+  });
+
+  it('holds nothing back before its first checkpoint, nor once its thread is closed', async () => {
     const checkpointer = new SqliteCheckpointer(sqlitePath(db));
     expect(checkpointer.beforeCommit()).toBeUndefined();
     await checkpointer.close();

@@ -18,17 +18,47 @@ const GATE_LIMIT_MS = 500;
 /**
  * The thread's code (plain JavaScript, so that it runs the same from the build and from ts-node or jest). Every
  * INTERVAL_MS a PASSIVE checkpoint, which never waits for the writer; when the WAL has grown past RESET_PAGES
- * it says so, and on request runs one more checkpoint while the main connection holds its commits.
+ * it says so, and on request copies what is left and starts the WAL over itself while the main connection holds
+ * its commits.
+ *
+ * Between those restarts a second connection keeps a read transaction open at the last frame copied (`pin`).
+ * SQLite starts the WAL over in the first commit after a checkpoint has copied every frame, and writing the new
+ * WAL header syncs the file: in the main connection that is an fsync on the event loop, which under the disk
+ * writeback of a loaded server took 100-300 ms. A reader still using the WAL keeps any writer from starting it
+ * over (the main connection appends instead), and it costs the checkpoints nothing as the pin moves on to the
+ * newest frame before each copy.
  */
 const WORKER_SOURCE = `'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
-const db = new Database(workerData.file);
-db.pragma('synchronous = NORMAL');
-db.pragma('busy_timeout = 0');
-// A checkpoint copies WAL frames straight into the file; the page cache would only hold the schema.
-db.pragma('cache_size = -64');
+function open() {
+  const c = new Database(workerData.file);
+  c.pragma('synchronous = NORMAL');
+  c.pragma('busy_timeout = 0');
+  // A checkpoint copies WAL frames straight into the file; the page cache would only hold the schema.
+  c.pragma('cache_size = -64');
+  return c;
+}
+const db = open();
+const pin = open();
+const pinRead = pin.prepare('SELECT 1 FROM sqlite_master LIMIT 1');
+let pinned = false;
 let told = false;
+function unpin() {
+  if (pinned) pin.exec('COMMIT');
+  pinned = false;
+}
+// A new read transaction sees the newest frame; while some frame is not copied yet it reads through the WAL.
+function repin() {
+  unpin();
+  try {
+    pin.exec('BEGIN');
+    pinRead.get();
+    pinned = true;
+  } catch (e) {
+    if (pin.inTransaction) pin.exec('ROLLBACK');
+  }
+}
 function checkpoint() {
   try {
     return db.pragma('wal_checkpoint(PASSIVE)')[0];
@@ -36,9 +66,35 @@ function checkpoint() {
     return { busy: 1, log: -1, checkpointed: -1 };
   }
 }
-const timer = setInterval(() => {
+// Copies up to the pin; when the WAL has more, moves the pin to its end and copies that too. Some frame is then
+// still uncopied as the pin takes its read transaction, so it reads through the WAL (holding a WAL reader lock).
+function copy() {
   const r = checkpoint();
-  if (r.log >= workerData.resetPages && !told) {
+  if (!pinned || r.log <= r.checkpointed) return r;
+  repin();
+  return checkpoint();
+}
+// While the main connection holds its commits: copy everything, then one commit of an unchanged page (page 1,
+// written back with the same user_version) starts the WAL over here, syncing its header on this thread, and
+// gives the pin a frame to read through. Without the pin (at start, or after a failure) the same, to set it.
+function restart() {
+  unpin();
+  const r = checkpoint();
+  if (r.busy !== 0 || r.log !== r.checkpointed) return;
+  try {
+    db.exec('BEGIN IMMEDIATE');
+    db.pragma('user_version = ' + Number(db.pragma('user_version', { simple: true })));
+    db.exec('COMMIT');
+  } catch (e) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    return;
+  }
+  repin();
+  checkpoint();
+}
+const timer = setInterval(() => {
+  const r = copy();
+  if ((r.log >= workerData.resetPages || !pinned) && !told) {
     told = true;
     parentPort.postMessage({ due: true });
   }
@@ -46,11 +102,13 @@ const timer = setInterval(() => {
 parentPort.on('message', (m) => {
   if (m.close) {
     clearInterval(timer);
+    unpin();
+    pin.close();
     db.close();
     parentPort.close();
     return;
   }
-  checkpoint();
+  restart();
   told = false;
   parentPort.postMessage({ done: m.id });
 });
@@ -63,10 +121,10 @@ parentPort.on('message', (m) => {
  * a stall every second or two under load, on SUBSCRIBE and PUBLISH answers alike. Here the copying and the
  * sync run beside the event loop, and the main connection checkpoints by itself only as a backstop.
  *
- * The WAL file starts over only when a commit begins with every page already copied; with commits every few
- * milliseconds a checkpoint running beside them never sees that moment. So once the WAL has grown past
- * RESET_PAGES the group commit holds its next transaction (requests go on being read and answered meanwhile)
- * until the thread has copied what is left: that transaction then starts the WAL over.
+ * The WAL file starts over only in a commit that begins with every page already copied, and that commit syncs
+ * the new WAL header. The thread keeps the main connection from ever being that commit (see WORKER_SOURCE): once
+ * the WAL has grown past RESET_PAGES the group commit holds its next transaction (requests go on being read and
+ * answered meanwhile) until the thread has copied what is left and started the WAL over itself.
  */
 export class SqliteCheckpointer {
   private readonly worker: Worker;
