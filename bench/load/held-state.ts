@@ -11,6 +11,8 @@
  *   hold       --hold subscriptions (Expires --expires, over --presentities presentities, every NOTIFY
  *              answered), opened by this process and kept until the end;
  *   subscribe  bench/load/subscribe-rate.ts --count --sub-count (new dialogs, window --window);
+ *   subscribe-at-rate  the same offered at --sub-rate/s (open loop) for --sub-rate-seconds: the latency at a
+ *              given load rather than the window's queueing (0 skips it);
  *   fanout     bench/load/fanout.ts, --watchers SIP watchers, --publishes PUBLISH one after another;
  *   peak       bench/load/subscribe-rate.ts open loop at --peak-rate/s for --peak-seconds (well past what the
  *              server sustains), then --peak-settle seconds of quiet;
@@ -45,6 +47,9 @@ const args = parseArgs({
   /** Seconds of quiet after the held subscriptions are open. */
   settle: 5,
   subCount: 20000,
+  /** SUBSCRIBEs per second offered (open loop) for --sub-rate-seconds after the windowed phase (0: none). */
+  subRate: 8000,
+  subRateSeconds: 5,
   watchers: 200,
   publishes: 100,
   /** SUBSCRIBEs per second in the peak (0: no peak phase). */
@@ -186,6 +191,29 @@ async function main(): Promise<void> {
     await phase('subscribe', () =>
       runLoadClient('bench/load/subscribe-rate.ts', [...subscribeArgs, '--duration', '60', '--drain', '35'], 150_000),
     );
+    if (args.subRate > 0) {
+      const count = Math.round(args.subRate * args.subRateSeconds);
+      await sleep(2000);
+      await phase('subscribe-at-rate', () =>
+        runLoadClient(
+          'bench/load/subscribe-rate.ts',
+          [
+            ...target,
+            '--count',
+            String(count),
+            '--rate',
+            String(args.subRate),
+            '--window',
+            String(count),
+            '--duration',
+            String(args.subRateSeconds + 5),
+            '--drain',
+            '35',
+          ],
+          150_000,
+        ),
+      );
+    }
     await phase('fanout', () => runLoadClient('bench/load/fanout.ts', fanoutArgs, 150_000));
     if (args.peakRate > 0) {
       const peakCount = Math.round(args.peakRate * args.peakSeconds);

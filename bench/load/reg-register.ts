@@ -1,7 +1,9 @@
 /**
  * REGISTER with one `reg` watcher per AoR (RFC 3680) over UDP: --aors AoRs, each first watched by a reg
  * subscription of its own (not timed), then --count REGISTERs round-robin over them (the first of each AoR
- * creates its binding, the rest refresh it), with --window outstanding and at most one per AoR at a time.
+ * creates its binding, the rest refresh it), with --window outstanding and at most one per AoR at a time;
+ * with --rate, started no faster than that many per second (open loop, still capped by the window), which
+ * measures the REGISTER->NOTIFY delay at a given load rather than the window's queueing.
  * A REGISTER counts when its 200 arrived and the reg NOTIFY it caused was received (and answered 200).
  *
  *   npx ts-node --transpile-only bench/load/reg-register.ts --host 127.0.0.1 --port 5060 \
@@ -34,6 +36,8 @@ const args = parseArgs({
   aors: 2000,
   count: 20000,
   window: 200,
+  /** REGISTERs started per second (open loop, still capped by --window); 0 = as fast as the window allows. */
+  rate: 0,
   /** Seconds after which no new REGISTER is started. */
   duration: 60,
   domain: 'example.com',
@@ -133,7 +137,15 @@ function complete(a: Aor): void {
 
 /** Keeps --window REGISTERs outstanding, round-robin over the AoRs, one per AoR at a time. */
 function pump(): void {
-  while (phase === 'register' && !stopStarting && outstanding < args.window && started < args.count) {
+  let allowed = Infinity;
+  if (args.rate > 0) allowed = firstSend > 0 ? Math.floor(((now() - firstSend) * args.rate) / 1000) + 1 : 1;
+  while (
+    phase === 'register' &&
+    !stopStarting &&
+    outstanding < args.window &&
+    started < args.count &&
+    started < allowed
+  ) {
     const a = aors[next];
     if (a.busy) break;
     next = (next + 1) % aors.length;
@@ -284,6 +296,7 @@ async function main(): Promise<void> {
     if (outstanding === 0) wake();
   }, args.duration * 1000);
   const stalls = watchStalls();
+  const ticker = args.rate > 0 ? setInterval(pump, 2) : undefined;
   pump();
   let giveUp: NodeJS.Timeout | undefined;
   await Promise.race([
@@ -295,6 +308,7 @@ async function main(): Promise<void> {
   clearTimeout(giveUp);
   clearTimeout(stopTimer);
   clearInterval(stalls);
+  if (ticker) clearInterval(ticker);
   const elapsedMs = (lastDone || now()) - firstSend;
   // NOTIFYs still on their way are counted for a moment longer.
   await sleep(200);
@@ -311,6 +325,7 @@ async function main(): Promise<void> {
       subscribeMs: Math.round(subscribeMs),
       count: args.count,
       window: args.window,
+      rate: args.rate,
       started,
       completed,
       failed,
