@@ -16,19 +16,17 @@ import { shedRequest, type AdmissionControl } from './admission';
 import { ServerRequest, type IncomingRequest } from './incoming-request';
 import { DEFAULT_UDP_MAX_REQUEST_SIZE, sendLargeRequest, viaFor, type ClientOutcome } from './large-request';
 import { dnsResolver, routeFor, type Resolver, type Route } from './next-hop';
-import { NonInviteClientTransaction, type ClientTransactionHost } from './non-invite-client.transaction';
+import { NonInviteClientTransaction } from './non-invite-client.transaction';
 import { NonInviteServerTransaction } from './non-invite-server.transaction';
 import { responseFlow, stampedVia } from './response-routing';
 import { invokeHandler, replyStateless, responseFor, sendOver, serverKey, traceMessage } from './stack-support';
 import { TimerQueues, type TimerQueue } from './timer-queue';
 import { DEFAULT_TIMERS, timerJ, type TimerValues } from './transaction-state';
+import { ClientHost, type ClientHostShared } from './client-host';
 import { CompletedTransactions, copiedFields, packResponse, unpackResponse } from './completed-transactions';
 
 /** How often Completed records whose timer ran out are dropped while no traffic does it. */
 const PRUNE_EVERY_MS = 1000;
-
-/** A client transaction's Completed state on UDP: nothing to hold (see clientHost). */
-const absorbRetransmissions = (): void => undefined;
 
 /** Options of {@link SipStack}. */
 export interface SipStackOptions {
@@ -86,6 +84,8 @@ export class SipStack {
   private pruneTimer: TimerHandle | undefined;
   /** Shared timer queues (one per delay) for every transaction's timers. */
   private readonly queue: (delay: number) => TimerQueue;
+  /** What every client transaction's host refers to (see ClientHost). */
+  private readonly clientShared: ClientHostShared;
 
   constructor(options: SipStackOptions) {
     this.transports = options.transports;
@@ -100,6 +100,15 @@ export class SipStack {
     this.completedServers = new CompletedTransactions(this.clock, timerJ(this.timers, false));
     const queues = new TimerQueues(this.clock);
     this.queue = (delay) => queues.for(delay);
+    this.clientShared = {
+      clock: this.clock,
+      timers: this.timers,
+      queue: this.queue,
+      clients: this.clients,
+      trace: (dir, data, flow) => {
+        this.trace(dir, data, flow);
+      },
+    };
   }
 
   /** Registers the transaction user: called once per new request (not for retransmissions or ACK). */
@@ -188,32 +197,12 @@ export class SipStack {
         key,
         data,
         transport.reliable,
-        this.clientHost(key, flow, transport),
+        new ClientHost(this.clientShared, key, flow, transport),
         resolve,
       );
       this.clients.set(key, tx);
       tx.start();
     });
-
-  private clientHost(key: string, flow: Flow, transport: Transport): ClientTransactionHost {
-    return {
-      clock: this.clock,
-      timers: this.timers,
-      queue: this.queue,
-      send: (bytes, onError) => {
-        this.trace('send', bytes, flow);
-        sendOver(transport, flow, bytes, onError);
-      },
-      terminated: () => {
-        this.clients.delete(key);
-      },
-      // The Completed state of a client transaction on UDP only absorbs retransmitted responses (RFC 3261
-      // §17.1.2.2), and a response that matches no transaction is dropped just the same (§18.1.2): nothing
-      // is kept for Timer K. At thousands of NOTIFYs a second, a record per NOTIFY held for T4 (5 s) cost
-      // more time in the table and the collector than the retransmissions it would ever absorb.
-      complete: absorbRetransmissions,
-    };
-  }
 
   private trace(dir: 'send' | 'recv', data: Buffer, flow: Flow): void {
     if (this.log.traceEnabled !== false) traceMessage(this.log, dir, data, flow);
