@@ -240,6 +240,15 @@ export function summarize(values: number[]): LatencySummary {
   };
 }
 
+/**
+ * How many requests an open-loop load at `rate`/s may have started by now, its first at `firstSend` (0: none
+ * yet, so one may start); Infinity without a rate.
+ */
+export function startsAllowed(rate: number, firstSend: number): number {
+  if (rate <= 0) return Infinity;
+  return firstSend > 0 ? Math.floor(((now() - firstSend) * rate) / 1000) + 1 : 1;
+}
+
 export function perSecond(count: number, ms: number): number {
   return ms > 0 ? Math.round((count * 1000 * 10) / ms) / 10 : 0;
 }
@@ -358,9 +367,7 @@ export class WindowedLoad {
   }
 
   private pump(): void {
-    const rate = this.o.rate ?? 0;
-    let allowed = Infinity;
-    if (rate > 0) allowed = this.firstSend > 0 ? Math.floor(((now() - this.firstSend) * rate) / 1000) + 1 : 1;
+    const allowed = startsAllowed(this.o.rate ?? 0, this.firstSend);
     while (
       !this.stopStarting &&
       this.outstanding < this.o.window &&

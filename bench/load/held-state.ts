@@ -183,6 +183,28 @@ async function main(): Promise<void> {
       String(args.publishes),
     ];
 
+    /** SUBSCRIBEs offered at `rate`/s for `seconds` (open loop: the window never caps them). */
+    const openLoop = (rate: number, seconds: number, durationS: number, drainS: number) => {
+      const count = String(Math.round(rate * seconds));
+      return runLoadClient(
+        'bench/load/subscribe-rate.ts',
+        [
+          ...target,
+          '--count',
+          count,
+          '--rate',
+          String(rate),
+          '--window',
+          count,
+          '--duration',
+          String(durationS),
+          '--drain',
+          String(drainS),
+        ],
+        150_000,
+      );
+    };
+
     await phase('hold', async () => {
       const result = await holder.subscribe(args.hold, args.window);
       await sleep(args.settle * 1000);
@@ -192,49 +214,13 @@ async function main(): Promise<void> {
       runLoadClient('bench/load/subscribe-rate.ts', [...subscribeArgs, '--duration', '60', '--drain', '35'], 150_000),
     );
     if (args.subRate > 0) {
-      const count = Math.round(args.subRate * args.subRateSeconds);
       await sleep(2000);
-      await phase('subscribe-at-rate', () =>
-        runLoadClient(
-          'bench/load/subscribe-rate.ts',
-          [
-            ...target,
-            '--count',
-            String(count),
-            '--rate',
-            String(args.subRate),
-            '--window',
-            String(count),
-            '--duration',
-            String(args.subRateSeconds + 5),
-            '--drain',
-            '35',
-          ],
-          150_000,
-        ),
-      );
+      await phase('subscribe-at-rate', () => openLoop(args.subRate, args.subRateSeconds, args.subRateSeconds + 5, 35));
     }
     await phase('fanout', () => runLoadClient('bench/load/fanout.ts', fanoutArgs, 150_000));
     if (args.peakRate > 0) {
-      const peakCount = Math.round(args.peakRate * args.peakSeconds);
       await phase('peak', async () => {
-        const r = await runLoadClient(
-          'bench/load/subscribe-rate.ts',
-          [
-            ...target,
-            '--count',
-            String(peakCount),
-            '--rate',
-            String(args.peakRate),
-            '--window',
-            String(peakCount),
-            '--duration',
-            String(args.peakSeconds),
-            '--drain',
-            '40',
-          ],
-          150_000,
-        );
+        const r = await openLoop(args.peakRate, args.peakSeconds, args.peakSeconds, 40);
         await sleep(args.peakSettle * 1000);
         return r;
       });

@@ -26,6 +26,7 @@ import {
   responseFor,
   runId,
   sleep,
+  startsAllowed,
   statusOf,
   summarize,
 } from './common';
@@ -137,8 +138,7 @@ function complete(a: Aor): void {
 
 /** Keeps --window REGISTERs outstanding, round-robin over the AoRs, one per AoR at a time. */
 function pump(): void {
-  let allowed = Infinity;
-  if (args.rate > 0) allowed = firstSend > 0 ? Math.floor(((now() - firstSend) * args.rate) / 1000) + 1 : 1;
+  const allowed = startsAllowed(args.rate, firstSend);
   while (
     phase === 'register' &&
     !stopStarting &&

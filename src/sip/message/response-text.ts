@@ -10,10 +10,11 @@ const COPIED = new Set(['via', 'from', 'to', 'call-id', 'cseq', 'timestamp', 'co
 
 /**
  * The bytes of a response to `req` (RFC 3261 §8.2.6): the request's Vias in order as `vias` gives them (the
- * caller's `getAll('via')`, the top one stamped by the transport layer), From, To (with `;tag=toTag` when given and the request had none), Call-ID
- * and CSeq as received, 100 Trying also Timestamp; then `fields` in order, Content-Type when there is a
- * body, Content-Length. Written straight to text, without a response object: a server answers every
- * request this way, so the headers of a parsed message are not built only to be serialized.
+ * caller's `getAll('via')`, the top one stamped by the transport layer), From, To (with `;tag=toTag` when
+ * given and the request had none), Call-ID and CSeq as received, 100 Trying also Timestamp; then `fields` in
+ * order, Content-Type when there is a body, Content-Length. Written straight to text, without a response
+ * object: a server answers every request this way, so the headers of a parsed message are not built only to
+ * be serialized.
  *
  * Returns undefined when `fields` names a copied field (a To given to replace the tagged one, a Via, ...) or
  * one field twice in two spellings: the caller then builds the response as a message, which places such a

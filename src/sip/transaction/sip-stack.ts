@@ -13,6 +13,7 @@ import { noopLogger, type SipLogger } from '../ports/logger';
 import { cryptoRandom, type Random } from '../ports/random';
 import type { Flow, Transport } from '../transport/transport';
 import { shedRequest, type AdmissionControl } from './admission';
+import { ClientHost, type ClientHostShared } from './client-host';
 import { ServerRequest, type IncomingRequest } from './incoming-request';
 import { DEFAULT_UDP_MAX_REQUEST_SIZE, sendLargeRequest, viaFor, type ClientOutcome } from './large-request';
 import { dnsResolver, routeFor, type Resolver, type Route } from './next-hop';
@@ -22,7 +23,6 @@ import { responseFlow, stampedVia } from './response-routing';
 import { invokeHandler, replyStateless, responseFor, sendOver, serverKey, traceMessage } from './stack-support';
 import { TimerQueues, type TimerQueue } from './timer-queue';
 import { DEFAULT_TIMERS, timerJ, type TimerValues } from './transaction-state';
-import { ClientHost, type ClientHostShared } from './client-host';
 import { CompletedTransactions, copiedFields, packResponse, unpackResponse } from './completed-transactions';
 
 /** How often Completed records whose timer ran out are dropped while no traffic does it. */
