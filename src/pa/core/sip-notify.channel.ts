@@ -1,4 +1,5 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import type { SipResponse } from '../../sip';
 import { SipBridge } from '../../sip-bridge/sip-bridge.service';
 import { Notifier } from './notifier.service';
 import type { Delivery, SipSubscription, Subscription, WatcherChannel } from './subscription';
@@ -97,6 +98,24 @@ export class SipNotifyChannel implements WatcherChannel, OnModuleInit {
     this.inFlight.delete(sub.id);
   }
 
+  /**
+   * Builds and sends the NOTIFY for `d`. Apart from the async function awaiting it, so that the request (with its
+   * fields) is not kept while the NOTIFY is in flight: only its bytes are, in the transaction.
+   */
+  private notify(sub: SipSubscription, d: Delivery): Promise<SipResponse> {
+    const state = d.terminated
+      ? `terminated;reason=${d.terminated === 'unsubscribed' ? 'timeout' : d.terminated}`
+      : `${sub.status};expires=${d.expires}`;
+    const headers: Record<string, string> = {
+      Event: eventHeader(sub, d),
+      'Subscription-State': state,
+      Contact: this.bridge.localContact(sub.flow),
+    };
+    const req = sub.dialog.createRequest('NOTIFY', headers, d.body ?? undefined);
+    const target = sub.flow.connectionId && this.bridge.hasConnection(sub.flow) ? sub.flow : undefined;
+    return this.bridge.sendRequest(req, target);
+  }
+
   /** Sends one NOTIFY; resolves true when the subscription ended. */
   private async send(sub: SipSubscription, d: Delivery): Promise<boolean> {
     try {
@@ -106,17 +125,7 @@ export class SipNotifyChannel implements WatcherChannel, OnModuleInit {
       // (unless it was stored ahead, with the change that caused the NOTIFY).
       const stateToStore = d.packageStateChanged === true && !this.repo.holds(sub, d.packageState);
       if (newBlock || stateToStore) await this.repo.reserve(sub, d.packageStateChanged ? d.packageState : undefined);
-      const state = d.terminated
-        ? `terminated;reason=${d.terminated === 'unsubscribed' ? 'timeout' : d.terminated}`
-        : `${sub.status};expires=${d.expires}`;
-      const headers: Record<string, string> = {
-        Event: eventHeader(sub, d),
-        'Subscription-State': state,
-        Contact: this.bridge.localContact(sub.flow),
-      };
-      const req = sub.dialog.createRequest('NOTIFY', headers, d.body ?? undefined);
-      const target = sub.flow.connectionId && this.bridge.hasConnection(sub.flow) ? sub.flow : undefined;
-      const res = await this.bridge.sendRequest(req, target);
+      const res = await this.notify(sub, d);
       if (res.status >= 200 && res.status < 300) return false;
       // Our own transports closing at shutdown answer 503 for the watcher: it keeps its subscription.
       if (this.bridge.stopping) return false;

@@ -1,5 +1,6 @@
 import type { Clock } from '../ports/clock';
 import type { Flow, Transport } from '../transport/transport';
+import type { ClientTable, KeyedTransaction } from './client-table';
 import type { ClientTransactionHost } from './non-invite-client.transaction';
 import { sendOver } from './stack-support';
 import type { TimerQueue } from './timer-queue';
@@ -10,13 +11,13 @@ export interface ClientHostShared {
   readonly clock: Clock;
   readonly timers: TimerValues;
   readonly queue: (delay: number) => TimerQueue;
-  /** The stack's client transactions by key; a transaction leaves it when it terminates. */
-  readonly clients: Map<string, unknown>;
+  /** The stack's client transactions; a transaction leaves it when it terminates. */
+  readonly clients: ClientTable<KeyedTransaction>;
   trace(dir: 'send', data: Buffer, flow: Flow): void;
 }
 
 /**
- * A client transaction's host: its key, flow and transport, with the behaviour on the prototype. A NOTIFY's
+ * A client transaction's host: its slot and key, flow and transport, with the behaviour on the prototype. A NOTIFY's
  * transaction lives until the watcher's 200, so under fan-out hundreds are in flight at each young-generation
  * collection; an object literal with two closures per transaction was 18% of the bytes that survived those
  * collections (sampling heap profiler, fan-out to 200 watchers at 120 PUBLISH/s).
@@ -24,6 +25,7 @@ export interface ClientHostShared {
 export class ClientHost implements ClientTransactionHost {
   constructor(
     private readonly shared: ClientHostShared,
+    private readonly slot: number,
     private readonly key: string,
     private readonly flow: Flow,
     private readonly transport: Transport,
@@ -47,7 +49,7 @@ export class ClientHost implements ClientTransactionHost {
   }
 
   terminated(): void {
-    this.shared.clients.delete(this.key);
+    this.shared.clients.remove(this.slot, this.key);
   }
 
   /**

@@ -91,7 +91,25 @@ describe('SipStack: transport by request size (RFC 3261 §18.1.1)', () => {
     expect(sent[0].req.body.length).toBeGreaterThan(70_000);
     expect(tcp.sent[0].flow).toMatchObject({ protocol: 'tcp', remoteAddress: '127.0.0.2', remotePort: 5062 });
     expect(sent[0].req.via).toHaveLength(1);
-    expect(sent[0].req.via[0].toString()).toMatch(/^SIP\/2\.0\/TCP 127\.0\.0\.1:5060;branch=z9hG4bK\w+;rport$/);
+    expect(sent[0].req.via[0].toString()).toMatch(
+      /^SIP\/2\.0\/TCP 127\.0\.0\.1:5060;branch=z9hG4bK\w+\.[0-9a-z]+;rport$/,
+    );
+  });
+
+  it('gives back the slot claimed for the UDP attempt that TCP made unnecessary', async () => {
+    const { stack, sent, tcp } = await setup();
+    const slotOf = (i: number): string => sent[i].req.via[0].branch!.split('.').pop()!;
+    await stack.sendRequest(notify(80_000));
+    tcp.failSends = true;
+    await stack.sendRequest(notify(MAX_UDP_DATAGRAM + 100));
+    await stack.sendRequest(notify(1000));
+    await stack.sendRequest(notify(1000));
+    // One transaction in flight at a time: every one of them in the two lowest slots, none left claimed.
+    expect(sent.map((s) => [s.over, slotOf(sent.indexOf(s))])).toEqual([
+      ['tcp', '1'],
+      ['udp', '0'],
+      ['udp', '0'],
+    ]);
   });
 
   it('honours udpMaxRequestSize', async () => {

@@ -24,8 +24,19 @@ export function viaFor(transport: Transport, protocol: TransportProtocol, branch
 /** The final response of a client transaction, or why there is none. */
 export type ClientOutcome = SipResponse | ClientFailure;
 
-/** The request as it would go over UDP: transaction key (with the branch of its top Via), bytes, flow. */
+/** Runs client transactions for the stack: each in the slot its branch names (see ClientTable). */
+export interface ClientRunner {
+  run(slot: number, key: string, data: Buffer, flow: Flow, transport: Transport): Promise<ClientOutcome>;
+  /** Frees a slot claimed for a transaction that was not run. */
+  release(slot: number): void;
+}
+
+/**
+ * The request as it would go over UDP: the slot claimed for it, transaction key (with the branch of its top
+ * Via), bytes, flow.
+ */
 export interface UdpAttempt {
+  readonly slot: number;
   readonly key: string;
   readonly data: Buffer;
   readonly flow: Flow;
@@ -41,8 +52,8 @@ export interface UdpAttempt {
 export async function sendLargeRequest(
   req: SipRequest,
   udp: UdpAttempt,
-  tcp: { readonly transport: Transport; readonly branch: string } | undefined,
-  run: (key: string, data: Buffer, flow: Flow, transport: Transport) => Promise<ClientOutcome>,
+  tcp: { readonly transport: Transport; readonly slot: number; readonly branch: string } | undefined,
+  runner: ClientRunner,
   log: SipLogger,
 ): Promise<SipResponse> {
   const udpVia = req.headers.getAll('via')[0] ?? '';
@@ -58,16 +69,20 @@ export async function sendLargeRequest(
       remoteAddress: udp.flow.remoteAddress,
       remotePort: udp.flow.remotePort,
     };
-    const result = await run(`${tcp.branch}|${req.method}`, data, flow, tcp.transport);
-    if (result !== 'transport') return responseFor(req, result);
+    const result = await runner.run(tcp.slot, `${tcp.branch}|${req.method}`, data, flow, tcp.transport);
+    if (result !== 'transport') {
+      runner.release(udp.slot);
+      return responseFor(req, result);
+    }
     log.info({ callId, size: data.length, to }, 'large request: TCP connection failed, retrying over UDP');
     replaceTopVia(req, udpVia);
   }
   if (udp.data.length > MAX_UDP_DATAGRAM) {
     log.warn({ callId, size: udp.data.length, to }, 'request too large for UDP and not deliverable over TCP');
+    runner.release(udp.slot);
     return createResponse(req, 503, 'Service Unavailable (too large for UDP, no TCP)');
   }
-  return responseFor(req, await run(udp.key, udp.data, udp.flow, udp.transport));
+  return responseFor(req, await runner.run(udp.slot, udp.key, udp.data, udp.flow, udp.transport));
 }
 
 /** Replaces the top Via: it must name the transport actually used (RFC 3261 §18.1.1). */

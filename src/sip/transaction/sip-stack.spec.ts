@@ -280,7 +280,7 @@ describe('SipStack client side (RFC 3261 §17.1.2)', () => {
     const p = stack.sendRequest(notify(), target);
     expect(received).toHaveLength(1);
     const sent = received[0];
-    expect(sent.via[0].toString()).toMatch(/^SIP\/2\.0\/UDP 127\.0\.0\.1:5060;branch=z9hG4bKc\d+;rport$/);
+    expect(sent.via[0].toString()).toMatch(/^SIP\/2\.0\/UDP 127\.0\.0\.1:5060;branch=z9hG4bKc\d+\.[0-9a-z]+;rport$/);
     expect(sent.maxForwards).toBe(70);
     const ok = serializeMessage(
       Object.assign(new SipResponse(200, 'OK', sent.headers.clone()), { body: Buffer.alloc(0) }),
@@ -295,6 +295,37 @@ describe('SipStack client side (RFC 3261 §17.1.2)', () => {
     void remote.send(target, ok);
     clock.advance(5000);
     expect(received).toHaveLength(1);
+  });
+
+  it('matches a response by its whole branch: one naming the same slot with another branch is dropped', async () => {
+    const { remote, stack, received, target } = await clientSetup();
+    const answer = (req: SipRequest, branch?: string): Buffer => {
+      const h = req.headers.clone();
+      if (branch !== undefined) h.set('Via', req.headers.get('via')!.replace(/branch=[^;]+/, `branch=${branch}`));
+      return serializeMessage(Object.assign(new SipResponse(200, 'OK', h), { body: Buffer.alloc(0) }));
+    };
+    let settled = 0;
+    const p = stack.sendRequest(notify(), target).then((r) => {
+      settled++;
+      return r;
+    });
+    const branch = received[0].via[0].branch!;
+    const slot = branch.slice(branch.lastIndexOf('.'));
+    void remote.send(target, answer(received[0], `z9hG4bKforged${slot}`));
+    await new Promise((r) => setImmediate(r));
+    expect(settled).toBe(0);
+    expect(stack.transactionCount.client).toBe(1);
+    void remote.send(target, answer(received[0]));
+    expect((await p).status).toBe(200);
+    // The next request reuses the slot with a new branch; a late answer to the first one does not match it.
+    const q = stack.sendRequest(notify(), target);
+    expect(received[1].via[0].branch!.endsWith(slot)).toBe(true);
+    expect(received[1].via[0].branch).not.toBe(branch);
+    void remote.send(target, answer(received[0]));
+    await new Promise((r) => setImmediate(r));
+    expect(stack.transactionCount.client).toBe(1);
+    void remote.send(target, answer(received[1]));
+    expect((await q).status).toBe(200);
   });
 
   it('retransmits on Timer E (T1, 2T1, ... T2) and synthesizes 408 on Timer F', async () => {

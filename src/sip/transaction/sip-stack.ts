@@ -3,7 +3,6 @@ import { SipParseError } from '../errors/sip-parse-error';
 import { createResponse } from '../message/create-response';
 import { parseMessage } from '../message/parser';
 import { requestMethod } from '../message/request-head';
-import { serializeMessage } from '../message/serializer';
 import type { SipRequest } from '../message/sip-message';
 import { SipResponse } from '../message/sip-message';
 import type { Via } from '../message/via';
@@ -13,14 +12,13 @@ import { noopLogger, type SipLogger } from '../ports/logger';
 import { cryptoRandom, type Random } from '../ports/random';
 import type { Flow, Transport } from '../transport/transport';
 import { shedRequest, type AdmissionControl } from './admission';
-import { ClientHost, type ClientHostShared } from './client-host';
 import { ServerRequest, type IncomingRequest } from './incoming-request';
-import { DEFAULT_UDP_MAX_REQUEST_SIZE, sendLargeRequest, viaFor, type ClientOutcome } from './large-request';
+import { ClientTransactions } from './client-transactions';
+import { DEFAULT_UDP_MAX_REQUEST_SIZE } from './large-request';
 import { dnsResolver, routeFor, type Resolver, type Route } from './next-hop';
-import { NonInviteClientTransaction } from './non-invite-client.transaction';
 import { NonInviteServerTransaction } from './non-invite-server.transaction';
 import { responseFlow, stampedVia } from './response-routing';
-import { invokeHandler, replyStateless, responseFor, sendOver, serverKey, traceMessage } from './stack-support';
+import { invokeHandler, replyStateless, sendOver, serverKey, traceMessage } from './stack-support';
 import { TimerQueues, type TimerQueue } from './timer-queue';
 import { DEFAULT_TIMERS, timerJ, type TimerValues } from './transaction-state';
 import { CompletedTransactions, copiedFields, packResponse, unpackResponse } from './completed-transactions';
@@ -70,7 +68,6 @@ export class SipStack {
   readonly timers: TimerValues;
   private readonly transports: readonly Transport[];
   private readonly maxMessageSize: number;
-  private readonly udpMaxRequestSize: number;
   private readonly log: SipLogger;
   private readonly resolver: Resolver;
   private readonly admission: AdmissionControl | undefined;
@@ -78,14 +75,12 @@ export class SipStack {
   private pending = 0;
   private handler: RequestHandler | undefined;
   private readonly servers = new Map<string, ServerEntry>();
-  private readonly clients = new Map<string, NonInviteClientTransaction<SipResponse>>();
+  private readonly clients: ClientTransactions;
   /** Completed server transactions on unreliable transports (Timer J), as small records. */
   private readonly completedServers: CompletedTransactions;
   private pruneTimer: TimerHandle | undefined;
   /** Shared timer queues (one per delay) for every transaction's timers. */
   private readonly queue: (delay: number) => TimerQueue;
-  /** What every client transaction's host refers to (see ClientHost). */
-  private readonly clientShared: ClientHostShared;
 
   constructor(options: SipStackOptions) {
     this.transports = options.transports;
@@ -93,22 +88,21 @@ export class SipStack {
     this.random = options.random ?? cryptoRandom;
     this.timers = { ...DEFAULT_TIMERS, ...options.timers };
     this.maxMessageSize = options.maxMessageSize ?? 65535;
-    this.udpMaxRequestSize = options.udpMaxRequestSize ?? DEFAULT_UDP_MAX_REQUEST_SIZE;
     this.log = options.logger ?? noopLogger;
     this.resolver = options.resolver ?? dnsResolver;
     this.admission = options.admission;
     this.completedServers = new CompletedTransactions(this.clock, timerJ(this.timers, false));
     const queues = new TimerQueues(this.clock);
     this.queue = (delay) => queues.for(delay);
-    this.clientShared = {
+    const udpMaxRequestSize = options.udpMaxRequestSize ?? DEFAULT_UDP_MAX_REQUEST_SIZE;
+    this.clients = new ClientTransactions(this.random, this.transports, udpMaxRequestSize, this.log, {
       clock: this.clock,
       timers: this.timers,
       queue: this.queue,
-      clients: this.clients,
       trace: (dir, data, flow) => {
         this.trace(dir, data, flow);
       },
-    };
+    });
   }
 
   /** Registers the transaction user: called once per new request (not for retransmissions or ACK). */
@@ -150,7 +144,7 @@ export class SipStack {
   /** Ends every transaction (pending client ones resolve with 503) and closes the transports. */
   async stop(): Promise<void> {
     for (const { tx } of [...this.servers.values()]) tx.terminate();
-    for (const tx of [...this.clients.values()]) tx.terminate('transport');
+    this.clients.terminateAll();
     if (this.pruneTimer !== undefined) this.clock.clearTimeout(this.pruneTimer);
     this.completedServers.clear();
     await Promise.all(this.transports.map((t) => t.close()));
@@ -164,45 +158,27 @@ export class SipStack {
    * than `udpMaxRequestSize` goes over TCP to the same address and port (RFC 3261 §18.1.1, see
    * {@link sendLargeRequest}).
    */
-  async sendRequest(req: SipRequest, target?: Flow): Promise<SipResponse> {
-    if (req.method === 'ACK') throw new SipError(500, 'ACK has no transaction');
-    let route: Route;
+  sendRequest(req: SipRequest, target?: Flow): Promise<SipResponse> {
+    if (req.method === 'ACK') return Promise.reject(new SipError(500, 'ACK has no transaction'));
+    let found: Route | Promise<Route>;
     try {
-      const found = routeFor(req, this.transports, this.resolver, target);
-      // An IP address needs no lookup: no await, so the request goes out in this same call.
-      route = found instanceof Promise ? await found : found;
+      found = routeFor(req, this.transports, this.resolver, target);
     } catch (e) {
-      this.log.warn({ err: String(e), callId: req.headers.get('call-id') }, 'next hop not found');
-      return createResponse(req, 503, 'Next hop not found');
+      return Promise.resolve(this.noRoute(req, e));
     }
-    const { flow, transport } = route;
-    if (transport === undefined) return createResponse(req, 503, `No ${flow.protocol} transport`);
-    const branch = this.random.branch();
-    req.headers.prepend('Via', viaFor(transport, flow.protocol, branch));
-    if (!req.headers.has('max-forwards')) req.headers.set('Max-Forwards', '70');
-    const data = serializeMessage(req);
-    const key = `${branch}|${req.method}`;
-    if (flow.protocol === 'udp' && data.length > this.udpMaxRequestSize) {
-      const tcp = this.transports.find((t) => t.protocol === 'tcp');
-      const viaTcp = tcp && { transport: tcp, branch: this.random.branch() };
-      return sendLargeRequest(req, { key, data, flow, transport }, viaTcp, this.run, this.log);
-    }
-    return this.run(key, data, flow, transport).then((result) => responseFor(req, result));
+    // An IP address needs no lookup: the request goes out in this same call.
+    if (found instanceof Promise)
+      return found.then(
+        (route) => this.clients.send(req, route),
+        (e: unknown) => this.noRoute(req, e),
+      );
+    return this.clients.send(req, found);
   }
 
-  /** Runs a non-INVITE client transaction (RFC 3261 §17.1.2) sending `data` over `flow`, to its outcome. */
-  private readonly run = (key: string, data: Buffer, flow: Flow, transport: Transport): Promise<ClientOutcome> =>
-    new Promise((resolve) => {
-      const tx = new NonInviteClientTransaction<SipResponse>(
-        key,
-        data,
-        transport.reliable,
-        new ClientHost(this.clientShared, key, flow, transport),
-        resolve,
-      );
-      this.clients.set(key, tx);
-      tx.start();
-    });
+  private noRoute(req: SipRequest, e: unknown): SipResponse {
+    this.log.warn({ err: String(e), callId: req.headers.get('call-id') }, 'next hop not found');
+    return createResponse(req, 503, 'Next hop not found');
+  }
 
   private trace(dir: 'send' | 'recv', data: Buffer, flow: Flow): void {
     if (this.log.traceEnabled !== false) traceMessage(this.log, dir, data, flow);
@@ -232,7 +208,7 @@ export class SipStack {
         return;
       }
       if (msg instanceof SipResponse) {
-        this.receiveResponse(msg);
+        this.clients.receive(msg);
         return;
       }
       if (tooLarge) {
@@ -253,22 +229,6 @@ export class SipStack {
       return false;
     const known = (key: string): boolean => this.servers.has(key) || this.completedServers.get(key) !== undefined;
     return shedRequest(data, flow, transport, admission, this.random, known);
-  }
-
-  private receiveResponse(res: SipResponse): void {
-    let key: string;
-    try {
-      key = `${res.via[0]?.branch ?? ''}|${res.cseq.method}`;
-    } catch (e) {
-      this.log.debug({ err: String(e) }, 'malformed response dropped');
-      return;
-    }
-    const tx = this.clients.get(key);
-    if (tx === undefined) {
-      this.log.debug({ callId: res.headers.get('call-id'), status: res.status }, 'stray response dropped');
-      return;
-    }
-    tx.receiveResponse(res.status, res);
   }
 
   private receiveRequest(req: SipRequest, flow: Flow, transport: Transport): void {

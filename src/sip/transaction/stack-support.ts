@@ -3,6 +3,7 @@ import { createResponse } from '../message/create-response';
 import type { SipRequest, SipResponse } from '../message/sip-message';
 import type { Via } from '../message/via';
 import type { SipLogger } from '../ports/logger';
+import { parseMessage } from '../message/parser';
 import { serializeMessage } from '../message/serializer';
 import type { Random } from '../ports/random';
 import type { Flow, Transport } from '../transport/transport';
@@ -56,6 +57,14 @@ export function responseFor(req: SipRequest, result: SipResponse | ClientFailure
   if (result === 'timeout') return createResponse(req, 408, 'Request Timeout');
   if (result === 'transport') return createResponse(req, 503, 'Service Unavailable');
   return result;
+}
+
+/**
+ * The 408 (Timer F) or 503 (transport error) standing for the response to the request sent as `data` (our own
+ * bytes, parsed again only on this rare path).
+ */
+export function failureResponse(data: Buffer, failure: ClientFailure): SipResponse {
+  return responseFor(parseMessage(data) as SipRequest, failure);
 }
 
 /**
