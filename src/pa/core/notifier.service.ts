@@ -338,13 +338,16 @@ export class Notifier implements OnModuleInit {
     if (!unchangedToo) sub.lastBodyHash = bodyHash(body);
     // Content indirection (RFC 4483) replaces the bytes by a pointer for a watcher that asked for it.
     const sent = this.indirection?.wanted(sub.accept, body) ? this.indirection.externalBody(sub.event, body) : body;
+    const stateChanged = this.stateToSave.delete(sub);
+    // One shape for every delivery (no spread): thousands a second are made under fan-out.
     const delivery: Delivery = {
       subscription: sub,
       state,
       body: sent,
       terminated,
       expires: Math.max(0, Math.ceil((sub.expiresAt - state.now) / 1000)),
-      ...(this.stateToSave.delete(sub) && { packageStateChanged: true, packageState: sub.packageState }),
+      packageStateChanged: stateChanged || undefined,
+      packageState: stateChanged ? sub.packageState : undefined,
     };
     if (sub.kind === 'internal') {
       sub.deliver(delivery);

@@ -18,10 +18,8 @@ import { CSEQ_BLOCK } from './subscription';
  */
 const STATES_KEPT_WAITING = 4;
 
-interface Flight {
-  /** Deliveries waiting for the one in flight, oldest first. */
-  readonly waiting: Delivery[];
-}
+/** The queue of a dialog with a NOTIFY in flight and none waiting (shared: never added to). */
+const NONE_WAITING: Delivery[] = [];
 
 /** The NOTIFY's Event header: the package, the subscription's `id`, and the parameters the body asks for. */
 function eventHeader(sub: SipSubscription, d: Delivery): string {
@@ -51,7 +49,6 @@ function replaceable(d: Delivery): boolean {
 export class SipNotifyChannel implements WatcherChannel, OnModuleInit {
   readonly kind = 'sip' as const;
   private readonly log = new Logger('SipNotify');
-  private readonly inFlight = new Map<string, Flight>();
 
   constructor(
     private readonly bridge: SipBridge,
@@ -66,17 +63,19 @@ export class SipNotifyChannel implements WatcherChannel, OnModuleInit {
 
   deliver(delivery: Delivery): void {
     const sub = delivery.subscription as SipSubscription;
-    const flight = this.inFlight.get(sub.id);
-    if (flight) {
-      const { waiting } = flight;
+    const waiting = sub.notifyQueue;
+    if (waiting !== undefined) {
       const last = waiting.at(-1);
       // Nothing follows a terminating delivery.
       if (last?.terminated) return;
       if (last && replaceable(last) && waiting.length >= STATES_KEPT_WAITING) waiting[waiting.length - 1] = delivery;
+      else if (waiting === NONE_WAITING) sub.notifyQueue = [delivery];
       else waiting.push(delivery);
       return;
     }
-    this.inFlight.set(sub.id, { waiting: [] });
+    // The queue is on the subscription, not in a map by id: under fan-out a map whose entries come and go with
+    // every NOTIFY re-hashes into new tables that outlive young-generation collections (see ClientTable).
+    sub.notifyQueue = NONE_WAITING;
     void this.run(sub, delivery);
   }
 
@@ -92,10 +91,9 @@ export class SipNotifyChannel implements WatcherChannel, OnModuleInit {
     let delivery: Delivery | undefined = first;
     while (delivery) {
       const ended = await this.send(sub, delivery);
-      const flight = this.inFlight.get(sub.id);
-      delivery = ended || delivery.terminated ? undefined : flight?.waiting.shift();
+      delivery = ended || delivery.terminated ? undefined : sub.notifyQueue?.shift();
     }
-    this.inFlight.delete(sub.id);
+    sub.notifyQueue = undefined;
   }
 
   /**

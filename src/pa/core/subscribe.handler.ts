@@ -101,6 +101,7 @@ export class SubscribeHandler implements OnModuleInit {
       remoteCseq: r.cseq.seq,
       // The first block of NOTIFY CSeq numbers is reserved in the same write that creates the subscription.
       cseqReserved: dialog.localSeq + CSEQ_BLOCK,
+      notifyQueue: undefined,
     };
     if (expires > 0) await this.subscriptions.add(sub);
     // 202: the subscription exists but waits for authorization (RFC 3265 §3.1.6.1; RFC 6665 §4.2.1.1 lets a

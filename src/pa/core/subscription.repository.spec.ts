@@ -41,6 +41,7 @@ function subscription(id: string, extra: Partial<SipSubscription> = {}): SipSubs
     flow: FLOW,
     remoteCseq: 1,
     cseqReserved: 7 + CSEQ_BLOCK,
+    notifyQueue: undefined,
     ...extra,
   };
 }

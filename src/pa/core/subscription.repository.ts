@@ -181,6 +181,7 @@ function fromRow(r: RawSubscriptionRow, flows: Map<string, Flow>): SipSubscripti
     flow,
     remoteCseq: Number(r.remote_cseq),
     cseqReserved,
+    notifyQueue: undefined,
     expiresAt: Number(r.expires_at),
     createdAt: Number(r.created_at),
   };

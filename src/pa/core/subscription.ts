@@ -40,6 +40,11 @@ export interface SipSubscription extends SubscriptionBase {
   remoteCseq: number;
   /** CSeq numbers up to this one are committed as used-or-reserved (survives kill -9). */
   cseqReserved: number;
+  /**
+   * The SIP channel's queue (in memory only): undefined while no NOTIFY is in flight in the dialog, else the
+   * deliveries waiting behind the one in flight, oldest first.
+   */
+  notifyQueue: Delivery[] | undefined;
 }
 
 /** A browser WebSocket subscription: `state` messages over its socket; gone when the socket closes. */
