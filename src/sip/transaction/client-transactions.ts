@@ -44,9 +44,15 @@ export class ClientTransactions {
     if (transport === undefined) return Promise.resolve(createResponse(req, 503, `No ${flow.protocol} transport`));
     const slot = this.table.claim();
     const branch = ClientTable.branchFor(this.random.branch(), slot);
-    req.headers.prepend('Via', viaFor(transport, flow.protocol, branch));
-    if (!req.headers.has('max-forwards')) req.headers.set('Max-Forwards', '70');
-    const data = serializeMessage(req);
+    let data: Buffer;
+    try {
+      req.headers.prepend('Via', viaFor(transport, flow.protocol, branch));
+      if (!req.headers.has('max-forwards')) req.headers.set('Max-Forwards', '70');
+      data = serializeMessage(req);
+    } catch (e) {
+      this.table.release(slot);
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
     const key = `${branch}|${req.method}`;
     if (flow.protocol === 'udp' && data.length > this.udpMaxRequestSize) {
       const tcp = this.transports.find((t) => t.protocol === 'tcp');
