@@ -40,7 +40,7 @@ describe('CompletedTransactions', () => {
     expect(table.get('a')).toBeUndefined();
   });
 
-  it('stays correct while the consumed front of its arrays is reclaimed', () => {
+  it('stays correct while records expire across many generations', () => {
     const clock = new FakeClock();
     const table = new CompletedTransactions(clock, 10);
     for (let i = 0; i < 5000; i++) {
@@ -53,6 +53,26 @@ describe('CompletedTransactions', () => {
     expect(table.size).toBe(9);
     table.clear();
     expect(table.size).toBe(0);
+  });
+
+  it('holds records added at once beyond one generation, and drops them all at their deadline', () => {
+    const clock = new FakeClock();
+    const table = new CompletedTransactions(clock, 1000);
+    for (let i = 0; i < 70_000; i++) table.add(`k${i}`, `r${i}`);
+    expect(table.size).toBe(70_000);
+    expect([table.get('k0'), table.get('k40000'), table.get('k69999')]).toEqual(['r0', 'r40000', 'r69999']);
+    clock.advance(999);
+    table.add('late', 'rl');
+    expect(table.get('k12345')).toBe('r12345');
+    clock.advance(1);
+    expect(table.get('k69999')).toBeUndefined();
+    expect(table.size).toBe(1);
+    // A key held once and expired is taken again, with a deadline of its own.
+    table.add('k1', 'again');
+    expect(table.get('k1')).toBe('again');
+    clock.advance(999);
+    expect(table.get('late')).toBeUndefined();
+    expect(table.get('k1')).toBe('again');
   });
 
   it('keeps every byte of a response through its text', () => {
