@@ -42,8 +42,7 @@ export class ClientTransactions {
    */
   send(req: SipRequest, { flow, transport }: Route): Promise<SipResponse> {
     if (transport === undefined) return Promise.resolve(createResponse(req, 503, `No ${flow.protocol} transport`));
-    const slot = this.table.claim();
-    const branch = ClientTable.branchFor(this.random.branch(), slot);
+    const { slot, branch } = this.newBranch();
     let data: Buffer;
     try {
       req.headers.prepend('Via', viaFor(transport, flow.protocol, branch));
@@ -56,12 +55,7 @@ export class ClientTransactions {
     const key = `${branch}|${req.method}`;
     if (flow.protocol === 'udp' && data.length > this.udpMaxRequestSize) {
       const tcp = this.transports.find((t) => t.protocol === 'tcp');
-      const tcpSlot = tcp && this.table.claim();
-      const viaTcp = tcp && {
-        transport: tcp,
-        slot: tcpSlot!,
-        branch: ClientTable.branchFor(this.random.branch(), tcpSlot!),
-      };
+      const viaTcp = tcp && { transport: tcp, ...this.newBranch() };
       return sendLargeRequest(req, { slot, key, data, flow, transport }, viaTcp, this.runner, this.log);
     }
     return new Promise((resolve) => {
@@ -93,6 +87,12 @@ export class ClientTransactions {
   /** Ends every pending transaction (each resolves with 503). */
   terminateAll(): void {
     for (const tx of this.table.values()) tx.terminate('transport');
+  }
+
+  /** A slot claimed for a new transaction, and a fresh branch that names it; `put` or `release` the slot. */
+  private newBranch(): { slot: number; branch: string } {
+    const slot = this.table.claim();
+    return { slot, branch: ClientTable.branchFor(this.random.branch(), slot) };
   }
 
   /** Starts a non-INVITE client transaction sending `data` over `flow`, in `slot`. */
