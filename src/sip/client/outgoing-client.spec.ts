@@ -316,6 +316,43 @@ describe('OutgoingClient subscriptions (RFC 6665 §4.1)', () => {
     expect(h.client.get('subscribe', 'test', SUB.key)).toMatchObject({ state: 'active' });
   });
 
+  it('counts a NOTIFY’s expires from its arrival and lets it shorten, never lengthen, what the 2xx granted', async () => {
+    const h = harness();
+    const options = { ...SUB.options, refreshBefore: 2 };
+    h.setDefault(() => ({ status: 200, headers: { Expires: '4' } }));
+    await h.client.subscribe({ ...SUB, expires: 4, options });
+    const sub = h.sent[0];
+    // Shorter than granted, handled in 0.5 s (a slow commit): the refresh is 1 s after the NOTIFY came, not
+    // after its handler finished.
+    h.client.onNotify('test', () => new Promise<void>((resolve) => h.clock.setTimeout(resolve, 500)));
+    await h.tick(100);
+    const first = notifyFor(sub, 'active;expires=3', 1);
+    const handled = h.client.notify(h.client.match(first)!, first);
+    await h.tick(500);
+    expect(await handled).toMatchObject({ status: 200 });
+    await h.tick(499);
+    expect(h.sent).toHaveLength(1);
+    await h.tick(1);
+    expect(h.sent).toHaveLength(2);
+
+    // Its seconds rounded up past the refreshed 2xx's expiry: the refresh stays where the 2xx put it (2 s).
+    h.client.onNotify('test', () => undefined);
+    await h.tick(300);
+    const late = notifyFor(sub, 'active;expires=4', 2);
+    await h.client.notify(h.client.match(late)!, late);
+    await h.tick(1699);
+    expect(h.sent).toHaveLength(2);
+    await h.tick(1);
+    expect(h.sent).toHaveLength(3);
+
+    // Much shorter (the notifier may shorten it): the refresh comes forward.
+    const shorter = notifyFor(sub, 'active;expires=1', 3);
+    await h.client.notify(h.client.match(shorter)!, shorter);
+    await h.tick(refreshDelay(1, options));
+    expect(h.sent).toHaveLength(4);
+    expect(h.sent.slice(1).map((r) => r.to.tag)).toEqual(['srv', 'srv', 'srv']);
+  });
+
   it('answers with the status the owner throws and keeps the subscription', async () => {
     const h = harness();
     h.client.onNotify('test', () => {

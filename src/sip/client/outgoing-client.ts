@@ -139,6 +139,7 @@ export class OutgoingClient extends OutgoingEntries {
   /** Handles a NOTIFY that {@link match} found (RFC 6665 §4.1.3) and says how to answer it. */
   async notify(e: OutgoingEntry, req: SipRequest): Promise<NotifyAnswer> {
     const rec = e.rec;
+    const arrived = this.o.clock.now();
     const sub = parseSubscriptionState(req.headers.get('Subscription-State'));
     if (!sub) return { status: 400, reason: 'Bad Request (Subscription-State missing)' };
     if (req.event?.package !== rec.event) return { status: 489, reason: 'Bad Event' };
@@ -168,22 +169,28 @@ export class OutgoingClient extends OutgoingEntries {
         return { status: 500, reason: 'Server Internal Error' };
       }
     }
-    this.applyState(e, sub);
+    this.applyState(e, sub, arrived);
     await this.save(e);
     this.emit(e);
     return { status: 200, reason: 'OK' };
   }
 
-  private applyState(e: OutgoingEntry, sub: SubscriptionStateHeader): void {
+  /** A NOTIFY's Subscription-State applied to its record; `arrived` is when the NOTIFY came in. */
+  private applyState(e: OutgoingEntry, sub: SubscriptionStateHeader, arrived: number): void {
     const rec = e.rec;
     const now = this.o.clock.now();
     if (sub.state !== 'terminated') {
       if (rec.state === 'removing') return;
       rec.state = sub.state === 'pending' ? 'pending' : 'active';
-      if (sub.expires !== undefined) {
-        rec.expiresAt = now + sub.expires * 1000;
-        this.schedule(e, refreshDelay(sub.expires, rec.options), () => this.sendSubscribe(e, 'refresh'));
-      }
+      if (sub.expires === undefined) return;
+      // The expiry counts from the NOTIFY's arrival, not from when the owner's handler finished with it (a
+      // slow handler would push the refresh past the notifier's expiry). A NOTIFY may shorten what the last 2xx
+      // granted (RFC 6665 §4.2.2), and its rounded seconds must not lengthen it: the earlier expiry stands.
+      const until = arrived + sub.expires * 1000;
+      if (e.timer !== undefined && rec.expiresAt > arrived && rec.expiresAt <= until) return;
+      rec.expiresAt = until;
+      const delay = Math.max(0, refreshDelay(sub.expires, rec.options) - (now - arrived));
+      this.schedule(e, delay, () => this.sendSubscribe(e, 'refresh'));
       return;
     }
     rec.lastReason = `terminated${sub.reason ? `;reason=${sub.reason}` : ''}`;
