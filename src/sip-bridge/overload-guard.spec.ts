@@ -130,6 +130,45 @@ describe('OverloadGuard admission', () => {
     guard.stop();
   });
 
+  it('cuts to 80% of what was finished when fewer were taken in (a backlog being read), and lifts the limit once drained', async () => {
+    const clock = new FakeClock();
+    const stats = { queued: 0, drops: 0 };
+    const guard = new OverloadGuard({
+      maxLoopDelayMs: 0,
+      windowMs: window,
+      maxPending: 1000,
+      maxQueuedBytes: 1000,
+      busy: () => 1,
+      clock,
+    });
+    guard.start(
+      () => Promise.resolve({ ...stats }),
+      () => 0,
+    );
+    for (let i = 0; i < 100; i++) guard.admit('SUBSCRIBE', 0);
+    await windows(clock, 1); // 100 taken in and finished: 1,000/s
+    for (let i = 0; i < 10; i++) guard.admit('SUBSCRIBE', 0);
+    await windows(clock, 1); // 10 taken in (100/s); the estimate of what it finishes fades 5% a window
+    stats.queued = 5000;
+    await windows(clock, 1);
+    expect(guard.rateLimit).toBe(722); // 80% of the 902.5/s finished lately, not of the 100/s taken in
+    // Arrivals fit under it, but the socket still holds a backlog: raised by an eighth, not lifted.
+    // (The socket is read a quarter-window apart, so each reading counts from the window after it.)
+    stats.queued = 600;
+    for (let w = 0; w < 2; w++) {
+      for (let i = 0; i < 10; i++) guard.admit('SUBSCRIBE', 0);
+      await windows(clock, 1);
+    }
+    expect(guard.rateLimit).toBe(813);
+    stats.queued = 0;
+    for (let w = 0; w < 2; w++) {
+      for (let i = 0; i < 10; i++) guard.admit('SUBSCRIBE', 0);
+      await windows(clock, 1);
+    }
+    expect(guard.rateLimit).toBe(Infinity);
+    guard.stop();
+  });
+
   it('keeps work in flight to what is finished in 400 ms at the rate shown lately, at least 64', async () => {
     const clock = new FakeClock();
     let pending = 0;

@@ -52,6 +52,10 @@ const CAPACITY_DECAY = 0.98;
 const MIN_BURST = 64;
 /** The admission rate never falls below this many new requests per second. */
 const MIN_RATE = 50;
+/** Windows after a cut before the next one: a socket backlog takes a few to be read off the queue. */
+const CUT_SETTLE_WINDOWS = 3;
+/** A cut of the in-flight limit keeps at least what the server finishes in this many ms at its last rate. */
+const CUT_FLOOR_MS = 100;
 /** A growing socket queue is a backlog only while the event loop is at least this busy (see `busy`). */
 const BUSY_FRACTION = 0.9;
 
@@ -72,9 +76,10 @@ function loopUtilization(): () => number {
  * fired (event-loop delay), the UDP socket's receive queue and the datagrams the kernel dropped (a flood
  * shows there first: what the kernel drops never reaches the process), the arrival and admission rates, work
  * in flight, and any probe (the commit queue). In a window where the socket dropped or its queue grew past a bound, the rate at
- * which new requests are admitted is cut to 80% of what was admitted in it (a token bucket, at least
- * MIN_RATE/s), and the in-flight limit is halved; while the socket keeps up both grow back, and the rate limit
- * is lifted once arrivals fit under it. So the server takes in what it can finish, queued work (transactions,
+ * which new requests are admitted is cut to 80% of what was admitted or finished in it (a token bucket, at least
+ * MIN_RATE/s), and the in-flight limit is halved (keeping CUT_FLOOR_MS of work); a queue that goes on growing
+ * is cut again only after CUT_SETTLE_WINDOWS. While the socket keeps up both grow back, and the rate limit is
+ * lifted once arrivals fit under it and the queue has drained. So the server takes in what it can finish, queued work (transactions,
  * promises, writes) and memory stay bounded, and 503s, which cost little, take the excess. While the loop
  * lags or a probe fires, every new request is refused. Work already accepted — transactions, dialogs,
  * NOTIFYs — goes on.
@@ -103,6 +108,9 @@ export class OverloadGuard implements AdmissionControl {
   private refusals = 0;
   /** Admissions per second while the socket backs up (Infinity: no limit), and the bucket's tokens. */
   private rate = Infinity;
+  /** Windows ended so far, and the one in which the limits were last cut. */
+  private windows = 0;
+  private lastCut = -Infinity;
   private tokens = 0;
   private lastRefill = 0;
   private shedTotal = 0;
@@ -214,6 +222,7 @@ export class OverloadGuard implements AdmissionControl {
     const refusals = this.refusals;
     const saturated = this.saturated;
     this.busyFraction = this.busy();
+    this.windows++;
     this.lastSample.admittedPerSec = Math.round((this.admitted * 1000) / this.options.windowMs);
     if (this.pendingOf !== undefined) this.measureThroughput(this.pendingOf());
     this.arrivals = 0;
@@ -276,12 +285,21 @@ export class OverloadGuard implements AdmissionControl {
     this.lastSample.drops = s.drops;
     if (this.maxPending <= 0 || (!dropped && !growing)) return;
     this.backlogged = true;
-    if (this.cut) return;
+    // One cut a window; for a growing queue, also only once the last cut has had the windows it takes to show
+    // (the backlog read off the queue). Drops cut every window.
+    if (this.cut || (!dropped && this.windows - this.lastCut < CUT_SETTLE_WINDOWS)) return;
     this.cut = true;
-    const admitted = this.lastSample.admittedPerSec;
-    this.rate = Math.max(MIN_RATE, Math.floor(Math.min(this.rate, admitted) * 0.8));
+    this.lastCut = this.windows;
+    // 80% of what the server took in or finished in the last window, whichever is more: while it works through
+    // a backlog it reads (and so takes in) few new requests, and a cut to 80% of those alone left it idle for
+    // seconds while refusing most of a flood it could half serve.
+    const basis = Math.max(this.lastSample.admittedPerSec, this.throughput);
+    this.rate = Math.max(MIN_RATE, Math.floor(Math.min(this.rate, basis) * 0.8));
     this.tokens = 0;
-    if (this.maxPending > 0) this.limit = Math.max(MIN_PENDING, Math.floor(this.limit / 2));
+    // Halved, but not below what the server finished in CUT_FLOOR_MS at its last rate: halving once a window
+    // while a backlog drains took it to a sixteenth in 0.4 s, and work in flight, not the socket, then capped it.
+    const floor = Math.ceil((this.throughput * CUT_FLOOR_MS) / 1000);
+    this.limit = Math.max(MIN_PENDING, Math.floor(this.limit / 2), Math.min(floor, this.limit));
   }
 
   private grow(): void {
@@ -289,8 +307,10 @@ export class OverloadGuard implements AdmissionControl {
       this.limit = Math.min(this.maxPending, this.limit + Math.max(MIN_PENDING, Math.floor(this.limit / 4)));
     }
     if (this.rate === Infinity) return;
-    // Lifted once the arrivals fit under it; otherwise raised by an eighth a window.
-    if (this.lastSample.arrivalsPerSec < this.rate) this.rate = Infinity;
+    // Lifted once the arrivals fit under it and the socket is nearly drained (a loop busy with a backlog reads
+    // fewer arrivals than are sent); otherwise raised by an eighth a window.
+    const drained = this.lastSample.queued <= (this.options.maxQueuedBytes ?? Infinity) / 4;
+    if (this.lastSample.arrivalsPerSec < this.rate && drained) this.rate = Infinity;
     else this.rate = Math.ceil(this.rate * 1.125);
   }
 }
