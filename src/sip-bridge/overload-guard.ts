@@ -75,14 +75,14 @@ function loopUtilization(): () => number {
  * as the SIP stack's {@link AdmissionControl}. Signals, measured every window: how late the window's timer
  * fired (event-loop delay), the UDP socket's receive queue and the datagrams the kernel dropped (a flood
  * shows there first: what the kernel drops never reaches the process), the arrival and admission rates, work
- * in flight, and any probe (the commit queue). In a window where the socket dropped or its queue grew past a bound, the rate at
- * which new requests are admitted is cut to 80% of what was admitted or finished in it (a token bucket, at least
- * MIN_RATE/s), and the in-flight limit is halved (keeping CUT_FLOOR_MS of work); a queue that goes on growing
- * is cut again only after CUT_SETTLE_WINDOWS. While the socket keeps up both grow back, and the rate limit is
- * lifted once arrivals fit under it and the queue has drained. So the server takes in what it can finish, queued work (transactions,
- * promises, writes) and memory stay bounded, and 503s, which cost little, take the excess. While the loop
- * lags or a probe fires, every new request is refused. Work already accepted — transactions, dialogs,
- * NOTIFYs — goes on.
+ * in flight, and any probe (the commit queue). In a window where the socket dropped or its queue grew past a
+ * bound, the rate at which new requests are admitted is cut to 80% of what was admitted or finished in it (a
+ * token bucket, at least MIN_RATE/s), and the in-flight limit is halved (keeping CUT_FLOOR_MS of work); a queue
+ * that goes on growing is cut again only after CUT_SETTLE_WINDOWS. While the socket keeps up both grow back,
+ * and the rate limit is lifted once arrivals fit under it and the queue has drained. So the server takes in
+ * what it can finish, queued work (transactions, promises, writes) and memory stay bounded, and 503s, which
+ * cost little, take the excess. While the loop lags or a probe fires, every new request is refused. Work
+ * already accepted — transactions, dialogs, NOTIFYs — goes on.
  */
 export class OverloadGuard implements AdmissionControl {
   readonly methods: ReadonlySet<string>;
