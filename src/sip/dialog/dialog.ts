@@ -249,10 +249,7 @@ export class Dialog {
 }
 
 function withoutTag(addr: NameAddr): string {
-  if (!addr.params.has('tag')) return addr.toString();
-  const copy = addr.clone();
-  copy.params.delete('tag');
-  return copy.toString();
+  return addr.format('tag');
 }
 
 function contactUri(contacts: NameAddr[] | '*'): string {

@@ -30,6 +30,13 @@ describe('NameAddr (RFC 3261 §20.10)', () => {
     }
   });
 
+  it('formats without one parameter, leaving the address as it was', () => {
+    const a = NameAddr.parse('"Bob B" <sip:bob@example.com;transport=tcp>;tag=abc;expires=5');
+    expect(a.format('tag')).toBe('Bob B <sip:bob@example.com;transport=tcp>;expires=5');
+    expect(a.format('none')).toBe(a.toString());
+    expect(a.toString()).toBe('Bob B <sip:bob@example.com;transport=tcp>;tag=abc;expires=5');
+  });
+
   it('tag setter', () => {
     const a = NameAddr.parse('<sip:a@b>');
     a.tag = 't1';

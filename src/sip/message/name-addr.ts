@@ -79,11 +79,16 @@ export class NameAddr {
 
   /** Always the name-addr form with `<...>` (RFC 3261 §20: safe whatever the URI holds). */
   toString(): string {
+    return this.format();
+  }
+
+  /** As {@link toString} without the parameter `skip` (`tag`: the address a dialog keeps), copying nothing. */
+  format(skip?: string): string {
     const dn =
       this.displayName === undefined
         ? ''
         : (/^[\w.\-!%*+`'~ ]+$/.test(this.displayName) ? this.displayName : quote(this.displayName)) + ' ';
-    return `${dn}<${this.uri.toString()}>${formatParams(this.params)}`;
+    return `${dn}<${this.uri.toString()}>${formatParams(this.params, skip)}`;
   }
 
   /** A deep copy. */

@@ -108,9 +108,11 @@ export function isWsp(c: number): boolean {
 }
 
 /** Serializes a parameter map as `;name=value;flag`. */
-export function formatParams(params: ReadonlyMap<string, string | null>): string {
+export function formatParams(params: ReadonlyMap<string, string | null>, skip?: string): string {
   let out = '';
-  for (const [name, value] of params) out += value === null ? `;${name}` : `;${name}=${value}`;
+  for (const [name, value] of params) {
+    if (name !== skip) out += value === null ? `;${name}` : `;${name}=${value}`;
+  }
   return out;
 }
 

@@ -44,6 +44,24 @@ describe('Via (RFC 3261 §20.42, RFC 3581)', () => {
   });
 
   it.each([
+    ['SIP/2.0/UDP h:1;branch=z9hG4bK1;rport', '1.2.3.4', 4321],
+    ['SIP/2.0/UDP h:1;received=9.9.9.9;branch=z9hG4bK1;rport;x', '1.2.3.4', 4321],
+    ['SIP/2.0/UDP h:1;branch=z9hG4bK1;rport=7', '1.2.3.4', undefined],
+    ['SIP/2.0/TCP [::1]:1;branch=z9hG4bK1', undefined, 99],
+  ] as const)(
+    'stamped(%p) writes what the setters and toString would, leaving the Via as it was',
+    (text, received, rport) => {
+      const v = Via.parse(text);
+      const out = v.stamped(received, rport);
+      expect(v.toString()).toBe(Via.parse(text).toString());
+      const set = Via.parse(text);
+      if (received !== undefined) set.received = received;
+      if (rport !== undefined) set.rport = rport;
+      expect(out).toBe(set.toString());
+    },
+  );
+
+  it.each([
     '',
     'SIP/2.0/UDP',
     'SIP/2.0 UDP host',

@@ -122,6 +122,27 @@ export class Via {
     const port = this.port === undefined ? '' : ':' + String(this.port);
     return `SIP/2.0/${this.protocol} ${this.host}${port}${formatParams(this.params)}`;
   }
+
+  /**
+   * What {@link toString} would give after `received` and `rport` were set to these values (each when given),
+   * leaving this Via as it is and copying nothing: the top Via of a response, stamped per request.
+   */
+  stamped(received: string | undefined, rport: number | undefined): string {
+    const port = this.port === undefined ? '' : ':' + String(this.port);
+    let params = '';
+    for (const [name, value] of this.params) {
+      const v =
+        received !== undefined && name === 'received'
+          ? received
+          : rport !== undefined && name === 'rport'
+            ? String(rport)
+            : value;
+      params += v === null ? `;${name}` : `;${name}=${v}`;
+    }
+    if (received !== undefined && !this.params.has('received')) params += `;received=${received}`;
+    if (rport !== undefined && !this.params.has('rport')) params += `;rport=${String(rport)}`;
+    return `SIP/2.0/${this.protocol} ${this.host}${port}${params}`;
+  }
 }
 
 function setParam(params: Map<string, string | null>, name: string, value: string | undefined): void {

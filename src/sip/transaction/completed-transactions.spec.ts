@@ -29,13 +29,15 @@ describe('CompletedTransactions', () => {
     expect(table.size).toBe(0);
   });
 
-  it('keeps the first record and deadline of a key added twice', () => {
+  it('finds the newer record of a key added twice, held for its own delay', () => {
     const clock = new FakeClock();
     const table = new CompletedTransactions(clock, 1000);
     table.add('a', 'first');
     clock.advance(500);
     table.add('a', 'second');
-    expect(table.get('a')).toBe('first');
+    expect(table.get('a')).toBe('second');
+    clock.advance(500);
+    expect(table.get('a')).toBe('second');
     clock.advance(500);
     expect(table.get('a')).toBeUndefined();
   });

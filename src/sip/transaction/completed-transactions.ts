@@ -28,8 +28,7 @@ const MAX_GENERATION = 32_768;
  * added (a stretch of the delay, or MAX_GENERATION records): a record past its deadline is not returned, and a
  * generation is dropped whole once its last record is past it. Nothing is ever deleted from a map: one map of
  * hundreds of thousands of records, deleted from as they expired, re-hashed as it shrank and grew, which took
- * 25-38 ms in one prune and 51-64 ms in one insertion at 8,000 records a second (`npm run bench:completed`). A key added
- * again while held keeps the first deadline (branches are unique per transaction, RFC 3261 §8.1.1.7).
+ * 25-38 ms in one prune and 51-64 ms in one insertion at 8,000 records a second (`npm run bench:completed`).
  */
 export class CompletedTransactions {
   /** Oldest first. */
@@ -41,11 +40,14 @@ export class CompletedTransactions {
     private readonly delay: number,
   ) {}
 
-  /** Holds `key` with its last response (latin1 text of the bytes). */
+  /**
+   * Holds `key` with its last response (latin1 text of the bytes). The caller adds a key it does not hold (the
+   * stack looks a request up before it makes a transaction): the table does not look again, which for a new
+   * key would cost one miss per generation. A key added again all the same is found with its newer record.
+   */
   add(key: string, response: string): void {
     const now = this.clock.now();
     this.prune(now);
-    if (this.find(key, now) !== undefined) return;
     let current = this.generations.at(-1);
     if (current === undefined || now >= current.closesAt || current.responses.length >= MAX_GENERATION) {
       current = {

@@ -43,10 +43,7 @@ export function stampedVia(value: string, flow: Flow, parsed?: Via): string {
   const rport = via.rport;
   const received = (sentBy !== source || rport !== undefined) && source !== '' && via.received !== source;
   if (!received && rport !== null) return value;
-  const out = parsed === undefined ? via : new Via(via.protocol, via.host, via.port, new Map(via.params));
-  if (received) out.received = source;
-  if (rport === null) out.rport = flow.remotePort;
-  return out.toString();
+  return via.stamped(received ? source : undefined, rport === null ? flow.remotePort : undefined);
 }
 
 /**
