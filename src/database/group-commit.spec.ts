@@ -45,27 +45,46 @@ describe.each(databaseKinds())('GroupCommit on %s', (kind) => {
 
   it('without a commit delay, commits the writes queued in one turn of the event loop together', async () => {
     const commits = new GroupCommit(ds, 0);
-    const create = ds.createQueryRunner.bind(ds);
-    let transactions = 0;
-    const spy = jest.spyOn(ds, 'createQueryRunner').mockImplementation((mode) => {
-      const runner = create(mode);
-      const start = runner.startTransaction.bind(runner);
-      runner.startTransaction = (level) => {
-        transactions++;
-        return start(level);
-      };
-      return runner;
-    });
+    const counted = countTransactions(ds);
     try {
       await Promise.all([
         commits.upsert(PublicationEntity, 'turn1', publicationRow('turn1', 'turn')),
         commits.upsert(PublicationEntity, 'turn2', publicationRow('turn2', 'turn')),
       ]);
-      expect(transactions).toBe(1);
+      expect(counted.transactions).toBe(1);
       await commits.upsert(PublicationEntity, 'turn3', publicationRow('turn3', 'turn'));
-      expect(transactions).toBe(2);
+      expect(counted.transactions).toBe(2);
+      // Arbitrary work goes through a query runner, its own transaction.
+      await commits.run((m) =>
+        m.save(AorAttributeEntity, { domain: 'location', aor: 'sip:t@b', key: 'k', value: 'v', updatedAt: 1 }),
+      );
+      expect(counted.transactions).toBe(3);
     } finally {
-      spy.mockRestore();
+      counted.restore();
+      await commits.close();
+    }
+  });
+
+  it('commits row writes on the SQLite connection itself, and rolls a failed batch back whole', async () => {
+    const commits = new GroupCommit(ds, 0);
+    const counted = countTransactions(ds);
+    try {
+      await commits.upsert(PublicationEntity, 'raw1', publicationRow('raw1', 'kept'));
+      // On SQLite without a query runner's transaction; MySQL has no such connection.
+      expect(counted.runnerTransactions).toBe(kind === 'sqlite' ? 0 : 1);
+      expect(counted.transactions).toBe(1);
+      // A row that breaks a constraint fails its batch: split until it is alone, the others still committed.
+      const bad = Object.assign(publicationRow('raw3', 'bad'), { etag: null as unknown as string });
+      const results = await Promise.allSettled([
+        commits.upsert(PublicationEntity, 'raw2', publicationRow('raw2', 'kept')),
+        commits.upsert(PublicationEntity, 'raw3', bad),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected']);
+      const rows = await ds.getRepository(PublicationEntity).find({ order: { id: 'ASC' } });
+      expect(rows.filter((r) => r.id.startsWith('raw')).map((r) => r.id)).toEqual(['raw1', 'raw2']);
+      if (kind === 'sqlite') expect(sqliteConnection(ds).inTransaction).toBe(false);
+    } finally {
+      counted.restore();
       await commits.close();
     }
   });
@@ -266,3 +285,60 @@ describe.each(databaseKinds())('GroupCommit faults on %s', (kind) => {
     });
   }
 });
+
+/** better-sqlite3's connection of an SQLite data source. */
+function sqliteConnection(ds: DataSource): {
+  inTransaction: boolean;
+  prepare(sql: string): { run(...a: unknown[]): unknown };
+} {
+  return (ds.driver as unknown as { databaseConnection: ReturnType<typeof sqliteConnection> }).databaseConnection;
+}
+
+/**
+ * Counts the transactions a {@link GroupCommit} starts on `ds`: those of its query runners and, on SQLite, those
+ * it runs on the connection itself (its `BEGIN IMMEDIATE`).
+ */
+function countTransactions(ds: DataSource): {
+  readonly transactions: number;
+  readonly runnerTransactions: number;
+  restore(): void;
+} {
+  const counted = { runner: 0, raw: 0 };
+  const create = ds.createQueryRunner.bind(ds);
+  const runnerSpy = jest.spyOn(ds, 'createQueryRunner').mockImplementation((mode) => {
+    const runner = create(mode);
+    const start = runner.startTransaction.bind(runner);
+    runner.startTransaction = (level) => {
+      counted.runner++;
+      return start(level);
+    };
+    return runner;
+  });
+  const connection = ds.options.type === 'better-sqlite3' ? sqliteConnection(ds) : undefined;
+  const prepare = connection?.prepare.bind(connection);
+  const prepareSpy =
+    connection &&
+    prepare &&
+    jest.spyOn(connection, 'prepare').mockImplementation((sql: string) => {
+      const st = prepare(sql);
+      if (sql !== 'BEGIN IMMEDIATE') return st;
+      return {
+        run: (...a: unknown[]) => {
+          counted.raw++;
+          return st.run(...a);
+        },
+      };
+    });
+  return {
+    get transactions() {
+      return counted.runner + counted.raw;
+    },
+    get runnerTransactions() {
+      return counted.runner;
+    },
+    restore() {
+      runnerSpy.mockRestore();
+      prepareSpy?.mockRestore();
+    },
+  };
+}

@@ -4,7 +4,7 @@ import { DatabaseUnavailableError, isUnavailable, QueryTimeoutError, retryAfterS
 import { DEFAULT_QUERY_TIMEOUT_MS } from './data-source-options';
 import { RowCheck } from './row-check';
 import type { SqliteCheckpointer } from './sqlite-checkpointer';
-import type { SqliteWriter } from './sqlite-writer';
+import { SqliteTransactions, type RawSqlite, type SqliteWriter } from './sqlite-writer';
 
 /** Pause before the next transaction after the database was unavailable: doubling from the first to the last. */
 const FIRST_PAUSE_MS = 50;
@@ -85,6 +85,8 @@ export class GroupCommit {
   private running: Promise<void> | undefined;
   private runner: QueryRunner | undefined;
   private writer: SqliteWriter | undefined;
+  /** Row-write transactions on the SQLite connection itself, when there is no writer thread. */
+  private raw: SqliteTransactions | undefined;
   private readonly makeWriter: (() => SqliteWriter) | undefined;
   private readonly checkpointer: GroupCommitOptions['checkpointer'];
   /** After {@link close}: no writer thread is started again (late writes take the connection, as before). */
@@ -328,6 +330,11 @@ export class GroupCommit {
       await this.writer.write(rowStatements(this.dataSource, batch));
       return new Array<unknown>(batch.length);
     }
+    const raw = this.rawSqlite();
+    if (raw !== undefined && batch.every((op): op is RowOp => op.kind !== 'work')) {
+      raw.write(rowStatements(this.dataSource, batch));
+      return new Array<unknown>(batch.length);
+    }
     this.runner ??= this.dataSource.createQueryRunner();
     const runner = this.runner;
     let committing = false;
@@ -352,6 +359,20 @@ export class GroupCommit {
       }
       throw e;
     }
+  }
+
+  /**
+   * On SQLite, the data source's own better-sqlite3 connection for batches of row writes (see
+   * {@link SqliteTransactions}); undefined on MySQL, once closed, or when the driver keeps no such connection.
+   */
+  private rawSqlite(): SqliteTransactions | undefined {
+    if (this.closed || this.dataSource.options.type !== 'better-sqlite3' || !this.dataSource.isInitialized) {
+      return undefined;
+    }
+    const db = (this.dataSource.driver as unknown as { databaseConnection?: RawSqlite }).databaseConnection;
+    if (db === undefined || !db.open || typeof db.prepare !== 'function') return undefined;
+    if (this.raw?.usable(db) !== true) this.raw = new SqliteTransactions(db);
+    return this.raw;
   }
 
   /** Drops the committer's runner; on MySQL its connection is destroyed rather than returned to the pool. */

@@ -50,6 +50,56 @@ parentPort.on('message', (m) => {
 });
 `;
 
+/** What {@link SqliteTransactions} needs of better-sqlite3's Database (the data source's own connection). */
+export interface RawSqlite {
+  readonly open: boolean;
+  readonly inTransaction: boolean;
+  prepare(sql: string): { run(params: unknown[]): unknown };
+  exec(sql: string): unknown;
+}
+
+/** Most SQL texts whose prepared statements {@link SqliteTransactions} keeps (batches have a few shapes each). */
+const MAX_PREPARED = 256;
+
+/**
+ * Write transactions run synchronously on the data source's own better-sqlite3 connection, as the writer
+ * thread runs them on its own (BEGIN IMMEDIATE, the statements, COMMIT; ROLLBACK on any error, which is thrown
+ * with better-sqlite3's code): no query runner, no promise per statement, the parameters bound from their
+ * array instead of spread into arguments. A transaction is one synchronous call, so nothing else on the
+ * connection can run inside it.
+ */
+export class SqliteTransactions {
+  private readonly prepared = new Map<string, { run(params: unknown[]): unknown }>();
+
+  constructor(private readonly db: RawSqlite) {}
+
+  /** Whether the connection is still the open one (after a data source was closed and built again it is not). */
+  usable(db: RawSqlite): boolean {
+    return db === this.db && db.open;
+  }
+
+  write(statements: readonly WriteStatement[]): void {
+    const db = this.db;
+    this.statement('BEGIN IMMEDIATE').run([]);
+    try {
+      for (const s of statements) this.statement(s.sql).run(s.params);
+      this.statement('COMMIT').run([]);
+    } catch (e) {
+      if (db.inTransaction) db.exec('ROLLBACK');
+      throw e;
+    }
+  }
+
+  private statement(sql: string): { run(params: unknown[]): unknown } {
+    let st = this.prepared.get(sql);
+    if (st === undefined) {
+      if (this.prepared.size >= MAX_PREPARED) this.prepared.clear();
+      this.prepared.set(sql, (st = this.db.prepare(sql)));
+    }
+    return st;
+  }
+}
+
 /** A failed write transaction of the writer thread, with better-sqlite3's code (SQLITE_BUSY, SQLITE_CONSTRAINT…). */
 export class SqliteWriteError extends Error {
   constructor(
