@@ -42,6 +42,18 @@ describe('CompletedTransactions', () => {
     expect(table.get('a')).toBeUndefined();
   });
 
+  it('finds every key it holds and none it does not, past the filter of full generations', () => {
+    const clock = new FakeClock();
+    const table = new CompletedTransactions(clock, 32_000);
+    const key = (i: number): string => `z9hG4bK-${String(i)}\u0000192.0.2.1:5060\u0000SUBSCRIBE`;
+    for (let i = 0; i < 100_000; i++) {
+      table.add(key(i), `r${String(i)}`);
+      if (i % 10 === 0) clock.advance(1);
+    }
+    for (let i = 0; i < 100_000; i++) expect(table.get(key(i))).toBe(`r${String(i)}`);
+    for (let i = 100_000; i < 200_000; i++) expect(table.get(key(i))).toBeUndefined();
+  });
+
   it('stays correct while records expire across many generations', () => {
     const clock = new FakeClock();
     const table = new CompletedTransactions(clock, 10);
