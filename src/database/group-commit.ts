@@ -317,7 +317,9 @@ export class GroupCommit {
   }
 
   /**
-   * One transaction on the committer's own long-lived query runner: TypeORM caches prepared statements
+   * One transaction. On an SQLite file a batch of row writes only goes to the writer thread when there is one,
+   * else runs synchronously on the data source's connection ({@link rawSqlite}). Other batches, and every batch
+   * on MySQL, run on the committer's own long-lived query runner: TypeORM caches prepared statements
    * per runner, and a runner per transaction would prepare every statement anew. A runner whose connection
    * failed is replaced; when the connection was lost before anything could commit, the batch is tried again
    * on a new one, so that a restarted or killed connection costs no write.
