@@ -317,7 +317,7 @@ export class GroupCommit {
   }
 
   /**
-   * One transaction. On an SQLite file a batch of row writes only goes to the writer thread when there is one,
+   * One transaction. On SQLite a batch of row writes only goes to the writer thread when there is one (a file),
    * else runs synchronously on the data source's connection ({@link rawSqlite}). Other batches, and every batch
    * on MySQL, run on the committer's own long-lived query runner: TypeORM caches prepared statements
    * per runner, and a runner per transaction would prepare every statement anew. A runner whose connection
