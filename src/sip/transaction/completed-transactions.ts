@@ -9,7 +9,7 @@ interface Generation {
   readonly deadlines: number[];
   /** When the generation stops taking records. */
   readonly closesAt: number;
-  /** Two bits per key it holds (see {@link keyBits}): a key with either bit clear is not in `index`. */
+  /** Two bits per key it holds (see {@link filterBits}): a key with either bit clear is not in `index`. */
   readonly filter: Uint32Array;
 }
 
@@ -22,21 +22,19 @@ interface Generation {
 const FILTER_BITS = 1 << 18;
 const FILTER_MASK = FILTER_BITS - 1;
 
-/** The key's FNV-1a hash (32 bits), from which {@link keyBits} takes two positions. */
-function keyHash(key: string): number {
+/**
+ * The two bits of `key` in a filter: from its FNV-1a hash (32 bits), the hash's own low bits and its bits mixed
+ * again.
+ */
+function filterBits(key: string): [first: number, second: number] {
   let h = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-  return h;
-}
-
-/** The second bit position of a hash: its bits mixed again (the first is the hash's own low bits). */
-function secondBit(h: number): number {
   const m = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  return (m ^ (m >>> 13)) & FILTER_MASK;
+  return [h & FILTER_MASK, (m ^ (m >>> 13)) & FILTER_MASK];
 }
 
-function mayHold(filter: Uint32Array, first: number, second: number): boolean {
-  return (filter[first >>> 5] & (1 << (first & 31))) !== 0 && (filter[second >>> 5] & (1 << (second & 31))) !== 0;
+function isSet(filter: Uint32Array, bit: number): boolean {
+  return (filter[bit >>> 5] & (1 << (bit & 31))) !== 0;
 }
 
 /** A generation takes records for 1/GENERATIONS_PER_DELAY of the delay, and at most MAX_GENERATION of them. */
@@ -87,11 +85,7 @@ export class CompletedTransactions {
       };
       this.generations.push(current);
     }
-    const h = keyHash(key);
-    const first = h & FILTER_MASK;
-    const second = secondBit(h);
-    current.filter[first >>> 5] |= 1 << (first & 31);
-    current.filter[second >>> 5] |= 1 << (second & 31);
+    for (const bit of filterBits(key)) current.filter[bit >>> 5] |= 1 << (bit & 31);
     current.index.set(key, current.responses.length);
     current.responses.push(response);
     current.deadlines.push(now + this.delay);
@@ -128,12 +122,10 @@ export class CompletedTransactions {
   /** The live record of `key`, newest generation first. */
   private find(key: string, now: number): string | undefined {
     if (this.generations.length === 0) return undefined;
-    const h = keyHash(key);
-    const first = h & FILTER_MASK;
-    const second = secondBit(h);
+    const [first, second] = filterBits(key);
     for (let i = this.generations.length - 1; i >= 0; i--) {
       const g = this.generations[i];
-      if (!mayHold(g.filter, first, second)) continue;
+      if (!isSet(g.filter, first) || !isSet(g.filter, second)) continue;
       const at = g.index.get(key);
       if (at !== undefined) return g.deadlines[at] > now ? g.responses[at] : undefined;
     }
