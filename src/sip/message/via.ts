@@ -1,5 +1,5 @@
 import { SipParseError } from '../errors/sip-parse-error';
-import { formatParams, isTokenCode, parseParams } from './text';
+import { isTokenCode, parseParams } from './text';
 
 const SPACED_PROTOCOL = /^\s*SIP\s*\/\s*2\.0\s*\/\s*/i;
 
@@ -119,13 +119,12 @@ export class Via {
 
   /** `SIP/2.0/PROTO host[:port];params`. */
   toString(): string {
-    const port = this.port === undefined ? '' : ':' + String(this.port);
-    return `SIP/2.0/${this.protocol} ${this.host}${port}${formatParams(this.params)}`;
+    return this.stamped(undefined, undefined);
   }
 
   /**
-   * What {@link toString} would give after `received` and `rport` were set to these values (each when given),
-   * leaving this Via as it is and copying nothing: the top Via of a response, stamped per request.
+   * What {@link toString} gives after `received` and `rport` were set to these values (each when given), leaving
+   * this Via as it is and copying nothing: the top Via of a response, stamped per request.
    */
   stamped(received: string | undefined, rport: number | undefined): string {
     const port = this.port === undefined ? '' : ':' + String(this.port);
