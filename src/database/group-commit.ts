@@ -4,7 +4,7 @@ import { DatabaseUnavailableError, isUnavailable, QueryTimeoutError, retryAfterS
 import { DEFAULT_QUERY_TIMEOUT_MS } from './data-source-options';
 import { RowCheck } from './row-check';
 import type { SqliteCheckpointer } from './sqlite-checkpointer';
-import { SqliteTransactions, type RawSqlite, type SqliteWriter } from './sqlite-writer';
+import { SqliteTransactions, type SqliteWriter } from './sqlite-writer';
 
 /** Pause before the next transaction after the database was unavailable: doubling from the first to the last. */
 const FIRST_PAUSE_MS = 50;
@@ -318,7 +318,7 @@ export class GroupCommit {
 
   /**
    * One transaction. On SQLite a batch of row writes only goes to the writer thread when there is one (a file),
-   * else runs synchronously on the data source's connection ({@link rawSqlite}). Other batches, and every batch
+   * else runs synchronously on the data source's connection ({@link SqliteTransactions}). Other batches, and every batch
    * on MySQL, run on the committer's own long-lived query runner: TypeORM caches prepared statements
    * per runner, and a runner per transaction would prepare every statement anew. A runner whose connection
    * failed is replaced; when the connection was lost before anything could commit, the batch is tried again
@@ -326,16 +326,17 @@ export class GroupCommit {
    */
   private async transaction(batch: readonly Op[], attempt = 1): Promise<unknown[]> {
     // Once the data source is closed (at shutdown) writes fail as they do on it, rather than still commit.
-    const threaded = this.makeWriter !== undefined && !this.closed && this.dataSource.isInitialized;
-    if (threaded && batch.every((op): op is RowOp => op.kind !== 'work')) {
-      if (!this.writer?.alive) this.writer = this.makeWriter();
-      await this.writer.write(rowStatements(this.dataSource, batch));
-      return new Array<unknown>(batch.length);
-    }
-    const raw = this.rawSqlite();
-    if (raw !== undefined && batch.every((op): op is RowOp => op.kind !== 'work')) {
-      raw.write(rowStatements(this.dataSource, batch));
-      return new Array<unknown>(batch.length);
+    if (!this.closed && this.dataSource.isInitialized && batch.every((op): op is RowOp => op.kind !== 'work')) {
+      if (this.makeWriter !== undefined) {
+        if (!this.writer?.alive) this.writer = this.makeWriter();
+        await this.writer.write(rowStatements(this.dataSource, batch));
+        return new Array<unknown>(batch.length);
+      }
+      this.raw = SqliteTransactions.of(this.dataSource, this.raw);
+      if (this.raw !== undefined) {
+        this.raw.write(rowStatements(this.dataSource, batch));
+        return new Array<unknown>(batch.length);
+      }
     }
     this.runner ??= this.dataSource.createQueryRunner();
     const runner = this.runner;
@@ -361,20 +362,6 @@ export class GroupCommit {
       }
       throw e;
     }
-  }
-
-  /**
-   * On SQLite, the data source's own better-sqlite3 connection for batches of row writes (see
-   * {@link SqliteTransactions}); undefined on MySQL, once closed, or when the driver keeps no such connection.
-   */
-  private rawSqlite(): SqliteTransactions | undefined {
-    if (this.closed || this.dataSource.options.type !== 'better-sqlite3' || !this.dataSource.isInitialized) {
-      return undefined;
-    }
-    const db = (this.dataSource.driver as unknown as { databaseConnection?: RawSqlite }).databaseConnection;
-    if (db === undefined || !db.open || typeof db.prepare !== 'function') return undefined;
-    if (this.raw?.usable(db) !== true) this.raw = new SqliteTransactions(db);
-    return this.raw;
   }
 
   /** Drops the committer's runner; on MySQL its connection is destroyed rather than returned to the pool. */

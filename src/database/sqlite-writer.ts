@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import type { DataSource } from 'typeorm';
 import { DEFAULT_SQLITE_CACHE_KIB } from './data-source-options';
 
 /** One statement of a write transaction and its positional parameters. */
@@ -73,9 +74,15 @@ export class SqliteTransactions {
 
   constructor(private readonly db: RawSqlite) {}
 
-  /** Whether the connection is still the open one (after a data source was closed and built again it is not). */
-  usable(db: RawSqlite): boolean {
-    return db === this.db && db.open;
+  /**
+   * The transactions of `dataSource`'s own better-sqlite3 connection: `current` while it is still on that open
+   * connection, else new ones; undefined on MySQL or when the driver keeps no open connection.
+   */
+  static of(dataSource: DataSource, current: SqliteTransactions | undefined): SqliteTransactions | undefined {
+    if (dataSource.options.type !== 'better-sqlite3') return undefined;
+    const db = (dataSource.driver as unknown as { databaseConnection?: RawSqlite }).databaseConnection;
+    if (db === undefined || !db.open || typeof db.prepare !== 'function') return undefined;
+    return current?.db === db ? current : new SqliteTransactions(db);
   }
 
   write(statements: readonly WriteStatement[]): void {
