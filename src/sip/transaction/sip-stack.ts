@@ -50,8 +50,16 @@ export interface SipStackOptions {
 /** Handles requests delivered by the stack; may return a promise (its rejection is handled like a throw). */
 export type RequestHandler = (req: IncomingRequest) => void | Promise<void>;
 
+/**
+ * A server transaction in the stack's Map. Both fields are cleared when it ends: a Map whose entries come and
+ * go thousands of times a second re-hashes into new backing tables, and a table left behind in the old
+ * generation still points at the entries it held until the next full collection. Through an entry that kept
+ * its transaction, each such table held whole parsed requests (the transaction's closures keep the request)
+ * across young-generation collections: 4.4 KB promoted per SUBSCRIBE instead of the 1 KB a subscription keeps.
+ */
 interface ServerEntry {
-  readonly tx: NonInviteServerTransaction;
+  /** Undefined once terminated (out of the Map). */
+  tx: NonInviteServerTransaction | undefined;
   /** The request as the TU sees it; released once a final response is sent (only the response is kept). */
   incoming: ServerRequest | undefined;
 }
@@ -143,7 +151,7 @@ export class SipStack {
 
   /** Ends every transaction (pending client ones resolve with 503) and closes the transports. */
   async stop(): Promise<void> {
-    for (const { tx } of [...this.servers.values()]) tx.terminate();
+    for (const { tx } of [...this.servers.values()]) tx?.terminate();
     this.clients.terminateAll();
     if (this.pruneTimer !== undefined) this.clock.clearTimeout(this.pruneTimer);
     this.completedServers.clear();
@@ -247,7 +255,7 @@ export class SipStack {
     if (req.method === 'ACK') return; // §17.2.1: ACK for a non-2xx is absorbed; no INVITE transactions here.
     const existing = this.servers.get(key);
     if (existing !== undefined) {
-      existing.tx.receiveRequest();
+      existing.tx?.receiveRequest();
       return;
     }
     const completed = this.completedServers.get(key);
@@ -287,6 +295,7 @@ export class SipStack {
         this.servers.delete(key);
         if (entry.incoming !== undefined) this.pending--;
         entry.incoming = undefined;
+        entry.tx = undefined;
       },
       transportError: (error) => {
         this.log.warn({ err: error.message, callId }, 'response could not be sent');
