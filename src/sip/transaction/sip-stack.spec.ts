@@ -59,6 +59,21 @@ describe('SipStack server side (RFC 3261 §17.2.2, §17.2.3)', () => {
     expect(seen).toHaveLength(2);
   });
 
+  it('empties the Map entry of a transaction that ended (a table the Map left behind may still point at it)', async () => {
+    const { srv, stack, seen } = await serverSetup();
+    stack.onRequest((r) => {
+      seen.push(r);
+    });
+    srv.inject(SUBSCRIBE);
+    const servers = (stack as unknown as { servers: Map<string, { tx?: unknown; incoming?: unknown }> }).servers;
+    const [entry] = [...servers.values()];
+    expect(entry.tx).toBeInstanceOf(NonInviteServerTransaction);
+    seen[0].respond(200, 'OK');
+    // Completed on UDP is a record of its own (the response only): the transaction ended with this response.
+    expect(servers.size).toBe(0);
+    expect(entry).toEqual({ tx: undefined, incoming: undefined });
+  });
+
   it('resends the provisional response in Proceeding and ignores a second final response', async () => {
     const { srv, stack, seen } = await serverSetup();
     stack.onRequest((r) => {
