@@ -318,8 +318,8 @@ export class GroupCommit {
 
   /**
    * One transaction. On SQLite a batch of row writes only goes to the writer thread when there is one (a file),
-   * else runs synchronously on the data source's connection ({@link SqliteTransactions}). Other batches, and every batch
-   * on MySQL, run on the committer's own long-lived query runner: TypeORM caches prepared statements
+   * else runs synchronously on the data source's connection ({@link SqliteTransactions}). Other batches, and
+   * every batch on MySQL, run on the committer's own long-lived query runner: TypeORM caches prepared statements
    * per runner, and a runner per transaction would prepare every statement anew. A runner whose connection
    * failed is replaced; when the connection was lost before anything could commit, the batch is tried again
    * on a new one, so that a restarted or killed connection costs no write.
