@@ -120,6 +120,31 @@ describe.each(databaseKinds())('SubscriptionRepository on %s', (kind) => {
     expect(old?.flow.remotePort).toBe(5099);
   });
 
+  it('keeps what the row does not hold: display names, a route set, quotes, a dialog flow of its own', async () => {
+    const dialog = Dialog.fromJSON({
+      callId: 'call-rich',
+      localTag: 'ours-rich',
+      remoteTag: 'theirs-rich',
+      localUri: '"Alice \\"A\\"" <sip:alice@example.com>',
+      remoteUri: 'Bob <sip:bob@example.com>',
+      remoteTarget: 'sip:bob@192.0.2.10:5062;transport=tcp',
+      routeSet: ['<sip:proxy1.example.com;lr>', '<sip:proxy2.example.com;lr>'],
+      localSeq: 3,
+      remoteSeq: 9,
+      flow: { ...FLOW, remotePort: 5070 },
+    });
+    const sub = subscription('rich', { dialog, cseqReserved: 3 + CSEQ_BLOCK });
+    expect(sub.dialog.localIs(sub.presentity)).toBe(false);
+    expect(sub.dialog.remoteIs(sub.watcher)).toBe(false);
+    await repo.save(sub);
+    const [row] = await ds.query<{ dialog: string }[]>('SELECT dialog FROM active_watchers WHERE id = ?', ['rich']);
+    expect(() => JSON.parse(row.dialog) as unknown).not.toThrow();
+    const loaded = (await repo.loadSip()).find((s) => s.id === 'rich');
+    expect(loaded?.dialog.toJSON()).toEqual({ ...dialog.toJSON(), localSeq: 3 + CSEQ_BLOCK });
+    expect(loaded?.flow).toEqual(FLOW);
+    expect(loaded?.dialog.flow).toEqual({ ...FLOW, remotePort: 5070 });
+  });
+
   it('keeps internal watchers with their owner, apart from SIP ones', async () => {
     await repo.saveInternal({
       kind: 'internal',

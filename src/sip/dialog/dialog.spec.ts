@@ -150,6 +150,22 @@ describe('Dialog with addresses its holder keeps', () => {
     const other = Dialog.fromRequest(plain(), 'ourtag', undefined, { local: 'sip:bob@other.example.com' });
     expect(other.toJSON().localUri).toBe('<sip:bob@presence.example.com>');
   });
+
+  it('tells whether an address is just <address>, kept shared or as its own text', () => {
+    for (const d of [
+      Dialog.fromRequest(plain(), 'ourtag', undefined, shared),
+      Dialog.fromRequest(plain(), 'ourtag'),
+      Dialog.fromJSON(Dialog.fromRequest(plain(), 'ourtag').toJSON()),
+    ]) {
+      expect([d.localIs(shared.local), d.remoteIs(shared.remote)]).toEqual([true, true]);
+      expect([d.localIs(shared.remote), d.remoteIs(shared.local)]).toEqual([false, false]);
+      expect([d.localIs('sip:bob@presence.example.co'), d.localIs('')]).toEqual([false, false]);
+      expect([d.localText, d.remoteText]).toEqual(['<sip:bob@presence.example.com>', '<sip:alice@example.com>']);
+    }
+    const named = Dialog.fromRequest(subscribe(), 'ourtag', undefined, shared);
+    expect([named.localIs(shared.local), named.remoteIs(shared.remote)]).toEqual([false, false]);
+    expect(named.remoteTargetText).toBe(named.toJSON().remoteTarget);
+  });
 });
 
 describe('Dialog.toJSON of a TLS flow', () => {

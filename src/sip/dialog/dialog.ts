@@ -99,14 +99,32 @@ export class Dialog {
     this.flow = init.flow;
   }
 
-  /** Our address as name-addr text, without the tag param. */
-  private get localText(): string {
+  /** Our address as name-addr text, without the tag param (`localUri` of {@link toJSON}). */
+  get localText(): string {
     return (this.bare & LOCAL_BARE) === 0 ? this.local : `<${this.local}>`;
   }
 
-  /** The peer's address as name-addr text, without the tag param. */
-  private get remoteText(): string {
+  /** The peer's address as name-addr text, without the tag param (`remoteUri` of {@link toJSON}). */
+  get remoteText(): string {
     return (this.bare & REMOTE_BARE) === 0 ? this.remote : `<${this.remote}>`;
+  }
+
+  /** The remote target as text (`remoteTarget` of {@link toJSON}), not parsed. */
+  get remoteTargetText(): string {
+    return this.targetText;
+  }
+
+  /**
+   * Whether our address is just `<addr>`: a record that keeps `addr` need not store it. Compares without
+   * building the text.
+   */
+  localIs(addr: string): boolean {
+    return (this.bare & LOCAL_BARE) === 0 ? keptText(this.local, addr) !== undefined : this.local === addr;
+  }
+
+  /** Whether the peer's address is just `<addr>` (see {@link localIs}). */
+  remoteIs(addr: string): boolean {
+    return (this.bare & REMOTE_BARE) === 0 ? keptText(this.remote, addr) !== undefined : this.remote === addr;
   }
 
   /** Our address without the tag param (parsed on each call). */
