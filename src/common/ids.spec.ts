@@ -19,3 +19,13 @@ describe('timeOrderedId with a given Random', () => {
     expect(timeOrderedId(0x0123456789ab, random)).toBe('01234567-89ab-7000-8000-000000000002');
   });
 });
+
+describe('timeOrderedId across milliseconds', () => {
+  it('takes the time part of each id from its own millisecond, also after ids of another', () => {
+    const random = new SequenceRandom();
+    expect(timeOrderedId(0x0123456789ab, random)).toBe('01234567-89ab-7000-8000-000000000001');
+    expect(timeOrderedId(0x0123456789ac, random)).toBe('01234567-89ac-7000-8000-000000000002');
+    expect(timeOrderedId(0x0123456789ab, random)).toBe('01234567-89ab-7000-8000-000000000003');
+    expect(timeOrderedId(0, random)).toBe('00000000-0000-7000-8000-000000000004');
+  });
+});
