@@ -42,7 +42,7 @@ describe('CompletedTransactions', () => {
     expect(table.get('a')).toBeUndefined();
   });
 
-  it('finds every key it holds and none it does not, past the filter of full generations', () => {
+  it('finds every key it holds and none it does not, across full generations', () => {
     const clock = new FakeClock();
     const table = new CompletedTransactions(clock, 32_000);
     const key = (i: number): string => `z9hG4bK-${String(i)}\u0000192.0.2.1:5060\u0000SUBSCRIBE`;
@@ -87,6 +87,38 @@ describe('CompletedTransactions', () => {
     clock.advance(999);
     expect(table.get('late')).toBeUndefined();
     expect(table.get('k1')).toBe('again');
+  });
+
+  it('finds the newer record of a key added twice in one generation, also after the generation grew', () => {
+    const table = new CompletedTransactions(new FakeClock(), 1000);
+    table.add('k5', 'first');
+    for (let i = 0; i < 1000; i++) if (i !== 5) table.add(`k${i}`, `r${i}`);
+    table.add('k5', 'second');
+    for (let i = 1000; i < 3000; i++) table.add(`k${i}`, `r${i}`);
+    expect([table.get('k5'), table.get('k4'), table.get('k2999')]).toEqual(['second', 'r4', 'r2999']);
+    expect(table.size).toBe(3001);
+  });
+
+  it('gives back the record with our tag, kept as a number when it is one this stack makes', () => {
+    const table = new CompletedTransactions(new FakeClock(), 1000);
+    const tags = [
+      'a1b2c3d4e5f6',
+      '000000000000',
+      'ffffffffffff',
+      '0000000abc00',
+      'A1B2C3D4E5F6',
+      'a1b2c3d4e5f',
+      'tag-1',
+      '',
+    ];
+    tags.forEach((tag, i) => {
+      table.add(`k${i}`, `text${i}\u0002`, tag);
+    });
+    table.add('untagged', 'whole');
+    tags.forEach((tag, i) => {
+      expect(table.get(`k${i}`)).toBe(`text${i}\u0002${tag}`);
+    });
+    expect(table.get('untagged')).toBe('whole');
   });
 
   it('keeps every byte of a response through its text', () => {

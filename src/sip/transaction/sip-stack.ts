@@ -21,7 +21,7 @@ import { responseFlow, stampedVia } from './response-routing';
 import { invokeHandler, replyStateless, sendOver, serverKey, traceMessage } from './stack-support';
 import { TimerQueues, type TimerQueue } from './timer-queue';
 import { DEFAULT_TIMERS, timerJ, type TimerValues } from './transaction-state';
-import { CompletedTransactions, copiedFields, packResponse, unpackResponse } from './completed-transactions';
+import { CompletedTransactions, copiedFields, packedParts, unpackResponse } from './completed-transactions';
 
 /** How often Completed records whose timer ran out are dropped while no traffic does it. */
 const PRUNE_EVERY_MS = 1000;
@@ -302,7 +302,8 @@ export class SipStack {
       },
       complete: (data) => {
         // Without what it copied from the request: a retransmission brings that again.
-        this.completedServers.add(key, packResponse(data, copiedFields(req, sentVia)));
+        const [text, tag] = packedParts(data, copiedFields(req, sentVia));
+        this.completedServers.add(key, text, tag);
       },
     });
     const entry: ServerEntry = { tx, incoming: undefined };
