@@ -277,7 +277,8 @@ export class SipStack {
   }
 
   private createServer(req: SipRequest, flow: Flow, transport: Transport, rawKey: string, topVia: Via): ServerEntry {
-    // The key outlives the request (a Completed record holds it): a copy, not a slice of the request's text.
+    // The servers Map holds the key for the transaction's life: one flat string of its own, not a concatenation
+    // of slices of the request's text.
     const key = ownString(rawKey);
     const callId = ownString(req.callId);
     const via = { received: topVia.received, port: topVia.port };
