@@ -4,19 +4,23 @@ import type { Clock } from '../ports/clock';
 
 /** Records a generation makes room for at first; it doubles its arrays as it fills. */
 const FIRST_CAPACITY = 256;
-/** A generation takes records for 1/GENERATIONS_PER_DELAY of the delay, and at most MAX_GENERATION of them. */
-const GENERATIONS_PER_DELAY = 16;
+/**
+ * A generation takes records for 1/GENERATIONS_PER_DELAY of the delay, and at most MAX_GENERATION of them. A new
+ * request looks in every generation (its filter, a cache miss each): with 16 a stretch, 17 generations were
+ * live at any rate below 8,000 requests a second; with 4, 5 to 7. A generation is dropped once its last record
+ * is past its deadline, so records are held up to a quarter of the delay longer (not returned meanwhile).
+ */
+const GENERATIONS_PER_DELAY = 4;
 const MAX_GENERATION = 32_768;
 /** Marks a record whose tag is not kept as a number (see {@link Generation.tags}). */
 const NO_TAG = -1;
 /**
  * Bits of each generation's filter. A new request misses every generation, and a miss in a table of thousands
- * of records costs a cache miss or two: about 1.3 µs for 13 generations of 16,000 records each. The filter, two
- * bits per key (one from each hash), answers most misses from memory that stays in the cache: with 32,768 records
- * (the most a generation takes) one key in 20 still looks in the table, with 10,000 one in 60. 32 KiB per
- * generation.
+ * of records costs a cache miss or two. The filter, two bits per key (one from each hash), answers most misses
+ * from one read: with 32,768 records (the most a generation takes) one key in 70 still looks in the table, with
+ * 10,000 one in 700. 64 KiB per generation.
  */
-const FILTER_BITS = 1 << 18;
+const FILTER_BITS = 1 << 19;
 const FILTER_MASK = FILTER_BITS - 1;
 
 function isSet(filter: Uint32Array, bit: number): boolean {
