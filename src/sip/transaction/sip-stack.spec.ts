@@ -7,7 +7,7 @@ import { SipHeaders } from '../message/sip-headers';
 import { SipRequest, SipResponse } from '../message/sip-message';
 import { SipUri } from '../message/sip-uri';
 import { FakeClock } from '../ports/fake-clock';
-import { SequenceRandom } from '../ports/random';
+import { cryptoRandom, SequenceRandom, type Random } from '../ports/random';
 import { MemoryTransport } from '../transport/memory.transport';
 import type { Flow } from '../transport/transport';
 import type { IncomingRequest } from './incoming-request';
@@ -23,10 +23,10 @@ function responses(t: MemoryTransport): SipResponse[] {
   return t.sent.map((s) => parseMessage(s.data)).filter((m): m is SipResponse => m instanceof SipResponse);
 }
 
-async function serverSetup(protocol: 'udp' | 'tcp' = 'udp') {
+async function serverSetup(protocol: 'udp' | 'tcp' = 'udp', random: Random = new SequenceRandom()) {
   const clock = new FakeClock();
   const [srv, peer] = MemoryTransport.pair({ protocol });
-  const stack = new SipStack({ transports: [srv], clock, random: new SequenceRandom() });
+  const stack = new SipStack({ transports: [srv], clock, random });
   const seen: IncomingRequest[] = [];
   await stack.start();
   return { clock, srv, peer, stack, seen };
@@ -57,6 +57,22 @@ describe('SipStack server side (RFC 3261 §17.2.2, §17.2.3)', () => {
     expect(stack.transactionCount.server).toBe(0);
     srv.inject(SUBSCRIBE);
     expect(seen).toHaveLength(2);
+  });
+
+  it('resends the final response byte for byte when our tag is one the stack makes (12 hex digits)', async () => {
+    const { clock, srv, stack, seen } = await serverSetup('udp', cryptoRandom);
+    stack.onRequest((r) => {
+      seen.push(r);
+      r.respond(200, 'OK', { Expires: '600' });
+    });
+    srv.inject(SUBSCRIBE);
+    clock.advance(10_000);
+    srv.inject(SUBSCRIBE);
+    expect(seen).toHaveLength(1);
+    expect(seen[0].toTag).toMatch(/^[0-9a-f]{12}$/);
+    expect(srv.sent).toHaveLength(2);
+    expect(srv.sent[1].data.equals(srv.sent[0].data)).toBe(true);
+    expect(responses(srv)[1].to.tag).toBe(seen[0].toTag);
   });
 
   it('empties the Map entry of a transaction that ended (a table the Map left behind may still point at it)', async () => {
