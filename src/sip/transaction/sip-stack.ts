@@ -21,7 +21,8 @@ import { responseFlow, stampedVia } from './response-routing';
 import { invokeHandler, replyStateless, sendOver, serverKey, traceMessage } from './stack-support';
 import { TimerQueues, type TimerQueue } from './timer-queue';
 import { DEFAULT_TIMERS, timerJ, type TimerValues } from './transaction-state';
-import { CompletedTransactions, copiedFields, packedParts, unpackResponse } from './completed-transactions';
+import { CompletedTransactions } from './completed-transactions';
+import { copiedFields, packedParts, unpackResponse } from './packed-response';
 
 /** How often Completed records whose timer ran out are dropped while no traffic does it. */
 const PRUNE_EVERY_MS = 1000;
