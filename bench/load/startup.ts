@@ -130,10 +130,16 @@ export function prepareRuntime(kind: Runtime): ServerRuntime {
  * Node flags the server runs with, as package.json's `start` and `start:prod` give them: the old generation
  * grows by 25 % after a full GC instead of V8's default factor of up to 4 (README, "Memory"), so garbage left
  * by a load peak is collected sooner; one V8 background thread instead of four, so that concurrent marking and
- * sweeping do not take the CPU from the event loop (README, "Twelfth pass"). Flags passed in
- * {@link ServerOptions.nodeFlags} come after, so they win.
+ * sweeping do not take the CPU from the event loop (README, "Twelfth pass"); no memory reducer, whose
+ * collections in an idle spell drop the maps the request path's optimized code depends on, so that the next
+ * load ran on unoptimized code while some 150 functions were compiled again (README, "Sixteenth pass"). Flags
+ * passed in {@link ServerOptions.nodeFlags} come after, so they win.
  */
-export const SERVER_NODE_FLAGS: readonly string[] = ['--heap-growing-percent=25', '--v8-pool-size=1'];
+export const SERVER_NODE_FLAGS: readonly string[] = [
+  '--heap-growing-percent=25',
+  '--v8-pool-size=1',
+  '--no-memory-reducer',
+];
 
 export interface ServerOptions {
   readonly runtime: ServerRuntime;
