@@ -15,6 +15,7 @@ import { assertTcpPortFree } from './common/listen-failure';
 import { OriginPolicy } from './common/origin-policy';
 import { readPem } from './common/tls-files';
 import { SharedWsAdapter } from './common/shared-ws.adapter';
+import { missingNodeFlags } from './common/node-flags';
 import { startReport } from './common/start-report';
 import type { AppConfig } from './config/app-config';
 import { describeDatabase } from './database/data-source-options';
@@ -137,6 +138,14 @@ export async function startApp(config: AppConfig): Promise<RunningApp> {
     describeDatabase(app.get(DataSource).options),
   );
   pino.info({ context: 'PresenceHub', ...report.fields }, report.message);
+  const missing = missingNodeFlags(process.execArgv);
+  if (missing.length > 0) {
+    pino.info(
+      { context: 'PresenceHub', missingNodeFlags: missing },
+      `node started without ${missing.join(' ')}, which npm run start:prod gives (README: under load on a small ` +
+        'machine, and after an idle spell, the server answers later without them)',
+    );
+  }
   return {
     app,
     httpPort,

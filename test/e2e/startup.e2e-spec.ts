@@ -51,6 +51,20 @@ describe.each(databaseKinds())('start-up log on %s', (kind) => {
       if (url.password !== '') expect(line.msg).not.toContain(url.password);
     }
     expect(line.msg).toContain(`database ${line.database}`);
+    // Started as `node <ts-node> src/main.ts`, without the flags `npm run start:prod` gives: it says which.
+    const hint = await pollUntil(
+      () =>
+        running
+          .output()
+          .split('\n')
+          .filter((l) => l.startsWith('{'))
+          .map((l) => JSON.parse(l) as { msg?: string; missingNodeFlags?: string[] })
+          .find((l) => l.missingNodeFlags !== undefined),
+      5000,
+      'the node flags hint',
+    );
+    expect(hint.missingNodeFlags).toEqual(['--v8-pool-size=1', '--no-memory-reducer']);
+    expect(hint.msg).toContain('node started without --v8-pool-size=1 --no-memory-reducer');
   }, 150_000);
 });
 
