@@ -28,6 +28,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { callIdOf, methodOf, now, parseArgs, responseFor, runId, sleep, statusOf } from './common';
+import { TUNED_NODE_FLAGS } from '../../src/common/node-flags';
 
 export const root = join(__dirname, '..', '..');
 
@@ -135,11 +136,7 @@ export function prepareRuntime(kind: Runtime): ServerRuntime {
  * load ran on unoptimized code while some 150 functions were compiled again (README, "Sixteenth pass"). Flags
  * passed in {@link ServerOptions.nodeFlags} come after, so they win.
  */
-export const SERVER_NODE_FLAGS: readonly string[] = [
-  '--heap-growing-percent=25',
-  '--v8-pool-size=1',
-  '--no-memory-reducer',
-];
+export const SERVER_NODE_FLAGS: readonly string[] = ['--heap-growing-percent=25', ...TUNED_NODE_FLAGS];
 
 export interface ServerOptions {
   readonly runtime: ServerRuntime;
