@@ -9,6 +9,15 @@ import { pollUntil } from '../utils/e2e-helpers';
 import { freePort, runServerToExit, spawnServer, type ServerProcess } from '../utils/test-app';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../utils/test-database';
 
+/** The server's JSON log lines so far. */
+function jsonLines(server: ServerProcess): { msg?: string; database?: string; missingNodeFlags?: string[] }[] {
+  return server
+    .output()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { msg?: string; database?: string; missingNodeFlags?: string[] });
+}
+
 describe.each(databaseKinds())('start-up log on %s', (kind) => {
   let db: TestDatabase;
   let server: ServerProcess | undefined;
@@ -27,13 +36,7 @@ describe.each(databaseKinds())('start-up log on %s', (kind) => {
     server = await spawnServer(db, ports, { LOG_LEVEL: 'info' });
     const running = server;
     const line = await pollUntil(
-      () =>
-        running
-          .output()
-          .split('\n')
-          .filter((l) => l.startsWith('{'))
-          .map((l) => JSON.parse(l) as { msg?: string; database?: string })
-          .find((l) => l.msg?.startsWith('listening:')),
+      () => jsonLines(running).find((l) => l.msg?.startsWith('listening:')),
       5000,
       'the start log line',
     );
@@ -53,13 +56,7 @@ describe.each(databaseKinds())('start-up log on %s', (kind) => {
     expect(line.msg).toContain(`database ${line.database}`);
     // Started as `node <ts-node> src/main.ts`, without the flags `npm run start:prod` gives: it says which.
     const hint = await pollUntil(
-      () =>
-        running
-          .output()
-          .split('\n')
-          .filter((l) => l.startsWith('{'))
-          .map((l) => JSON.parse(l) as { msg?: string; missingNodeFlags?: string[] })
-          .find((l) => l.missingNodeFlags !== undefined),
+      () => jsonLines(running).find((l) => l.missingNodeFlags !== undefined),
       5000,
       'the node flags hint',
     );
