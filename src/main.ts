@@ -9,8 +9,8 @@ import { startApp } from './app.factory';
  * V8 lets the old generation grow up to fourfold before its next full collection, so garbage left by a load
  * peak stays resident for long; capped at 25% the RSS per held subscription falls by a third at about the same
  * GC time (README, "Memory: where the RSS goes"). Set here so that it holds however the server is started; a
- * `--heap-growing-percent` given to node itself wins. Two flags cannot be set once V8 runs, so package.json's start
- * scripts give them: `--v8-pool-size=1` and `--no-memory-reducer` (README, "Twelfth pass", "Sixteenth pass").
+ * `--heap-growing-percent` given to node itself wins. The flags that cannot be set once V8 runs are listed in
+ * `TUNED_NODE_FLAGS` (common/node-flags.ts); package.json's start scripts give them.
  */
 const HEAP_GROWING_PERCENT = 25;
 
